@@ -1,0 +1,126 @@
+//! Wiring: [`App::build`] turns a [`Config`] into a bound listener and the services (store,
+//! bus, accounts, …); [`App::run`] serves until the shutdown future resolves, then stops
+//! accepting, lets in-flight requests finish (up to `server.shutdown_grace_secs`), stops
+//! the scheduled jobs and closes the store.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+};
+
+use crate::{
+    bus::{self, Bus},
+    config::Config,
+    jobs::Jobs,
+    service::{accounts::Accounts, tokens},
+    store::{self, Store},
+};
+
+/// Everything a handler may use. Passed explicitly; there are no globals.
+pub struct Services {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub accounts: Accounts,
+}
+
+impl Services {
+    /// Open the store (migrating it) and the bus, and build the services.
+    pub async fn build(config: Config) -> anyhow::Result<Arc<Services>> {
+        let store = store::open(&config).await?;
+        let bus = bus::open(&config).await?;
+        let secret =
+            tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?;
+        let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
+        let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
+        Ok(Arc::new(Services {
+            config,
+            store,
+            bus,
+            accounts,
+        }))
+    }
+}
+
+pub struct App {
+    pub services: Arc<Services>,
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let services = Services::build(config).await?;
+        let wanted = services.config.listen_addr();
+        let acceptor = TcpListener::bind(wanted)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {wanted}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("listener has no address")?;
+        Ok(App {
+            services,
+            acceptor,
+            addr,
+        })
+    }
+
+    /// The bound address (the real port when configured with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let services = self.services;
+        let jobs = Jobs::start(services.clone()).await?;
+        tracing::info!(
+            addr = %self.addr,
+            database = services.store.backend(),
+            bus = services.bus.backend(),
+            "nexus is serving"
+        );
+        let grace = Duration::from_secs(services.config.server.shutdown_grace_secs);
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                crate::http::routes(services.clone()),
+                shutdown,
+                Some(grace),
+            )
+            .await;
+        jobs.stop().await;
+        tracing::info!("stopped");
+        result.context("server error")
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight work");
+}

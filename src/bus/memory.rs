@@ -1,0 +1,455 @@
+//! The in-process bus of the embedded mode: the same promises as Redis within one process.
+//! State sits behind one `std::sync::Mutex` (held only for map operations, never across
+//! an `.await`), and queue readers wait on a per-stream `Notify`.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::{
+    sync::{Notify, mpsc},
+    time::Instant,
+};
+
+use super::{Bus, BusResult, QueueEntry, Quota, RateDecision, Subscription, new_token};
+
+/// Capacity of one subscription's channel; a subscriber this far behind loses messages
+/// (pub/sub is at-most-once; the gateway catches up from the store).
+const SUBSCRIPTION_CAPACITY: usize = 8192;
+/// Sweep expired keys and rate-limit states every this many writes.
+const SWEEP_EVERY: u64 = 4096;
+
+#[derive(Default)]
+pub struct MemoryBus {
+    state: Arc<Mutex<State>>,
+    epoch: EpochClock,
+}
+
+struct EpochClock(Instant);
+
+impl Default for EpochClock {
+    fn default() -> Self {
+        Self(Instant::now())
+    }
+}
+
+impl EpochClock {
+    fn now_us(&self) -> u64 {
+        self.0.elapsed().as_micros() as u64
+    }
+}
+
+#[derive(Default)]
+struct State {
+    next_subscriber: u64,
+    topics: HashMap<String, Vec<(u64, mpsc::Sender<Bytes>)>>,
+    streams: HashMap<String, Stream>,
+    dead: HashMap<String, Vec<(Bytes, String)>>,
+    kv: HashMap<String, (String, Instant)>,
+    buffers: HashMap<String, Buffer>,
+    locks: HashMap<String, (String, Instant)>,
+    rates: HashMap<String, u64>,
+    writes: u64,
+}
+
+#[derive(Default)]
+struct Stream {
+    next_id: u64,
+    entries: BTreeMap<u64, Bytes>,
+    groups: HashMap<String, Group>,
+    notify: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Group {
+    /// Highest id handed out to this group.
+    last_delivered: u64,
+    pending: BTreeMap<u64, Pending>,
+}
+
+struct Pending {
+    consumer: String,
+    since: Instant,
+    deliveries: u64,
+}
+
+#[derive(Default)]
+struct Buffer {
+    dirty: HashMap<String, i64>,
+    flushing: HashMap<String, i64>,
+}
+
+impl MemoryBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    fn stream(&mut self, name: &str) -> &mut Stream {
+        self.streams.entry(name.to_string()).or_default()
+    }
+
+    fn maybe_sweep(&mut self, now: Instant, now_us: u64) {
+        self.writes += 1;
+        if self.writes % SWEEP_EVERY == 0 {
+            self.kv.retain(|_, (_, exp)| *exp > now);
+            self.locks.retain(|_, (_, exp)| *exp > now);
+            self.rates.retain(|_, tat| *tat > now_us);
+        }
+    }
+}
+
+impl Stream {
+    /// Drop entries no group still needs.
+    fn collect(&mut self, id: u64) {
+        let needed = self
+            .groups
+            .values()
+            .any(|g| g.pending.contains_key(&id) || g.last_delivered < id);
+        if !needed {
+            self.entries.remove(&id);
+        }
+    }
+}
+
+#[async_trait]
+impl Bus for MemoryBus {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> BusResult<()> {
+        Ok(())
+    }
+
+    async fn publish(&self, topic: &str, payload: Bytes) -> BusResult<()> {
+        let mut state = self.lock();
+        if let Some(subs) = state.topics.get_mut(topic) {
+            subs.retain(|(_, tx)| match tx.try_send(payload.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(topic, "subscriber lagging; message dropped");
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+        }
+        Ok(())
+    }
+
+    async fn subscribe(&self, topic: &str) -> BusResult<Subscription> {
+        let (tx, rx) = mpsc::channel(SUBSCRIPTION_CAPACITY);
+        let id = {
+            let mut state = self.lock();
+            state.next_subscriber += 1;
+            let id = state.next_subscriber;
+            state
+                .topics
+                .entry(topic.to_string())
+                .or_default()
+                .push((id, tx));
+            id
+        };
+        let guard = Unsubscribe {
+            state: Arc::downgrade(&self.state),
+            topic: topic.to_string(),
+            id,
+        };
+        Ok(Subscription {
+            rx,
+            _guard: Box::new(guard),
+        })
+    }
+
+    async fn queue_ensure_group(&self, stream: &str, group: &str) -> BusResult<()> {
+        self.lock()
+            .stream(stream)
+            .groups
+            .entry(group.to_string())
+            .or_default();
+        Ok(())
+    }
+
+    async fn enqueue(&self, stream: &str, payload: Bytes) -> BusResult<String> {
+        let mut state = self.lock();
+        let s = state.stream(stream);
+        s.next_id += 1;
+        let id = s.next_id;
+        s.entries.insert(id, payload);
+        s.notify.notify_waiters();
+        Ok(id.to_string())
+    }
+
+    async fn dequeue(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> BusResult<Vec<QueueEntry>> {
+        let deadline = Instant::now() + block;
+        loop {
+            let notify = {
+                let mut state = self.lock();
+                let s = state.stream(stream);
+                let notify = s.notify.clone();
+                let Some(g) = s.groups.get_mut(group) else {
+                    return Err(super::BusError::Other(format!(
+                        "no group {group} on {stream}"
+                    )));
+                };
+                let now = Instant::now();
+                let mut out = Vec::new();
+                for (&id, payload) in s.entries.range(g.last_delivered + 1..).take(count.max(1)) {
+                    g.pending.insert(
+                        id,
+                        Pending {
+                            consumer: consumer.to_string(),
+                            since: now,
+                            deliveries: 1,
+                        },
+                    );
+                    out.push(QueueEntry {
+                        id: id.to_string(),
+                        payload: payload.clone(),
+                        deliveries: 1,
+                    });
+                    g.last_delivered = id;
+                }
+                if !out.is_empty() {
+                    return Ok(out);
+                }
+                notify
+            };
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            // Re-check after registering, so an enqueue in between is not missed.
+            {
+                let mut state = self.lock();
+                let s = state.stream(stream);
+                let last = s.groups.get(group).map(|g| g.last_delivered).unwrap_or(0);
+                if s.entries.range(last + 1..).next().is_some() {
+                    continue;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    async fn ack(&self, stream: &str, group: &str, ids: &[String]) -> BusResult<()> {
+        let mut state = self.lock();
+        let s = state.stream(stream);
+        for id in ids.iter().filter_map(|id| id.parse::<u64>().ok()) {
+            if let Some(g) = s.groups.get_mut(group) {
+                g.pending.remove(&id);
+            }
+            s.collect(id);
+        }
+        Ok(())
+    }
+
+    async fn reclaim(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        min_idle: Duration,
+        count: usize,
+    ) -> BusResult<Vec<QueueEntry>> {
+        let mut state = self.lock();
+        let s = state.stream(stream);
+        let now = Instant::now();
+        let Some(g) = s.groups.get_mut(group) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (&id, p) in g.pending.iter_mut() {
+            if out.len() >= count.max(1) {
+                break;
+            }
+            if now.duration_since(p.since) >= min_idle {
+                p.consumer = consumer.to_string();
+                p.since = now;
+                p.deliveries += 1;
+                if let Some(payload) = s.entries.get(&id) {
+                    out.push(QueueEntry {
+                        id: id.to_string(),
+                        payload: payload.clone(),
+                        deliveries: p.deliveries,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn dead_letter(
+        &self,
+        stream: &str,
+        group: &str,
+        entry: &QueueEntry,
+        reason: &str,
+    ) -> BusResult<()> {
+        self.lock()
+            .dead
+            .entry(stream.to_string())
+            .or_default()
+            .push((entry.payload.clone(), reason.to_string()));
+        self.ack(stream, group, std::slice::from_ref(&entry.id))
+            .await
+    }
+
+    async fn dead_letters(&self, stream: &str, count: usize) -> BusResult<Vec<(Bytes, String)>> {
+        Ok(self
+            .lock()
+            .dead
+            .get(stream)
+            .map(|d| d.iter().take(count).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> BusResult<Option<String>> {
+        let now = Instant::now();
+        let now_us = self.epoch.now_us();
+        let mut state = self.lock();
+        state.maybe_sweep(now, now_us);
+        match state.kv.get(key) {
+            Some((existing, exp)) if *exp > now => Ok(Some(existing.clone())),
+            _ => {
+                state
+                    .kv
+                    .insert(key.to_string(), (value.to_string(), now + ttl));
+                Ok(None)
+            }
+        }
+    }
+
+    async fn get(&self, key: &str) -> BusResult<Option<String>> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .kv
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(v, _)| v.clone()))
+    }
+
+    async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
+        let mut state = self.lock();
+        let b = state.buffers.entry(buffer.to_string()).or_default();
+        let slot = b.dirty.entry(field.to_string()).or_insert(value);
+        *slot = (*slot).max(value);
+        Ok(*slot)
+    }
+
+    async fn buffer_get(&self, buffer: &str, fields: &[String]) -> BusResult<Vec<Option<i64>>> {
+        let state = self.lock();
+        let Some(b) = state.buffers.get(buffer) else {
+            return Ok(vec![None; fields.len()]);
+        };
+        Ok(fields
+            .iter()
+            .map(|f| match (b.dirty.get(f), b.flushing.get(f)) {
+                (Some(a), Some(b)) => Some(*a.max(b)),
+                (a, b) => a.or(b).copied(),
+            })
+            .collect())
+    }
+
+    async fn buffer_take(&self, buffer: &str) -> BusResult<Vec<(String, i64)>> {
+        let mut state = self.lock();
+        let b = state.buffers.entry(buffer.to_string()).or_default();
+        for (field, value) in std::mem::take(&mut b.dirty) {
+            let slot = b.flushing.entry(field).or_insert(value);
+            *slot = (*slot).max(value);
+        }
+        Ok(b.flushing.iter().map(|(k, v)| (k.clone(), *v)).collect())
+    }
+
+    async fn buffer_done(&self, buffer: &str) -> BusResult<()> {
+        if let Some(b) = self.lock().buffers.get_mut(buffer) {
+            b.flushing.clear();
+        }
+        Ok(())
+    }
+
+    async fn try_lock(&self, name: &str, ttl: Duration) -> BusResult<Option<String>> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        if matches!(state.locks.get(name), Some((_, exp)) if *exp > now) {
+            return Ok(None);
+        }
+        let token = new_token();
+        state
+            .locks
+            .insert(name.to_string(), (token.clone(), now + ttl));
+        Ok(Some(token))
+    }
+
+    async fn unlock(&self, name: &str, token: &str) -> BusResult<bool> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        match state.locks.get(name) {
+            Some((t, exp)) if t == token && *exp > now => {
+                state.locks.remove(name);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn rate_limit(&self, key: &str, quota: Quota) -> BusResult<RateDecision> {
+        let now_us = self.epoch.now_us();
+        let mut state = self.lock();
+        state.maybe_sweep(Instant::now(), now_us);
+        let tat = state.rates.get(key).copied().unwrap_or(now_us).max(now_us);
+        let new_tat = tat + quota.emission_us();
+        let allow_at = new_tat.saturating_sub(quota.tolerance_us());
+        if allow_at > now_us {
+            return Ok(RateDecision::Limited {
+                retry_after: Duration::from_micros(allow_at - now_us),
+            });
+        }
+        state.rates.insert(key.to_string(), new_tat);
+        Ok(RateDecision::Allowed)
+    }
+}
+
+/// Removes one subscriber from its topic when the [`Subscription`] is dropped.
+struct Unsubscribe {
+    state: std::sync::Weak<Mutex<State>>,
+    topic: String,
+    id: u64,
+}
+
+impl Drop for Unsubscribe {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.upgrade() {
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(subs) = state.topics.get_mut(&self.topic) {
+                subs.retain(|(id, _)| *id != self.id);
+                if subs.is_empty() {
+                    state.topics.remove(&self.topic);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The Bus seam: everything nodes share that is not SQL. The in-process
+//! [`memory::MemoryBus`] serves the single-node embedded mode; [`redis::RedisBus`] serves
+//! a cluster. Both pass one conformance suite (`tests/bus.rs`).
+//!
+//! What it offers, and the promise each part keeps:
+//! - **pub/sub**: `publish` reaches every current subscriber of the topic on every node;
+//!   at-most-once (durability is the queue's job).
+//! - **queue** (a stream with consumer groups): an entry is delivered to one consumer of a
+//!   group; it stays pending until `ack`ed; `reclaim` hands entries idle longer than a
+//!   timeout (their consumer died) to another consumer, counting deliveries;
+//!   `dead_letter` moves an entry to `<stream>:dead` and acks it.
+//! - **max-wins buffer**: a hash of `field -> i64` where a write keeps the maximum;
+//!   `buffer_take` atomically moves the dirty entries aside (merged with any batch an
+//!   interrupted flush left there) and returns them; `buffer_done` forgets the taken batch
+//!   once it is safely stored. A crash between the two loses nothing.
+//! - **keys with expiry**: `put_if_absent` (dedupe), `get`.
+//! - **lock with expiry**: `try_lock` returns a token; only its holder can `unlock`.
+//! - **GCRA rate limiter**: smooth rate with a burst, answering how long to wait.
+//!
+//! Names passed in (topics, streams, keys) are logical; implementations add the
+//! deployment's prefix. The names Nexus uses are the constants in [`keys`].
+
+pub mod memory;
+pub mod redis;
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+
+/// Every bus key, stream and topic Nexus uses, in one place.
+pub mod keys {
+    /// Rate limit of login attempts per client IP: `rl:login:ip:<ip>`.
+    pub fn login_ip(ip: &str) -> String {
+        format!("rl:login:ip:{ip}")
+    }
+    /// Rate limit of login attempts per username: `rl:login:user:<username>`.
+    pub fn login_user(username: &str) -> String {
+        format!("rl:login:user:{username}")
+    }
+    /// Rate limit of registrations per client IP: `rl:register:ip:<ip>`.
+    pub fn register_ip(ip: &str) -> String {
+        format!("rl:register:ip:{ip}")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("bus: {0}")]
+    Other(String),
+}
+
+pub type BusResult<T> = Result<T, BusError>;
+
+/// One entry read from a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    /// Stream-assigned id, monotonically increasing within a stream.
+    pub id: String,
+    pub payload: Bytes,
+    /// How many times this entry has been handed to a consumer, this time included.
+    pub deliveries: u64,
+}
+
+/// A quota: `per_period` events per `period`, with up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub per_period: u32,
+    pub period: Duration,
+    pub burst: u32,
+}
+
+impl Quota {
+    pub fn per_second(rate: u32, burst: u32) -> Self {
+        Self {
+            per_period: rate,
+            period: Duration::from_secs(1),
+            burst,
+        }
+    }
+    pub fn per_minute(rate: u32, burst: u32) -> Self {
+        Self {
+            per_period: rate,
+            period: Duration::from_secs(60),
+            burst,
+        }
+    }
+    pub fn per_hour(rate: u32, burst: u32) -> Self {
+        Self {
+            per_period: rate,
+            period: Duration::from_secs(3600),
+            burst,
+        }
+    }
+    /// Time between two events at the sustained rate (GCRA's emission interval), in µs.
+    pub fn emission_us(&self) -> u64 {
+        (self.period.as_micros() as u64 / u64::from(self.per_period.max(1))).max(1)
+    }
+    /// How far ahead of now the theoretical arrival time may run (the burst tolerance).
+    pub fn tolerance_us(&self) -> u64 {
+        self.emission_us() * u64::from(self.burst.max(1))
+    }
+}
+
+/// The answer of the rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed,
+    Limited { retry_after: Duration },
+}
+
+/// A live subscription; dropping it unsubscribes.
+pub struct Subscription {
+    pub rx: mpsc::Receiver<Bytes>,
+    // Keeps the subscription registered while held.
+    pub(crate) _guard: Box<dyn Send + Sync>,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Option<Bytes> {
+        self.rx.recv().await
+    }
+}
+
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> BusResult<()>;
+
+    // pub/sub
+    async fn publish(&self, topic: &str, payload: Bytes) -> BusResult<()>;
+    async fn subscribe(&self, topic: &str) -> BusResult<Subscription>;
+
+    // queue
+    /// Create the consumer group if it does not exist (reading from the beginning).
+    async fn queue_ensure_group(&self, stream: &str, group: &str) -> BusResult<()>;
+    /// Append; resolves once the entry is stored by the bus. Returns its id.
+    async fn enqueue(&self, stream: &str, payload: Bytes) -> BusResult<String>;
+    /// New entries for `consumer`, waiting up to `block` for the first one.
+    async fn dequeue(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> BusResult<Vec<QueueEntry>>;
+    async fn ack(&self, stream: &str, group: &str, ids: &[String]) -> BusResult<()>;
+    /// Take over entries pending longer than `min_idle` (their consumer stopped).
+    async fn reclaim(
+        &self,
+        stream: &str,
+        group: &str,
+        consumer: &str,
+        min_idle: Duration,
+        count: usize,
+    ) -> BusResult<Vec<QueueEntry>>;
+    /// Append `entry` to `<stream>:dead` with `reason`, then ack it.
+    async fn dead_letter(
+        &self,
+        stream: &str,
+        group: &str,
+        entry: &QueueEntry,
+        reason: &str,
+    ) -> BusResult<()>;
+    /// Entries in `<stream>:dead`, oldest first (payload and reason).
+    async fn dead_letters(&self, stream: &str, count: usize) -> BusResult<Vec<(Bytes, String)>>;
+
+    // keys with expiry
+    /// Store `value` under `key` unless present; returns the value already there, if any.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> BusResult<Option<String>>;
+    async fn get(&self, key: &str) -> BusResult<Option<String>>;
+
+    // max-wins buffer
+    /// Keep `max(current, value)` for `field`; returns the value now stored.
+    async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64>;
+    /// The buffered values of `fields` (dirty and being flushed, whichever is higher).
+    async fn buffer_get(&self, buffer: &str, fields: &[String]) -> BusResult<Vec<Option<i64>>>;
+    /// Atomically move the dirty entries into the flushing batch and return that batch.
+    async fn buffer_take(&self, buffer: &str) -> BusResult<Vec<(String, i64)>>;
+    /// Forget the flushing batch (it is stored).
+    async fn buffer_done(&self, buffer: &str) -> BusResult<()>;
+
+    // locks
+    /// Take the lock for `ttl` if free; returns the holder's token.
+    async fn try_lock(&self, name: &str, ttl: Duration) -> BusResult<Option<String>>;
+    /// Release if `token` still holds it; false if it had expired or changed hands.
+    async fn unlock(&self, name: &str, token: &str) -> BusResult<bool>;
+
+    // rate limits
+    async fn rate_limit(&self, key: &str, quota: Quota) -> BusResult<RateDecision>;
+}
+
+/// Build the bus `config` selects: Redis when `redis.url` is set, in-process otherwise.
+pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
+    if config.redis.url.is_empty() {
+        Ok(Arc::new(memory::MemoryBus::new()))
+    } else {
+        use anyhow::Context;
+        let bus = redis::RedisBus::connect(&config.redis.url, &config.redis.prefix)
+            .await
+            .context("cannot connect to Redis")?;
+        Ok(Arc::new(bus))
+    }
+}
+
+/// A random token for locks.
+pub(crate) fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

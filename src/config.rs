@@ -1,0 +1,399 @@
+//! Configuration: built-in defaults < `nexus.toml` (or `--config PATH`) < the seed's plain
+//! environment names (`PORT`, `DATABASE_URL`, `REDIS_URL`, `JWT_SECRET`) < `NEXUS_*`
+//! environment variables (nested keys split on `__`, e.g. `NEXUS_DATABASE__URL`).
+//!
+//! Every key is documented in `docs/configuration.md`. [`Config::load`] both extracts and
+//! validates, so a bad value stops start-up with a message naming the key.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub auth: AuthConfig,
+    pub media: MediaConfig,
+    pub jobs: JobsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 lets the system pick one (tests).
+    pub port: u16,
+    /// Human name of this server, shown by the web client.
+    pub name: String,
+    /// Folder every default path derives from (SQLite file, secret key, media).
+    pub data_dir: PathBuf,
+    /// Trust the first address of `X-Forwarded-For` as the client IP (behind a proxy).
+    pub trust_forwarded_for: bool,
+    /// Seconds to wait for in-flight requests on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH`, a bare path to a SQLite file, or `postgres://…`. Empty: `DATA_DIR/nexus.db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// Months of message partitions kept ahead of the current one (PostgreSQL).
+    pub partitions_ahead: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…`. Empty: the in-process bus (single node).
+    pub url: String,
+    /// Prefix of every key and channel, so several deployments (or tests) share one Redis.
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HMAC secret for access tokens. Empty: 32 random bytes kept in `DATA_DIR/secret.key`.
+    pub jwt_secret: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub registration: Registration,
+    /// Login attempts per minute per client IP, and the burst above it.
+    pub login_per_ip_per_minute: u32,
+    pub login_per_ip_burst: u32,
+    /// Login attempts per minute per username, and the burst above it.
+    pub login_per_user_per_minute: u32,
+    pub login_per_user_burst: u32,
+    /// Registrations per hour per client IP.
+    pub register_per_ip_per_hour: u32,
+    /// Mark the refresh cookie `Secure` (set when serving over HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Folder for uploaded media. Empty: `DATA_DIR/media`.
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Cron (with seconds) of the partition upkeep job; empty disables it.
+    pub partitions_cron: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// Default filter when `RUST_LOG` is unset.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            auth: AuthConfig::default(),
+            media: MediaConfig::default(),
+            jobs: JobsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 8080,
+            name: "Nexus".into(),
+            data_dir: PathBuf::from("data"),
+            trust_forwarded_for: false,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 16,
+            partitions_ahead: 3,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            prefix: "nexus:".into(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: String::new(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            registration: Registration::Open,
+            login_per_ip_per_minute: 20,
+            login_per_ip_burst: 20,
+            login_per_user_per_minute: 5,
+            login_per_user_burst: 10,
+            register_per_ip_per_hour: 20,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self { dir: String::new() }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            partitions_cron: "0 17 3 * * *".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info,tokio_cron_scheduler=warn".into(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key. `main` prints it and exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Which database the URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Config {
+    /// Build the figment: defaults < file < plain environment names < `NEXUS_*`.
+    /// `file` is an explicit `--config PATH` (must exist); otherwise `nexus.toml` is read
+    /// when present.
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError(format!(
+                        "file {} does not exist",
+                        path.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file_exact(path));
+            }
+            None if Path::new("nexus.toml").is_file() => {
+                fig = fig.merge(Toml::file_exact("nexus.toml"))
+            }
+            None => {}
+        }
+        let plain = Env::raw()
+            .only(&["PORT", "DATABASE_URL", "REDIS_URL", "JWT_SECRET"])
+            .map(|key| match key.as_str() {
+                "PORT" => "server.port".into(),
+                "DATABASE_URL" => "database.url".into(),
+                "REDIS_URL" => "redis.url".into(),
+                _ => "auth.jwt_secret".into(),
+            });
+        Ok(fig
+            .merge(plain)
+            .merge(Env::prefixed("NEXUS_").split("__").ignore(&["CONFIG"])))
+    }
+
+    /// Extract and validate.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    pub fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
+        let config: Config = fig.extract().map_err(|e| {
+            // One line per problem, each naming its key and where the value came from.
+            let lines: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            ConfigError(lines.join("; "))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if self.server.data_dir.as_os_str().is_empty() {
+            return bad("server.data_dir", "must not be empty");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.database.partitions_ahead > 24 {
+            return bad("database.partitions_ahead", "must be at most 24");
+        }
+        self.database_kind()?;
+        if !self.redis.url.is_empty() {
+            let scheme = self.redis.url.split(':').next().unwrap_or_default();
+            if !matches!(scheme, "redis" | "rediss" | "redis+unix" | "unix") {
+                return bad(
+                    "redis.url",
+                    "must start with redis:// (or be empty for the in-process bus)",
+                );
+            }
+            if url::Url::parse(&self.redis.url).is_err() {
+                return bad("redis.url", "is not a valid URL");
+            }
+        }
+        if !self.auth.jwt_secret.is_empty() && self.auth.jwt_secret.len() < 32 {
+            return bad(
+                "auth.jwt_secret",
+                "must be at least 32 characters (or empty to generate one)",
+            );
+        }
+        if !(60..=24 * 3600).contains(&self.auth.access_token_ttl_secs) {
+            return bad("auth.access_token_ttl_secs", "must be between 60 and 86400");
+        }
+        if self.auth.refresh_token_ttl_secs < 3600 {
+            return bad("auth.refresh_token_ttl_secs", "must be at least 3600");
+        }
+        for (key, v) in [
+            (
+                "auth.login_per_ip_per_minute",
+                self.auth.login_per_ip_per_minute,
+            ),
+            ("auth.login_per_ip_burst", self.auth.login_per_ip_burst),
+            (
+                "auth.login_per_user_per_minute",
+                self.auth.login_per_user_per_minute,
+            ),
+            ("auth.login_per_user_burst", self.auth.login_per_user_burst),
+            (
+                "auth.register_per_ip_per_hour",
+                self.auth.register_per_ip_per_hour,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if !self.jobs.partitions_cron.is_empty()
+            && tokio_cron_scheduler::Job::new_async(self.jobs.partitions_cron.as_str(), |_, _| {
+                Box::pin(async {})
+            })
+            .is_err()
+        {
+            return bad(
+                "jobs.partitions_cron",
+                "is not a cron expression (sec min hour day month weekday), or empty",
+            );
+        }
+        if self.log.level.trim().is_empty() {
+            return bad("log.level", "must not be empty");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.server.host, self.server.port)
+    }
+
+    /// Which database `database.url` selects. A bare path is accepted only when the file
+    /// exists, so a typo never silently creates an empty database elsewhere.
+    pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
+        let url = self.database.url.trim();
+        if url.is_empty() {
+            return Ok(DatabaseKind::Sqlite(self.server.data_dir.join("nexus.db")));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseKind::Postgres(url.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            if path.is_empty() || path.contains(":memory:") {
+                return Err(ConfigError(
+                    "database.url: a SQLite URL needs a file path".into(),
+                ));
+            }
+            return Ok(DatabaseKind::Sqlite(PathBuf::from(path)));
+        }
+        if url.contains("://") {
+            return Err(ConfigError(format!(
+                "database.url: unsupported scheme in {:?} (use postgres://… or sqlite:PATH)",
+                url.split("://").next().unwrap_or_default()
+            )));
+        }
+        let path = PathBuf::from(url);
+        if path.is_file() {
+            Ok(DatabaseKind::Sqlite(path))
+        } else {
+            Err(ConfigError(format!(
+                "database.url: {url:?} is neither a URL nor an existing file (use sqlite:{url} to create it)"
+            )))
+        }
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        if self.media.dir.is_empty() {
+            self.server.data_dir.join("media")
+        } else {
+            PathBuf::from(&self.media.dir)
+        }
+    }
+
+    pub fn access_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.access_token_ttl_secs)
+    }
+
+    pub fn refresh_token_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.refresh_token_ttl_secs)
+    }
+}

@@ -1,0 +1,127 @@
+//! HTTP: the REST API (poem-openapi, served under `/api/v1`, spec at `/api/openapi.json`,
+//! Swagger UI at `/api/docs`), health endpoints and the embedded web client.
+//!
+//! Handlers are thin: parse, call a service, map the result. Every error leaves as RFC 9457
+//! problem JSON ([`problem::to_problem`] catches the ones poem and poem-openapi raise
+//! themselves: malformed JSON, wrong types, unknown routes, oversize bodies).
+
+pub mod assets;
+mod auth;
+mod health;
+pub mod problem;
+mod server;
+mod users;
+
+use std::sync::Arc;
+
+use poem::{
+    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode,
+    middleware::Tracing,
+};
+use poem_openapi::{OpenApiService, SecurityScheme, auth::Bearer};
+
+use crate::{app::Services, error::Error, service::tokens::Claims};
+
+/// Largest JSON request body the API accepts.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// `Authorization: Bearer <access token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT")]
+pub struct BearerAuth(Bearer);
+
+impl BearerAuth {
+    pub fn claims(&self, services: &Services) -> Result<Claims, Error> {
+        services.accounts.authenticate(&self.0.token)
+    }
+}
+
+pub fn api_service(
+    services: Arc<Services>,
+) -> OpenApiService<(auth::AuthApi, users::UsersApi, server::ServerApi), ()> {
+    OpenApiService::new(
+        (
+            auth::AuthApi {
+                services: services.clone(),
+            },
+            users::UsersApi {
+                services: services.clone(),
+            },
+            server::ServerApi { services },
+        ),
+        "Nexus API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Self-hosted real-time chat. Authenticate with `POST /auth/login`, then send the \
+         `access_token` as `Authorization: Bearer …`. Errors are RFC 9457 problem JSON with a \
+         stable `code`.",
+    )
+    .server("/api/v1")
+}
+
+/// The whole HTTP application.
+pub fn routes(services: Arc<Services>) -> impl Endpoint {
+    let api = api_service(services.clone());
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/api/v1", api.around(limit_body))
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/healthz", poem::get(health::healthz))
+        .at("/readyz", poem::get(health::readyz).data(services.clone()))
+        .nest("/", assets::ClientEndpoint.into_endpoint())
+        .catch_all_error(problem::to_problem)
+        .with(Tracing)
+}
+
+/// Refuse request bodies over [`MAX_JSON_BODY`] with 413, whether announced by
+/// `Content-Length` or streamed in chunks.
+async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let too_large =
+        || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req
+        .headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > MAX_JSON_BODY as u64 => return Err(too_large()),
+        Some(_) => {}
+        None if req
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING) =>
+        {
+            let body = req
+                .take_body()
+                .into_bytes_limit(MAX_JSON_BODY)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(body);
+        }
+        None => {}
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// The client's IP: the socket peer, or with `server.trust_forwarded_for` the first
+/// address of `X-Forwarded-For`.
+pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        {
+            return first.to_string();
+        }
+    }
+    match req.remote_addr().as_socket_addr() {
+        Some(addr) => addr.ip().to_string(),
+        None => "unknown".into(),
+    }
+}

@@ -1,0 +1,102 @@
+//! `/api/v1/users`: the signed-in user's profile, and user search (to start chats).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Object, OpenApi, Tags, param::Query, payload::Json};
+use uuid::Uuid;
+
+use super::BearerAuth;
+use crate::{app::Services, error::Error, store::User};
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Users
+    Users,
+}
+
+pub struct UsersApi {
+    pub services: Arc<Services>,
+}
+
+/// A user as others see it.
+#[derive(Object)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            is_admin: u.is_admin,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+struct UpdateMe {
+    /// 1–64 characters.
+    display_name: Option<String>,
+    /// Changing the password ends every other session.
+    password: Option<PasswordChange>,
+}
+
+#[OpenApi(prefix_path = "/users", tag = "ApiTags::Users")]
+impl UsersApi {
+    /// The signed-in user.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: BearerAuth) -> Result<Json<UserView>, Error> {
+        let claims = auth.claims(&self.services)?;
+        Ok(Json(self.services.accounts.me(claims.sub).await?.into()))
+    }
+
+    /// Change the display name or the password.
+    #[oai(path = "/me", method = "patch")]
+    async fn update_me(
+        &self,
+        auth: BearerAuth,
+        body: Json<UpdateMe>,
+    ) -> Result<Json<UserView>, Error> {
+        let claims = auth.claims(&self.services)?;
+        let password = body
+            .0
+            .password
+            .as_ref()
+            .map(|p| (p.current.as_str(), p.new.as_str()));
+        let user = self
+            .services
+            .accounts
+            .update_me(claims.sub, body.0.display_name.as_deref(), password)
+            .await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Users whose username or display name contains `query` (at most 20).
+    #[oai(path = "/", method = "get")]
+    async fn search(
+        &self,
+        auth: BearerAuth,
+        query: Query<String>,
+    ) -> Result<Json<Vec<UserView>>, Error> {
+        auth.claims(&self.services)?;
+        let users = self.services.accounts.search(&query.0).await?;
+        Ok(Json(users.into_iter().map(Into::into).collect()))
+    }
+}

@@ -1,0 +1,68 @@
+//! Scheduled work, run in-process by `tokio-cron-scheduler`. Each job is a public
+//! "one step" function (tests call it directly) plus its schedule from `jobs.*`; an empty
+//! schedule disables a job. Jobs that must run on one node at a time take a lock.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::app::Services;
+
+pub struct Jobs {
+    scheduler: JobScheduler,
+}
+
+impl Jobs {
+    pub async fn start(services: Arc<Services>) -> anyhow::Result<Jobs> {
+        let scheduler = JobScheduler::new()
+            .await
+            .context("cannot start the job scheduler")?;
+        let cron = services.config.jobs.partitions_cron.clone();
+        if !cron.is_empty() {
+            let s = services.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let s = s.clone();
+                Box::pin(async move {
+                    if let Err(e) = partitions_step(&s).await {
+                        tracing::error!(error = %format!("{e:#}"), "partition upkeep failed");
+                    }
+                })
+            })
+            .context("jobs.partitions_cron")?;
+            scheduler
+                .add(job)
+                .await
+                .context("cannot schedule partition upkeep")?;
+        }
+        scheduler
+            .start()
+            .await
+            .context("cannot start the job scheduler")?;
+        Ok(Jobs { scheduler })
+    }
+
+    pub async fn stop(mut self) {
+        if let Err(e) = self.scheduler.shutdown().await {
+            tracing::warn!(error = %e, "job scheduler shutdown");
+        }
+    }
+}
+
+/// Keep `database.partitions_ahead` months of message partitions ahead of today. Only the
+/// node holding the advisory lock does the work; returns `None` on the others.
+pub async fn partitions_step(services: &Services) -> anyhow::Result<Option<Vec<String>>> {
+    let created = services
+        .store
+        .ensure_partitions_locked(
+            chrono::Utc::now(),
+            services.config.database.partitions_ahead,
+        )
+        .await?;
+    match &created {
+        Some(names) if !names.is_empty() => tracing::info!(?names, "message partitions created"),
+        Some(_) => tracing::debug!("message partitions up to date"),
+        None => tracing::debug!("partition upkeep running on another node"),
+    }
+    Ok(created)
+}

@@ -1,0 +1,193 @@
+//! The `nexus` command: `serve` (default), `migrate`, `user create`, `healthcheck`.
+//! Exit codes: 0 success, 1 runtime failure (one line on stderr), 2 bad configuration.
+
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use nexus::{
+    app::{App, Services, shutdown_signal},
+    config::{Config, ConfigError},
+    service::validate::{DisplayName, Password, Username},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Parser)]
+#[command(
+    name = "nexus",
+    version,
+    about = "Self-hosted real-time chat and video calls in one binary"
+)]
+struct Cli {
+    /// Configuration file (default: ./nexus.toml when it exists). Environment variables
+    /// NEXUS_* override it.
+    #[arg(long, global = true, env = "NEXUS_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and create message partitions, then exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Exit 0 if the local server answers /healthz, 1 otherwise (container HEALTHCHECK).
+    Healthcheck {
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account, bypassing the registration mode. The password is asked for on a
+    /// terminal, or read from the first line of standard input.
+    Create {
+        /// Username: 3-32 characters of a-z 0-9 _ .
+        name: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Display name (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(ConfigError(msg)) => {
+            eprintln!("nexus: configuration error: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    nexus::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nexus: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::User {
+                command:
+                    UserCommand::Create {
+                        name,
+                        admin,
+                        display_name,
+                    },
+            } => create_user(config, name, admin, display_name).await,
+            Command::Healthcheck { timeout } => healthcheck(config, timeout).await,
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes, no backtrace.
+            eprintln!("nexus: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = App::build(config).await?;
+    app.run(shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let services = Services::build(config).await?;
+    println!("database migrated ({})", services.store.backend());
+    Ok(())
+}
+
+async fn create_user(
+    config: Config,
+    name: String,
+    admin: bool,
+    display_name: Option<String>,
+) -> anyhow::Result<()> {
+    let username = Username::parse(&name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let display_name = DisplayName::parse(display_name.as_deref().unwrap_or(username.as_str()))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = read_password().await?;
+    let password = Password::parse(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let services = Services::build(config).await?;
+    let user = services
+        .accounts
+        .create_user(&username, &display_name, &password, admin.then_some(true))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "created user {} ({}){}",
+        user.username,
+        user.id,
+        if user.is_admin { ", administrator" } else { "" }
+    );
+    Ok(())
+}
+
+async fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        return Ok(first);
+    }
+    let mut input = String::new();
+    tokio::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .await?;
+    let line = input.lines().next().unwrap_or_default().to_string();
+    anyhow::ensure!(!line.is_empty(), "no password on standard input");
+    Ok(line)
+}
+
+async fn healthcheck(config: Config, timeout: u64) -> anyhow::Result<()> {
+    let mut addr = config.listen_addr();
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            [127, 0, 0, 1].into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(Duration::from_secs(timeout), probe)
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer from {addr} within {timeout}s"))?
+        .map_err(|e| anyhow::anyhow!("cannot reach {addr}: {e}"))?;
+    anyhow::ensure!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{addr} answered {}",
+        String::from_utf8_lossy(&head)
+    );
+    println!("ok");
+    Ok(())
+}

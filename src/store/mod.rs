@@ -1,0 +1,196 @@
+//! The Store seam: every SQL statement of Nexus lives below this module.
+//!
+//! [`Store`] is implemented twice, by [`sqlite::SqliteStore`] (embedded default) and
+//! [`postgres::PgStore`] (cluster), with the same method order. Both run the same
+//! conformance suite (`tests/store.rs`). Migrations are embedded per backend from
+//! `migrations/sqlite` and `migrations/postgres` and run at start-up.
+//!
+//! Invariants kept here:
+//! - usernames are unique (lower-case by construction, checked by the service);
+//! - the first user created is the administrator, also under concurrent registrations;
+//! - a refresh token is consumed at most once ([`Store::consume_refresh_token`] is atomic).
+
+mod common;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::config::{Config, DatabaseKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint violated: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Map a unique violation to [`StoreError::Conflict`], anything else to `Database`.
+pub(crate) fn map_unique(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(db.constraint().unwrap_or("unique").to_string());
+        }
+    }
+    StoreError::Database(e)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserCredentials {
+    pub id: Uuid,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    /// `Some(true)` forces admin (`nexus user create --admin`); `None` makes the first user
+    /// admin and everyone else not.
+    pub admin: Option<bool>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    pub token_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Valid and now consumed: issue a successor in the same family.
+    Fresh { user_id: Uuid, family_id: Uuid },
+    /// Already used or revoked: a replay. The family has been revoked.
+    Replayed { user_id: Uuid, family_id: Uuid },
+    /// Unknown or expired.
+    Invalid,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    pub code_hash: Vec<u8>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    fn backend(&self) -> &'static str;
+
+    // users
+    /// True once any account exists.
+    async fn has_users(&self) -> StoreResult<bool>;
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
+    async fn credentials_by_username(&self, username: &str)
+    -> StoreResult<Option<UserCredentials>>;
+    async fn credentials_by_id(&self, id: Uuid) -> StoreResult<Option<UserCredentials>>;
+    /// Users whose username or display name contains `query` (case-insensitive).
+    async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
+    async fn update_user(
+        &self,
+        id: Uuid,
+        display_name: Option<&str>,
+        password_hash: Option<&str>,
+    ) -> StoreResult<Option<User>>;
+
+    // invites
+    async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
+    /// Mark an unused, unexpired invite used; false if there is none.
+    async fn consume_invite(&self, code_hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
+
+    // refresh tokens
+    async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;
+    /// Atomically consume a token; a replay of a consumed one revokes its whole family,
+    /// except within `grace` of its first use (two tabs refreshing at once).
+    async fn consume_refresh_token(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+        grace: chrono::Duration,
+    ) -> StoreResult<RefreshUse>;
+    async fn revoke_refresh_family(&self, family_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Revoke every refresh token of a user ("log out everywhere").
+    async fn revoke_user_refresh_tokens(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    // partitions (PostgreSQL; a no-op on SQLite)
+    /// Ensure monthly partitions of `messages` from the month of `now` to `months_ahead`
+    /// months after it. Returns the names created.
+    async fn ensure_partitions(
+        &self,
+        now: DateTime<Utc>,
+        months_ahead: u32,
+    ) -> StoreResult<Vec<String>>;
+    /// Run `ensure_partitions` only if this node wins the job's advisory lock; `None` if
+    /// another node holds it.
+    async fn ensure_partitions_locked(
+        &self,
+        now: DateTime<Utc>,
+        months_ahead: u32,
+    ) -> StoreResult<Option<Vec<String>>>;
+}
+
+/// Open the store `config` selects (creating the SQLite folder if needed) and migrate it.
+pub async fn open(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    use anyhow::Context;
+    let kind = config.database_kind()?;
+    let store: std::sync::Arc<dyn Store> = match kind {
+        DatabaseKind::Sqlite(path) => std::sync::Arc::new(
+            sqlite::SqliteStore::open(&path, config.database.max_connections).await?,
+        ),
+        DatabaseKind::Postgres(url) => std::sync::Arc::new(
+            postgres::PgStore::connect(&url, config.database.max_connections)
+                .await
+                .context("cannot connect to PostgreSQL")?,
+        ),
+    };
+    store.migrate().await.context("database migration failed")?;
+    let created = store
+        .ensure_partitions(Utc::now(), config.database.partitions_ahead)
+        .await
+        .context("cannot create message partitions")?;
+    if !created.is_empty() {
+        tracing::info!(?created, "message partitions created");
+    }
+    Ok(store)
+}
+
+/// First day (00:00 UTC) of the month `offset` months after the month of `t`.
+pub fn month_start(t: DateTime<Utc>, offset: u32) -> DateTime<Utc> {
+    use chrono::{Datelike, TimeZone};
+    let months = t.year() * 12 + t.month0() as i32 + offset as i32;
+    Utc.with_ymd_and_hms(months / 12, (months % 12) as u32 + 1, 1, 0, 0, 0)
+        .unwrap()
+}
