@@ -208,6 +208,10 @@ impl Default for LogConfig {
     }
 }
 
+const SECTIONS: &[&str] = &[
+    "server", "database", "redis", "auth", "media", "jobs", "log",
+];
+
 /// A configuration problem, naming the key. `main` prints it and exits with code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -249,9 +253,18 @@ impl Config {
                 "REDIS_URL" => "redis.url".into(),
                 _ => "auth.jwt_secret".into(),
             });
-        Ok(fig
-            .merge(plain)
-            .merge(Env::prefixed("NEXUS_").split("__").ignore(&["CONFIG"])))
+        // Only variables naming a section are configuration (`NEXUS_SERVER__PORT`); others
+        // such as `NEXUS_CONFIG` or build and test switches are not.
+        let nexus = Env::prefixed("NEXUS_").split("__").filter(|key| {
+            let section = key
+                .as_str()
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            SECTIONS.contains(&section.as_str())
+        });
+        Ok(fig.merge(plain).merge(nexus))
     }
 
     /// Extract and validate.
@@ -261,8 +274,23 @@ impl Config {
 
     pub fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
         let config: Config = fig.extract().map_err(|e| {
-            // One line per problem, each naming its key and where the value came from.
-            let lines: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            // Each problem names its key (`server.port`) and where the value came from.
+            let lines: Vec<String> = e
+                .into_iter()
+                .map(|e| {
+                    let key = e.path.join(".").to_ascii_lowercase();
+                    let from = e
+                        .metadata
+                        .as_ref()
+                        .map(|m| format!(" (from {})", m.name))
+                        .unwrap_or_default();
+                    if key.is_empty() {
+                        format!("{}{from}", e.kind)
+                    } else {
+                        format!("{key}: {}{from}", e.kind)
+                    }
+                })
+                .collect();
             ConfigError(lines.join("; "))
         })?;
         config.validate()?;

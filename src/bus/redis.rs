@@ -520,77 +520,81 @@ struct Hub {
 
 impl Hub {
     async fn start(client: Client, prefix: String) -> BusResult<Arc<Hub>> {
+        // The first connection is made here, so a bad URL fails start-up and the first
+        // `subscribe` already has a live sink.
+        let (sink, stream) = client.get_async_pubsub().await?.split();
         let hub = Arc::new(Hub {
             prefix,
             next_id: AtomicU64::new(0),
             topics: Mutex::new(HashMap::new()),
-            sink: tokio::sync::Mutex::new(None),
+            sink: tokio::sync::Mutex::new(Some(sink)),
         });
-        // The first connection is made here so a bad URL fails start-up.
-        let first = client.get_async_pubsub().await?;
         let weak = Arc::downgrade(&hub);
         tokio::spawn(async move {
-            let mut next = Some(first);
+            let mut stream = stream;
             let mut backoff = Duration::from_millis(100);
             loop {
-                let pubsub = match next.take() {
-                    Some(p) => p,
-                    None => match client.get_async_pubsub().await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "redis pub/sub reconnect failed");
-                            tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(Duration::from_secs(5));
-                            if weak.strong_count() == 0 {
-                                return;
-                            }
-                            continue;
-                        }
-                    },
-                };
-                let Some(hub) = weak.upgrade() else { return };
-                let (mut sink, mut stream) = pubsub.split();
-                {
-                    let mut guard = hub.sink.lock().await;
-                    let topics: Vec<String> = hub
-                        .topics
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .keys()
-                        .cloned()
-                        .collect();
-                    for t in topics {
-                        if let Err(e) = sink.subscribe(format!("{}{}", hub.prefix, t)).await {
-                            tracing::warn!(error = %e, "redis re-subscribe failed");
-                        }
-                    }
-                    *guard = Some(sink);
-                }
-                backoff = Duration::from_millis(100);
-                drop(hub);
                 while let Some(msg) = stream.next().await {
                     let Some(hub) = weak.upgrade() else { return };
-                    let channel = msg.get_channel_name();
-                    let topic = channel.strip_prefix(hub.prefix.as_str()).unwrap_or(channel);
-                    let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
-                    let mut topics = hub.topics.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(subs) = topics.get_mut(topic) {
-                        subs.retain(|(_, tx)| match tx.try_send(payload.clone()) {
-                            Ok(()) => true,
-                            Err(mpsc::error::TrySendError::Full(_)) => {
-                                tracing::warn!(topic, "subscriber lagging; message dropped");
-                                true
-                            }
-                            Err(mpsc::error::TrySendError::Closed(_)) => false,
-                        });
-                    }
+                    hub.dispatch(msg.get_channel_name(), msg.get_payload_bytes());
                 }
-                let Some(hub) = weak.upgrade() else { return };
-                *hub.sink.lock().await = None;
+                match weak.upgrade() {
+                    Some(hub) => *hub.sink.lock().await = None,
+                    None => return,
+                }
                 tracing::warn!("redis pub/sub connection lost; reconnecting");
+                // Reconnect, then re-subscribe every topic with local subscribers.
+                stream = loop {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    let Some(hub) = weak.upgrade() else { return };
+                    match client.get_async_pubsub().await {
+                        Ok(p) => {
+                            let (mut sink, stream) = p.split();
+                            let mut guard = hub.sink.lock().await;
+                            let topics: Vec<String> = hub
+                                .topics
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .keys()
+                                .cloned()
+                                .collect();
+                            for t in topics {
+                                if let Err(e) = sink.subscribe(format!("{}{}", hub.prefix, t)).await
+                                {
+                                    tracing::warn!(error = %e, "redis re-subscribe failed");
+                                }
+                            }
+                            *guard = Some(sink);
+                            backoff = Duration::from_millis(100);
+                            tracing::info!("redis pub/sub reconnected");
+                            break stream;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "redis pub/sub reconnect failed"),
+                    }
+                };
             }
         });
         Ok(hub)
+    }
+
+    /// Hand a message to every local subscriber of its topic.
+    fn dispatch(&self, channel: &str, payload: &[u8]) {
+        let topic = channel
+            .strip_prefix(self.prefix.as_str())
+            .unwrap_or(channel);
+        let payload = Bytes::copy_from_slice(payload);
+        let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(subs) = topics.get_mut(topic) {
+            subs.retain(|(_, tx)| match tx.try_send(payload.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(topic, "subscriber lagging; message dropped");
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+        }
     }
 
     async fn subscribe(self: &Arc<Self>, topic: &str) -> BusResult<Subscription> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use poem::Request;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags, payload::Json};
 
-use super::{BearerAuth, client_ip, users::UserView};
+use super::{BearerAuth, client_ip, text::Text, users::UserView};
 use crate::{
     app::Services,
     error::{Error, Result},
@@ -34,13 +34,13 @@ pub struct AuthApi {
 #[oai(deny_unknown_fields)]
 struct RegisterRequest {
     /// 3–32 characters of `a-z 0-9 _ .` (upper case is lowered).
-    username: String,
+    username: Text,
     /// 1–64 characters.
-    display_name: String,
+    display_name: Text,
     /// At least 8 characters.
-    password: String,
+    password: Text,
     /// Required when the server's registration mode is `invite`.
-    invite_code: Option<String>,
+    invite_code: Option<Text>,
     /// Put the refresh token in an HttpOnly cookie instead of the body (web client).
     #[oai(default)]
     use_cookie: bool,
@@ -49,8 +49,8 @@ struct RegisterRequest {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct LoginRequest {
-    username: String,
-    password: String,
+    username: Text,
+    password: Text,
     #[oai(default)]
     use_cookie: bool,
 }
@@ -59,7 +59,7 @@ struct LoginRequest {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct RefreshRequest {
-    refresh_token: Option<String>,
+    refresh_token: Option<Text>,
 }
 
 #[derive(Object)]
@@ -132,7 +132,7 @@ impl AuthApi {
 /// whether it came from the cookie.
 fn refresh_token_of(req: &Request, body: &RefreshRequest) -> Option<(String, bool)> {
     if let Some(t) = &body.refresh_token {
-        return Some((t.clone(), false));
+        return Some((t.0.clone(), false));
     }
     req.headers()
         .get_all("cookie")

@@ -10,6 +10,7 @@ mod auth;
 mod health;
 pub mod problem;
 mod server;
+pub mod text;
 mod users;
 
 use std::sync::Arc;

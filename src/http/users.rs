@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Object, OpenApi, Tags, param::Query, payload::Json};
 use uuid::Uuid;
 
-use super::BearerAuth;
+use super::{BearerAuth, text::Text};
 use crate::{app::Services, error::Error, store::User};
 
 #[derive(Tags)]
@@ -44,8 +44,8 @@ impl From<User> for UserView {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct PasswordChange {
-    current: String,
-    new: String,
+    current: Text,
+    new: Text,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -53,7 +53,7 @@ struct PasswordChange {
 #[oai(deny_unknown_fields)]
 struct UpdateMe {
     /// 1–64 characters.
-    display_name: Option<String>,
+    display_name: Option<Text>,
     /// Changing the password ends every other session.
     password: Option<PasswordChange>,
 }
@@ -75,11 +75,7 @@ impl UsersApi {
         body: Json<UpdateMe>,
     ) -> Result<Json<UserView>, Error> {
         let claims = auth.claims(&self.services)?;
-        let password = body
-            .0
-            .password
-            .as_ref()
-            .map(|p| (p.current.as_str(), p.new.as_str()));
+        let password = body.0.password.as_ref().map(|p| (&*p.current, &*p.new));
         let user = self
             .services
             .accounts

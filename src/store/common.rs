@@ -191,7 +191,7 @@ macro_rules! impl_store {
                 }
                 match used_at {
                     // Two tabs refreshing with the same cookie at once: not an attack.
-                    Some(used) if used + grace >= now && expires_at > now => {
+                    Some(used) if used + grace > now && expires_at > now => {
                         Ok(RefreshUse::Fresh { user_id, family_id })
                     }
                     Some(_) => {

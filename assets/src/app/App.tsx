@@ -1,0 +1,44 @@
+import { AnimatePresence, LazyMotion, MotionConfig, domAnimation } from 'framer-motion';
+import { useEffect } from 'react';
+import { Toaster } from 'sonner';
+import { AuthScreen } from '../features/auth/AuthScreen';
+import { Shell } from '../features/shell/Shell';
+import { sessionSelectors, useAppStore } from '../stores';
+import { listenToOtherTabs } from './api';
+import { bootstrap } from './bootstrap';
+import { Splash } from './Splash';
+
+export function App() {
+  const status = useAppStore(sessionSelectors.status);
+
+  useEffect(() => {
+    void bootstrap();
+    return listenToOtherTabs();
+  }, []);
+
+  return (
+    // reducedMotion="user": with prefers-reduced-motion, movement is dropped and fades remain.
+    <MotionConfig reducedMotion="user">
+      <LazyMotion features={domAnimation} strict>
+        <div className="app-backdrop" aria-hidden="true" />
+        <AnimatePresence mode="wait">
+          {status === 'unknown' ? (
+            <Splash key="splash" />
+          ) : status === 'authenticated' ? (
+            <Shell key="shell" />
+          ) : (
+            <AuthScreen key="auth" />
+          )}
+        </AnimatePresence>
+        <Toaster
+          theme="system"
+          position="bottom-right"
+          closeButton
+          richColors
+          toastOptions={{ duration: 5000 }}
+          containerAriaLabel="Notifications"
+        />
+      </LazyMotion>
+    </MotionConfig>
+  );
+}

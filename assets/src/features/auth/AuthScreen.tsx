@@ -1,0 +1,82 @@
+import { m } from 'framer-motion';
+import { useState } from 'react';
+import { serverSelectors, useAppStore } from '../../stores';
+import { GlassPanel, Logo, SegmentedTabs, tabId, tabPanelId, type TabItem } from '../../ui';
+import { panelIn, swapIn } from '../../ui/motion';
+import { SignInForm } from './SignInForm';
+import { SignUpForm } from './SignUpForm';
+
+type Mode = 'sign-in' | 'sign-up';
+
+const TABS: ReadonlyArray<TabItem<Mode>> = [
+  { id: 'sign-in', label: 'Sign in' },
+  { id: 'sign-up', label: 'Create account' },
+];
+
+/** One card for both ways in; sign-up is offered only when the server allows it. */
+export function AuthScreen() {
+  const serverName = useAppStore(serverSelectors.name);
+  const version = useAppStore(serverSelectors.version);
+  const canSignUp = useAppStore(serverSelectors.canSignUp);
+  const needsInvite = useAppStore(serverSelectors.needsInvite);
+  const [chosen, setChosen] = useState<Mode>('sign-in');
+  // Focus the first field when the screen opens, not when switching tabs (focus stays on the tab).
+  const [switched, setSwitched] = useState(false);
+  const mode: Mode = canSignUp ? chosen : 'sign-in';
+
+  return (
+    <m.main
+      className="flex min-h-dvh items-center justify-center px-4 py-10 sm:py-16"
+      variants={panelIn}
+      initial="hidden"
+      animate="shown"
+      exit="gone"
+    >
+      <GlassPanel as="section" aria-labelledby="auth-title" className="w-full max-w-[26rem] p-6 sm:p-8">
+        <header className="mb-6 flex flex-col items-center text-center">
+          <Logo className="mb-4 size-12" />
+          <h1 id="auth-title" className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">
+            {mode === 'sign-in' ? `Welcome to ${serverName}` : `Join ${serverName}`}
+          </h1>
+          <p className="mt-1.5 text-sm text-slate-600 dark:text-slate-400">
+            {mode === 'sign-in' ? 'Sign in to pick up where you left off.' : 'Create an account to start chatting.'}
+          </p>
+        </header>
+
+        {canSignUp && (
+          <SegmentedTabs<Mode>
+            label="Sign in or create an account"
+            idPrefix="auth"
+            tabs={TABS}
+            value={mode}
+            onChange={(next) => {
+              setChosen(next);
+              setSwitched(true);
+            }}
+            className="mb-6"
+          />
+        )}
+
+        <div
+          role={canSignUp ? 'tabpanel' : undefined}
+          id={tabPanelId('auth', mode)}
+          aria-labelledby={canSignUp ? tabId('auth', mode) : undefined}
+        >
+          {/* The new form slides in; the old one leaves at once, so two forms never coexist. */}
+          <m.div key={mode} variants={swapIn} initial={switched ? 'hidden' : false} animate="shown">
+            {mode === 'sign-in' ? (
+              <SignInForm autoFocus={!switched} />
+            ) : (
+              <SignUpForm needsInvite={needsInvite} autoFocus={!switched} />
+            )}
+          </m.div>
+        </div>
+
+        <footer className="mt-6 text-center text-xs text-slate-500 dark:text-slate-400">
+          {!canSignUp && <p className="mb-2">New accounts are closed on this server. Ask its admin for one.</p>}
+          <p>Nexus{version ? ` v${version}` : ''}</p>
+        </footer>
+      </GlassPanel>
+    </m.main>
+  );
+}

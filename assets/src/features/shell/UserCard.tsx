@@ -1,0 +1,48 @@
+import { ChevronsUpDown, LogOut, MonitorSmartphone } from 'lucide-react';
+import { sessionSelectors, useAppStore } from '../../stores';
+import { Avatar, Menu, type MenuItem } from '../../ui';
+import { signOut, signOutEverywhere } from '../auth/actions';
+
+/** The signed-in user with the account menu. */
+export function UserCard() {
+  const user = useAppStore(sessionSelectors.user);
+  if (!user) return null;
+
+  const items: MenuItem[] = [
+    {
+      id: 'sign-out',
+      label: 'Sign out',
+      description: 'On this device',
+      icon: <LogOut className="size-4" aria-hidden />,
+      onSelect: () => void signOut(),
+    },
+    {
+      id: 'sign-out-everywhere',
+      label: 'Sign out everywhere',
+      description: 'Ends your sessions on all devices',
+      icon: <MonitorSmartphone className="size-4" aria-hidden />,
+      tone: 'danger',
+      onSelect: () => void signOutEverywhere(),
+    },
+  ];
+
+  return (
+    <div className="flex items-center gap-3 rounded-2xl p-2">
+      <Avatar name={user.display_name} seed={user.id} />
+      <div className="min-w-0 flex-1">
+        <p className="truncate text-sm font-semibold text-slate-900 dark:text-white" title={user.display_name}>
+          {user.display_name}
+        </p>
+        <p className="truncate text-xs text-slate-500 dark:text-slate-400">@{user.username}</p>
+      </div>
+      <Menu
+        label="Account menu"
+        items={items}
+        placement="top"
+        triggerClassName="grid size-9 place-items-center rounded-xl text-slate-500 transition-colors hover:bg-slate-900/5 hover:text-slate-900 aria-expanded:bg-slate-900/5 dark:text-slate-400 dark:hover:bg-white/10 dark:hover:text-white dark:aria-expanded:bg-white/10"
+      >
+        <ChevronsUpDown className="size-4" aria-hidden />
+      </Menu>
+    </div>
+  );
+}

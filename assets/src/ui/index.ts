@@ -1,0 +1,11 @@
+export { Avatar } from './Avatar';
+export { Button, IconButton } from './Button';
+export { GlassPanel } from './GlassPanel';
+export { PasswordField, TextField } from './Input';
+export { Logo } from './Logo';
+export { Menu, type MenuItem } from './Menu';
+export { Spinner } from './Spinner';
+export { SegmentedTabs, tabId, tabPanelId, type TabItem } from './Tabs';
+export { cn } from './cn';
+export { initialsOf } from './initials';
+export { useMediaQuery } from './useMediaQuery';

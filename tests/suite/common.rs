@@ -1,0 +1,267 @@
+//! The harness: spawn the real server on port 0 at either scale, and clean up after it.
+
+#![allow(dead_code)]
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use nexus::{
+    app::{App, Services},
+    config::Config,
+};
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// SQLite + in-process bus.
+    Embedded,
+    /// PostgreSQL + Redis.
+    Cluster,
+}
+
+/// Define `mod $name { embedded(), cluster() }` running `$body(Scale)` on each scale.
+#[macro_export]
+macro_rules! both_scales {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$name($crate::common::Scale::Embedded).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn cluster() {
+                    super::$name($crate::common::Scale::Cluster).await
+                }
+            }
+        )*
+    };
+}
+
+pub fn pg_base() -> String {
+    std::env::var("NEXUS_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("NEXUS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Where a test's state lives; reused to restart a server on the same data.
+#[derive(Clone)]
+pub struct Env {
+    pub scale: Scale,
+    pub dir: Arc<tempfile::TempDir>,
+    pub db_name: Option<String>,
+    pub redis_prefix: String,
+}
+
+impl Env {
+    pub async fn new(scale: Scale) -> Env {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let db_name = match scale {
+            Scale::Embedded => None,
+            Scale::Cluster => {
+                let name = format!("nexus_t_{}", &id[..16]);
+                let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await.expect(
+                    "PostgreSQL at NEXUS_TEST_PG (default 127.0.0.1:5432) must be running: scripts/test starts it",
+                );
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .expect("create database");
+                Some(name)
+            }
+        };
+        Env {
+            scale,
+            dir,
+            db_name,
+            redis_prefix: format!("nexus:t:{}:", &id[..16]),
+        }
+    }
+
+    pub fn database_url(&self) -> Option<String> {
+        self.db_name
+            .as_ref()
+            .map(|n| format!("{}/{}", pg_base(), n))
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn config(&self) -> Config {
+        let mut c = Config::default();
+        c.server.host = [127, 0, 0, 1].into();
+        c.server.port = 0;
+        c.server.data_dir = self.data_dir();
+        c.server.shutdown_grace_secs = 2;
+        c.log.level = "warn".into();
+        if let Some(url) = self.database_url() {
+            c.database.url = url;
+            c.database.max_connections = 8;
+            c.redis.url = redis_url();
+            c.redis.prefix = self.redis_prefix.clone();
+        }
+        c
+    }
+
+    /// Drop the test database and the Redis keys of this test.
+    pub async fn cleanup(&self) {
+        if let Some(name) = &self.db_name {
+            if let Ok(mut conn) =
+                sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await
+            {
+                let _ = conn
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await;
+            }
+        }
+        if self.scale == Scale::Cluster {
+            if let Ok(client) = redis::Client::open(redis_url()) {
+                if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+                    let keys: Vec<String> = redis::cmd("KEYS")
+                        .arg(format!("{}*", self.redis_prefix))
+                        .query_async(&mut c)
+                        .await
+                        .unwrap_or_default();
+                    if !keys.is_empty() {
+                        let _: redis::RedisResult<()> =
+                            redis::cmd("DEL").arg(keys).query_async(&mut c).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub env: Env,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub services: Arc<Services>,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Spawn a server with the default test configuration.
+pub async fn spawn(scale: Scale) -> TestApp {
+    spawn_with(scale, |_| {}).await
+}
+
+pub async fn spawn_with(scale: Scale, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let env = Env::new(scale).await;
+    start(env, tweak).await
+}
+
+/// Start a server on an existing [`Env`] (a restart keeps its data).
+pub async fn start(env: Env, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = env.config();
+    tweak(&mut config);
+    let app = App::build(config).await.expect("app builds");
+    let addr = app.addr();
+    let services = app.services.clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run(async move {
+        let _ = rx.await;
+    }));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        env,
+        addr,
+        base: format!("http://{addr}"),
+        services,
+        http,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Graceful stop; the data stays for a restart.
+    pub async fn stop(mut self) -> Env {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        self.env.clone()
+    }
+
+    /// Stop and remove everything the test created.
+    pub async fn finish(self) {
+        let env = self.stop().await;
+        env.cleanup().await;
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Register `name` with password `password123`; returns the auth body.
+    pub async fn register(&self, name: &str) -> Value {
+        let r = self
+            .post("/api/v1/auth/register", json!({"username": name, "display_name": name.to_uppercase(), "password": "password123"}))
+            .await;
+        assert_eq!(r.status(), 201, "register {name}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn token(&self, name: &str) -> String {
+        self.register(name).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Assert `resp` is problem JSON with `status` and `code`; returns the body.
+pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}"
+    );
+    let body: Value = resp.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["detail"].is_string() && body["title"].is_string() && body["type"].is_string(),
+        "{body}"
+    );
+    body
+}

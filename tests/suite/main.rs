@@ -1,0 +1,14 @@
+//! Black-box suites, one test binary. Every behavioural test runs twice: on the embedded
+//! scale (SQLite + in-process bus) and on the cluster scale (PostgreSQL + Redis), each test
+//! with a fresh database and its own Redis key prefix so tests run in parallel.
+//!
+//! Environment: `NEXUS_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`) and
+//! `NEXUS_TEST_REDIS` (default `redis://127.0.0.1:6379`).
+
+mod common;
+
+mod auth;
+mod bus;
+mod cli;
+mod http;
+mod store;
