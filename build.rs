@@ -9,24 +9,13 @@ use std::{
     time::SystemTime,
 };
 
-const SOURCES: &[&str] = &[
-    "src",
-    "public",
-    "index.html",
-    "package.json",
-    "package-lock.json",
-    "vite.config.ts",
-    "tsconfig.json",
-];
+const SOURCES: &[&str] =
+    &["src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"];
 
 fn newest(path: &Path) -> Option<SystemTime> {
     let meta = std::fs::metadata(path).ok()?;
     if meta.is_dir() {
-        std::fs::read_dir(path)
-            .ok()?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| newest(&e.path()))
-            .max()
+        std::fs::read_dir(path).ok()?.filter_map(|e| e.ok()).filter_map(|e| newest(&e.path())).max()
     } else {
         meta.modified().ok()
     }
@@ -38,9 +27,7 @@ fn run(dir: &Path, args: &[&str]) {
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => fail(&format!("`npm {}` failed ({s})", args.join(" "))),
-        Err(e) => fail(&format!(
-            "cannot run npm ({e}); install Node.js 20+ and npm, or set NEXUS_SKIP_CLIENT_BUILD=1"
-        )),
+        Err(e) => fail(&format!("cannot run npm ({e}); install Node.js 20+ and npm, or set NEXUS_SKIP_CLIENT_BUILD=1")),
     }
 }
 

@@ -14,8 +14,12 @@ use poem::{
 use crate::{
     bus::{self, Bus},
     config::Config,
+    gateway::{CLOSE_GOING_AWAY, Gateway},
     jobs::Jobs,
-    service::{accounts::Accounts, tokens},
+    service::{
+        accounts::Accounts, cache::Caches, conversations::Conversations, events::Fanout, messages::Messages,
+        presence::Presence, receipts::Receipts, tokens,
+    },
     store::{self, Store},
 };
 
@@ -24,7 +28,13 @@ pub struct Services {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
+    pub fanout: Fanout,
+    pub caches: Arc<Caches>,
     pub accounts: Accounts,
+    pub conversations: Conversations,
+    pub messages: Arc<Messages>,
+    pub receipts: Arc<Receipts>,
+    pub presence: Presence,
 }
 
 impl Services {
@@ -32,15 +42,33 @@ impl Services {
     pub async fn build(config: Config) -> anyhow::Result<Arc<Services>> {
         let store = store::open(&config).await?;
         let bus = bus::open(&config).await?;
-        let secret =
-            tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?;
+        let secret = tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?;
         let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
         let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
+        let fanout = Fanout::new(bus.clone());
+        let caches = Arc::new(Caches::default());
+        let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
+        let conversations = Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone());
+        let messages = Arc::new(Messages::new(
+            store.clone(),
+            bus.clone(),
+            fanout.clone(),
+            caches.clone(),
+            receipts.clone(),
+            config.messages.clone(),
+        ));
+        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
         Ok(Arc::new(Services {
             config,
             store,
             bus,
+            fanout,
+            caches,
             accounts,
+            conversations,
+            messages,
+            receipts,
+            presence,
         }))
     }
 }
@@ -55,20 +83,14 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let services = Services::build(config).await?;
         let wanted = services.config.listen_addr();
-        let acceptor = TcpListener::bind(wanted)
-            .into_acceptor()
-            .await
-            .with_context(|| format!("cannot listen on {wanted}"))?;
+        let acceptor =
+            TcpListener::bind(wanted).into_acceptor().await.with_context(|| format!("cannot listen on {wanted}"))?;
         let addr = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("listener has no address")?;
-        Ok(App {
-            services,
-            acceptor,
-            addr,
-        })
+        Ok(App { services, acceptor, addr })
     }
 
     /// The bound address (the real port when configured with port 0).
@@ -76,11 +98,13 @@ impl App {
         self.addr
     }
 
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    /// Serve until `shutdown` resolves. Then: stop accepting, close WebSockets with 1001,
+    /// let in-flight requests finish, drain the message worker, flush receipts, stop jobs.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let services = self.services;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let (gateway, dispatcher) = Gateway::start(services.clone(), stop_rx.clone()).await?;
+        let worker = tokio::spawn(services.messages.clone().run_worker(stop_rx.clone()));
         let jobs = Jobs::start(services.clone()).await?;
         tracing::info!(
             addr = %self.addr,
@@ -89,13 +113,25 @@ impl App {
             "nexus is serving"
         );
         let grace = Duration::from_secs(services.config.server.shutdown_grace_secs);
+        let registry = gateway.registry.clone();
+        let stop_sessions = stop_tx.clone();
+        let signal = async move {
+            shutdown.await;
+            // WebSockets never finish on their own: ask every session to close.
+            let _ = stop_sessions.send(true);
+            registry.kick_all(CLOSE_GOING_AWAY);
+        };
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                crate::http::routes(services.clone()),
-                shutdown,
-                Some(grace),
-            )
+            .run_with_graceful_shutdown(crate::http::routes(services.clone(), gateway), signal, Some(grace))
             .await;
+        let _ = stop_tx.send(true);
+        if tokio::time::timeout(grace, worker).await.is_err() {
+            tracing::warn!("message worker did not stop in time");
+        }
+        let _ = dispatcher.await;
+        if let Err(e) = services.receipts.flush().await {
+            tracing::error!(error = %e, "final receipts flush failed");
+        }
         jobs.stop().await;
         tracing::info!("stopped");
         result.context("server error")

@@ -24,9 +24,57 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub auth: AuthConfig,
+    pub gateway: GatewayConfig,
+    pub messages: MessagesConfig,
+    pub receipts: ReceiptsConfig,
     pub media: MediaConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Origins (besides the server's own) allowed to open WebSockets, e.g.
+    /// `["https://chat.example.org"]`. Requests without an `Origin` header (non-browser
+    /// clients) are always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Events queued for one socket before it counts as too slow and is closed (4008).
+    pub send_queue: usize,
+    pub ping_interval_secs: u64,
+    /// Close a socket that sent nothing, not even a pong, for this long (4002).
+    pub idle_timeout_secs: u64,
+    /// Frames per second one socket may send on average (any type); bursts of 10× are
+    /// tolerated, beyond that the socket is closed (4029).
+    pub frames_per_sec: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// Longest message body, in characters.
+    pub max_body_chars: usize,
+    /// `message.send` per user: sustained rate per second, and burst.
+    pub rate_per_sec: u32,
+    pub rate_burst: u32,
+    /// Messages the worker stores per transaction at most.
+    pub batch_size: usize,
+    /// A queued message pending this long on a consumer that stopped is taken over.
+    pub reclaim_idle_secs: u64,
+    /// Attempts before a message is dead-lettered and its sender told.
+    pub max_attempts: u64,
+    /// How long a `client_id` is remembered for deduplication (the database also
+    /// deduplicates, for ever).
+    pub dedupe_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceiptsConfig {
+    /// Seconds between flushes of buffered receipts to the database.
+    pub flush_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +177,9 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
             auth: AuthConfig::default(),
+            gateway: GatewayConfig::default(),
+            messages: MessagesConfig::default(),
+            receipts: ReceiptsConfig::default(),
             media: MediaConfig::default(),
             jobs: JobsConfig::default(),
             log: LogConfig::default(),
@@ -151,20 +202,13 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            url: String::new(),
-            max_connections: 16,
-            partitions_ahead: 3,
-        }
+        Self { url: String::new(), max_connections: 16, partitions_ahead: 3 }
     }
 }
 
 impl Default for RedisConfig {
     fn default() -> Self {
-        Self {
-            url: String::new(),
-            prefix: "nexus:".into(),
-        }
+        Self { url: String::new(), prefix: "nexus:".into() }
     }
 }
 
@@ -185,6 +229,39 @@ impl Default for AuthConfig {
     }
 }
 
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            max_frame_bytes: 64 * 1024,
+            send_queue: 1024,
+            ping_interval_secs: 20,
+            idle_timeout_secs: 60,
+            frames_per_sec: 50,
+        }
+    }
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        Self {
+            max_body_chars: 4000,
+            rate_per_sec: 10,
+            rate_burst: 30,
+            batch_size: 256,
+            reclaim_idle_secs: 30,
+            max_attempts: 5,
+            dedupe_ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+impl Default for ReceiptsConfig {
+    fn default() -> Self {
+        Self { flush_interval_secs: 10 }
+    }
+}
+
 impl Default for MediaConfig {
     fn default() -> Self {
         Self { dir: String::new() }
@@ -193,24 +270,17 @@ impl Default for MediaConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self {
-            partitions_cron: "0 17 3 * * *".into(),
-        }
+        Self { partitions_cron: "0 17 3 * * *".into() }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            level: "info,tokio_cron_scheduler=warn".into(),
-        }
+        Self { format: LogFormat::Text, level: "info,tokio_cron_scheduler=warn".into() }
     }
 }
 
-const SECTIONS: &[&str] = &[
-    "server", "database", "redis", "auth", "media", "jobs", "log",
-];
+const SECTIONS: &[&str] = &["server", "database", "redis", "auth", "media", "jobs", "log"];
 
 /// A configuration problem, naming the key. `main` prints it and exits with code 2.
 #[derive(Debug, thiserror::Error)]
@@ -233,21 +303,15 @@ impl Config {
         match file {
             Some(path) => {
                 if !path.is_file() {
-                    return Err(ConfigError(format!(
-                        "file {} does not exist",
-                        path.display()
-                    )));
+                    return Err(ConfigError(format!("file {} does not exist", path.display())));
                 }
                 fig = fig.merge(Toml::file_exact(path));
             }
-            None if Path::new("nexus.toml").is_file() => {
-                fig = fig.merge(Toml::file_exact("nexus.toml"))
-            }
+            None if Path::new("nexus.toml").is_file() => fig = fig.merge(Toml::file_exact("nexus.toml")),
             None => {}
         }
-        let plain = Env::raw()
-            .only(&["PORT", "DATABASE_URL", "REDIS_URL", "JWT_SECRET"])
-            .map(|key| match key.as_str() {
+        let plain =
+            Env::raw().only(&["PORT", "DATABASE_URL", "REDIS_URL", "JWT_SECRET"]).map(|key| match key.as_str() {
                 "PORT" => "server.port".into(),
                 "DATABASE_URL" => "database.url".into(),
                 "REDIS_URL" => "redis.url".into(),
@@ -256,12 +320,7 @@ impl Config {
         // Only variables naming a section are configuration (`NEXUS_SERVER__PORT`); others
         // such as `NEXUS_CONFIG` or build and test switches are not.
         let nexus = Env::prefixed("NEXUS_").split("__").filter(|key| {
-            let section = key
-                .as_str()
-                .split('.')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase();
+            let section = key.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
             SECTIONS.contains(&section.as_str())
         });
         Ok(fig.merge(plain).merge(nexus))
@@ -279,16 +338,8 @@ impl Config {
                 .into_iter()
                 .map(|e| {
                     let key = e.path.join(".").to_ascii_lowercase();
-                    let from = e
-                        .metadata
-                        .as_ref()
-                        .map(|m| format!(" (from {})", m.name))
-                        .unwrap_or_default();
-                    if key.is_empty() {
-                        format!("{}{from}", e.kind)
-                    } else {
-                        format!("{key}: {}{from}", e.kind)
-                    }
+                    let from = e.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+                    if key.is_empty() { format!("{}{from}", e.kind) } else { format!("{key}: {}{from}", e.kind) }
                 })
                 .collect();
             ConfigError(lines.join("; "))
@@ -312,20 +363,14 @@ impl Config {
         if !self.redis.url.is_empty() {
             let scheme = self.redis.url.split(':').next().unwrap_or_default();
             if !matches!(scheme, "redis" | "rediss" | "redis+unix" | "unix") {
-                return bad(
-                    "redis.url",
-                    "must start with redis:// (or be empty for the in-process bus)",
-                );
+                return bad("redis.url", "must start with redis:// (or be empty for the in-process bus)");
             }
             if url::Url::parse(&self.redis.url).is_err() {
                 return bad("redis.url", "is not a valid URL");
             }
         }
         if !self.auth.jwt_secret.is_empty() && self.auth.jwt_secret.len() < 32 {
-            return bad(
-                "auth.jwt_secret",
-                "must be at least 32 characters (or empty to generate one)",
-            );
+            return bad("auth.jwt_secret", "must be at least 32 characters (or empty to generate one)");
         }
         if !(60..=24 * 3600).contains(&self.auth.access_token_ttl_secs) {
             return bad("auth.access_token_ttl_secs", "must be between 60 and 86400");
@@ -334,35 +379,56 @@ impl Config {
             return bad("auth.refresh_token_ttl_secs", "must be at least 3600");
         }
         for (key, v) in [
-            (
-                "auth.login_per_ip_per_minute",
-                self.auth.login_per_ip_per_minute,
-            ),
+            ("auth.login_per_ip_per_minute", self.auth.login_per_ip_per_minute),
             ("auth.login_per_ip_burst", self.auth.login_per_ip_burst),
-            (
-                "auth.login_per_user_per_minute",
-                self.auth.login_per_user_per_minute,
-            ),
+            ("auth.login_per_user_per_minute", self.auth.login_per_user_per_minute),
             ("auth.login_per_user_burst", self.auth.login_per_user_burst),
-            (
-                "auth.register_per_ip_per_hour",
-                self.auth.register_per_ip_per_hour,
-            ),
+            ("auth.register_per_ip_per_hour", self.auth.register_per_ip_per_hour),
         ] {
             if v == 0 {
                 return bad(key, "must be at least 1");
             }
         }
         if !self.jobs.partitions_cron.is_empty()
-            && tokio_cron_scheduler::Job::new_async(self.jobs.partitions_cron.as_str(), |_, _| {
-                Box::pin(async {})
-            })
-            .is_err()
+            && tokio_cron_scheduler::Job::new_async(self.jobs.partitions_cron.as_str(), |_, _| Box::pin(async {}))
+                .is_err()
         {
-            return bad(
-                "jobs.partitions_cron",
-                "is not a cron expression (sec min hour day month weekday), or empty",
-            );
+            return bad("jobs.partitions_cron", "is not a cron expression (sec min hour day month weekday), or empty");
+        }
+        for (key, v) in [
+            ("gateway.max_frame_bytes", self.gateway.max_frame_bytes as u64),
+            ("gateway.send_queue", self.gateway.send_queue as u64),
+            ("gateway.ping_interval_secs", self.gateway.ping_interval_secs),
+            ("gateway.frames_per_sec", u64::from(self.gateway.frames_per_sec)),
+            ("messages.max_body_chars", self.messages.max_body_chars as u64),
+            ("messages.rate_per_sec", u64::from(self.messages.rate_per_sec)),
+            ("messages.rate_burst", u64::from(self.messages.rate_burst)),
+            ("messages.batch_size", self.messages.batch_size as u64),
+            ("messages.reclaim_idle_secs", self.messages.reclaim_idle_secs),
+            ("messages.max_attempts", self.messages.max_attempts),
+            ("messages.dedupe_ttl_secs", self.messages.dedupe_ttl_secs),
+            ("receipts.flush_interval_secs", self.receipts.flush_interval_secs),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if self.gateway.idle_timeout_secs <= self.gateway.ping_interval_secs {
+            return bad("gateway.idle_timeout_secs", "must be longer than gateway.ping_interval_secs");
+        }
+        if self.gateway.max_frame_bytes < 1024 {
+            return bad("gateway.max_frame_bytes", "must be at least 1024");
+        }
+        if self.messages.max_body_chars > 100_000 {
+            return bad("messages.max_body_chars", "must be at most 100000");
+        }
+        if self.messages.batch_size > 5000 {
+            return bad("messages.batch_size", "must be at most 5000");
+        }
+        for origin in &self.gateway.allowed_origins {
+            if url::Url::parse(origin).map(|u| u.origin().is_tuple()).unwrap_or(false) == false {
+                return bad("gateway.allowed_origins", "each must be an origin like https://chat.example.org");
+            }
         }
         if self.log.level.trim().is_empty() {
             return bad("log.level", "must not be empty");
@@ -387,9 +453,7 @@ impl Config {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             if path.is_empty() || path.contains(":memory:") {
-                return Err(ConfigError(
-                    "database.url: a SQLite URL needs a file path".into(),
-                ));
+                return Err(ConfigError("database.url: a SQLite URL needs a file path".into()));
             }
             return Ok(DatabaseKind::Sqlite(PathBuf::from(path)));
         }
@@ -410,11 +474,7 @@ impl Config {
     }
 
     pub fn media_dir(&self) -> PathBuf {
-        if self.media.dir.is_empty() {
-            self.server.data_dir.join("media")
-        } else {
-            PathBuf::from(&self.media.dir)
-        }
+        if self.media.dir.is_empty() { self.server.data_dir.join("media") } else { PathBuf::from(&self.media.dir) }
     }
 
     pub fn access_token_ttl(&self) -> Duration {

@@ -34,24 +34,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn validation(detail: impl Into<String>) -> Self {
-        Error::Invalid {
-            code: "validation_failed",
-            detail: detail.into(),
-        }
+        Error::Invalid { code: "validation_failed", detail: detail.into() }
     }
 
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
-        Error::Invalid {
-            code,
-            detail: detail.into(),
-        }
+        Error::Invalid { code, detail: detail.into() }
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Error::Unauthorized {
-            code: "unauthorized",
-            detail: detail.into(),
-        }
+        Error::Unauthorized { code: "unauthorized", detail: detail.into() }
     }
 
     /// The same error with a more specific stable code (for kinds that carry one).
@@ -68,12 +59,24 @@ impl Error {
         Error::Internal(e.into())
     }
 
+    /// A copy for a second recipient (an internal cause is kept as text).
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Invalid { code, detail } => Error::Invalid { code, detail: detail.clone() },
+            Error::Unauthorized { code, detail } => Error::Unauthorized { code, detail: detail.clone() },
+            Error::Forbidden(s) => Error::Forbidden(s.clone()),
+            Error::NotFound(s) => Error::NotFound(s.clone()),
+            Error::Conflict { code, detail } => Error::Conflict { code, detail: detail.clone() },
+            Error::RateLimited { retry_after_ms } => Error::RateLimited { retry_after_ms: *retry_after_ms },
+            Error::Unavailable(s) => Error::Unavailable(s.clone()),
+            Error::Internal(e) => Error::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
+
     /// The stable code clients switch on. Listed in `docs/protocol.md`.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { code, .. }
-            | Error::Conflict { code, .. }
-            | Error::Unauthorized { code, .. } => code,
+            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Unauthorized { code, .. } => code,
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::RateLimited { .. } => "rate_limited",
@@ -133,12 +136,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        detail: String,
-        retry_after_ms: Option<u64>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: &str, detail: String, retry_after_ms: Option<u64>) -> Self {
         Problem {
             kind: format!("urn:nexus:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),

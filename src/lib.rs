@@ -3,7 +3,7 @@
 //! # The map
 //!
 //! ```text
-//!  http (REST, OpenAPI)        gateway (WebSocket, later)
+//!  http (REST, OpenAPI)        gateway (WebSocket)
 //!            \                    /
 //!   service: auth (accounts, tokens), conversations, messages, receipts, calls
 //!            /                    \
@@ -20,17 +20,21 @@
 //! - [`config`]: figment configuration (defaults < file < environment), validated once.
 //! - [`app`]: builds the store, bus and services from a [`config::Config`], runs the HTTP
 //!   server and scheduled jobs until shutdown.
+//! - [`gateway`]: the WebSocket sessions, this node's socket registry, and the dispatcher
+//!   that delivers fan-out batches from the bus to local sockets.
 //! - [`http`]: thin handlers (parse, call a service, map the result), problem JSON,
 //!   the embedded web client.
 //! - [`service`]: the rules. Services depend on the [`store::Store`] and [`bus::Bus`] traits.
 //! - [`store`]: the only module that speaks SQL.
 //! - [`bus`]: the only module that speaks Redis; an in-process twin for the embedded mode.
-//! - [`jobs`]: scheduled work (partition upkeep), each with a "run one step" function.
+//! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
+//!   step" function.
 
 pub mod app;
 pub mod bus;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod jobs;
 pub mod service;

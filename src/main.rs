@@ -12,11 +12,7 @@ use nexus::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Parser)]
-#[command(
-    name = "nexus",
-    version,
-    about = "Self-hosted real-time chat and video calls in one binary"
-)]
+#[command(name = "nexus", version, about = "Self-hosted real-time chat and video calls in one binary")]
 struct Cli {
     /// Configuration file (default: ./nexus.toml when it exists). Environment variables
     /// NEXUS_* override it.
@@ -71,10 +67,7 @@ fn main() -> ExitCode {
         }
     };
     nexus::telemetry::init(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("nexus: cannot start the runtime: {e}");
@@ -85,14 +78,9 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
-            Command::User {
-                command:
-                    UserCommand::Create {
-                        name,
-                        admin,
-                        display_name,
-                    },
-            } => create_user(config, name, admin, display_name).await,
+            Command::User { command: UserCommand::Create { name, admin, display_name } } => {
+                create_user(config, name, admin, display_name).await
+            }
             Command::Healthcheck { timeout } => healthcheck(config, timeout).await,
         }
     });
@@ -118,15 +106,10 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_user(
-    config: Config,
-    name: String,
-    admin: bool,
-    display_name: Option<String>,
-) -> anyhow::Result<()> {
+async fn create_user(config: Config, name: String, admin: bool, display_name: Option<String>) -> anyhow::Result<()> {
     let username = Username::parse(&name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let display_name = DisplayName::parse(display_name.as_deref().unwrap_or(username.as_str()))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let display_name =
+        DisplayName::parse(display_name.as_deref().unwrap_or(username.as_str())).map_err(|e| anyhow::anyhow!("{e}"))?;
     let password = read_password().await?;
     let password = Password::parse(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let services = Services::build(config).await?;
@@ -135,12 +118,7 @@ async fn create_user(
         .create_user(&username, &display_name, &password, admin.then_some(true))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "created user {} ({}){}",
-        user.username,
-        user.id,
-        if user.is_admin { ", administrator" } else { "" }
-    );
+    println!("created user {} ({}){}", user.username, user.id, if user.is_admin { ", administrator" } else { "" });
     Ok(())
 }
 
@@ -152,10 +130,7 @@ async fn read_password() -> anyhow::Result<String> {
         return Ok(first);
     }
     let mut input = String::new();
-    tokio::io::stdin()
-        .take(4096)
-        .read_to_string(&mut input)
-        .await?;
+    tokio::io::stdin().take(4096).read_to_string(&mut input).await?;
     let line = input.lines().next().unwrap_or_default().to_string();
     anyhow::ensure!(!line.is_empty(), "no password on standard input");
     Ok(line)
@@ -164,17 +139,11 @@ async fn read_password() -> anyhow::Result<String> {
 async fn healthcheck(config: Config, timeout: u64) -> anyhow::Result<()> {
     let mut addr = config.listen_addr();
     if addr.ip().is_unspecified() {
-        addr.set_ip(if addr.is_ipv4() {
-            [127, 0, 0, 1].into()
-        } else {
-            std::net::Ipv6Addr::LOCALHOST.into()
-        });
+        addr.set_ip(if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
     }
     let probe = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await?;
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
         let mut head = [0u8; 12];
         stream.read_exact(&mut head).await?;
         Ok::<_, std::io::Error>(head)
@@ -183,11 +152,7 @@ async fn healthcheck(config: Config, timeout: u64) -> anyhow::Result<()> {
         .await
         .map_err(|_| anyhow::anyhow!("no answer from {addr} within {timeout}s"))?
         .map_err(|e| anyhow::anyhow!("cannot reach {addr}: {e}"))?;
-    anyhow::ensure!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{addr} answered {}",
-        String::from_utf8_lossy(&head)
-    );
+    anyhow::ensure!(head.starts_with(b"HTTP/1.1 200"), "{addr} answered {}", String::from_utf8_lossy(&head));
     println!("ok");
     Ok(())
 }

@@ -12,9 +12,7 @@ pub fn init(config: &LogConfig) {
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests start several servers in one process) is a harmless no-op.
     let _ = match config.format {
-        LogFormat::Json => registry
-            .with(fmt::layer().json().with_current_span(false))
-            .try_init(),
+        LogFormat::Json => registry.with(fmt::layer().json().with_current_span(false)).try_init(),
         LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
     };
 }

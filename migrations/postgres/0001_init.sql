@@ -67,6 +67,7 @@ CREATE TABLE messages (
     PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 CREATE INDEX messages_conversation_seq ON messages (conversation_id, seq);
+CREATE INDEX messages_sender_client ON messages (sender_id, client_id);
 
 CREATE TABLE receipts (
     conversation_id UUID NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,

@@ -63,6 +63,7 @@ CREATE TABLE messages (
     created_at      TEXT NOT NULL
 );
 CREATE UNIQUE INDEX messages_conversation_seq ON messages (conversation_id, seq);
+CREATE INDEX messages_sender_client ON messages (sender_id, client_id);
 
 CREATE TABLE receipts (
     conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,

@@ -53,6 +53,7 @@ struct State {
     buffers: HashMap<String, Buffer>,
     locks: HashMap<String, (String, Instant)>,
     rates: HashMap<String, u64>,
+    live: HashMap<String, HashMap<String, Instant>>,
     writes: u64,
 }
 
@@ -104,6 +105,10 @@ impl State {
             self.kv.retain(|_, (_, exp)| *exp > now);
             self.locks.retain(|_, (_, exp)| *exp > now);
             self.rates.retain(|_, tat| *tat > now_us);
+            self.live.retain(|_, members| {
+                members.retain(|_, exp| *exp > now);
+                !members.is_empty()
+            });
         }
     }
 }
@@ -111,10 +116,7 @@ impl State {
 impl Stream {
     /// Drop entries no group still needs.
     fn collect(&mut self, id: u64) {
-        let needed = self
-            .groups
-            .values()
-            .any(|g| g.pending.contains_key(&id) || g.last_delivered < id);
+        let needed = self.groups.values().any(|g| g.pending.contains_key(&id) || g.last_delivered < id);
         if !needed {
             self.entries.remove(&id);
         }
@@ -125,6 +127,10 @@ impl Stream {
 impl Bus for MemoryBus {
     fn backend(&self) -> &'static str {
         "memory"
+    }
+
+    fn queue_durable(&self) -> bool {
+        false
     }
 
     async fn ping(&self) -> BusResult<()> {
@@ -152,30 +158,15 @@ impl Bus for MemoryBus {
             let mut state = self.lock();
             state.next_subscriber += 1;
             let id = state.next_subscriber;
-            state
-                .topics
-                .entry(topic.to_string())
-                .or_default()
-                .push((id, tx));
+            state.topics.entry(topic.to_string()).or_default().push((id, tx));
             id
         };
-        let guard = Unsubscribe {
-            state: Arc::downgrade(&self.state),
-            topic: topic.to_string(),
-            id,
-        };
-        Ok(Subscription {
-            rx,
-            _guard: Box::new(guard),
-        })
+        let guard = Unsubscribe { state: Arc::downgrade(&self.state), topic: topic.to_string(), id };
+        Ok(Subscription { rx, _guard: Box::new(guard) })
     }
 
     async fn queue_ensure_group(&self, stream: &str, group: &str) -> BusResult<()> {
-        self.lock()
-            .stream(stream)
-            .groups
-            .entry(group.to_string())
-            .or_default();
+        self.lock().stream(stream).groups.entry(group.to_string()).or_default();
         Ok(())
     }
 
@@ -204,26 +195,13 @@ impl Bus for MemoryBus {
                 let s = state.stream(stream);
                 let notify = s.notify.clone();
                 let Some(g) = s.groups.get_mut(group) else {
-                    return Err(super::BusError::Other(format!(
-                        "no group {group} on {stream}"
-                    )));
+                    return Err(super::BusError::Other(format!("no group {group} on {stream}")));
                 };
                 let now = Instant::now();
                 let mut out = Vec::new();
                 for (&id, payload) in s.entries.range(g.last_delivered + 1..).take(count.max(1)) {
-                    g.pending.insert(
-                        id,
-                        Pending {
-                            consumer: consumer.to_string(),
-                            since: now,
-                            deliveries: 1,
-                        },
-                    );
-                    out.push(QueueEntry {
-                        id: id.to_string(),
-                        payload: payload.clone(),
-                        deliveries: 1,
-                    });
+                    g.pending.insert(id, Pending { consumer: consumer.to_string(), since: now, deliveries: 1 });
+                    out.push(QueueEntry { id: id.to_string(), payload: payload.clone(), deliveries: 1 });
                     g.last_delivered = id;
                 }
                 if !out.is_empty() {
@@ -285,48 +263,23 @@ impl Bus for MemoryBus {
                 p.since = now;
                 p.deliveries += 1;
                 if let Some(payload) = s.entries.get(&id) {
-                    out.push(QueueEntry {
-                        id: id.to_string(),
-                        payload: payload.clone(),
-                        deliveries: p.deliveries,
-                    });
+                    out.push(QueueEntry { id: id.to_string(), payload: payload.clone(), deliveries: p.deliveries });
                 }
             }
         }
         Ok(out)
     }
 
-    async fn dead_letter(
-        &self,
-        stream: &str,
-        group: &str,
-        entry: &QueueEntry,
-        reason: &str,
-    ) -> BusResult<()> {
-        self.lock()
-            .dead
-            .entry(stream.to_string())
-            .or_default()
-            .push((entry.payload.clone(), reason.to_string()));
-        self.ack(stream, group, std::slice::from_ref(&entry.id))
-            .await
+    async fn dead_letter(&self, stream: &str, group: &str, entry: &QueueEntry, reason: &str) -> BusResult<()> {
+        self.lock().dead.entry(stream.to_string()).or_default().push((entry.payload.clone(), reason.to_string()));
+        self.ack(stream, group, std::slice::from_ref(&entry.id)).await
     }
 
     async fn dead_letters(&self, stream: &str, count: usize) -> BusResult<Vec<(Bytes, String)>> {
-        Ok(self
-            .lock()
-            .dead
-            .get(stream)
-            .map(|d| d.iter().take(count).cloned().collect())
-            .unwrap_or_default())
+        Ok(self.lock().dead.get(stream).map(|d| d.iter().take(count).cloned().collect()).unwrap_or_default())
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> BusResult<Option<String>> {
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> BusResult<Option<String>> {
         let now = Instant::now();
         let now_us = self.epoch.now_us();
         let mut state = self.lock();
@@ -334,9 +287,7 @@ impl Bus for MemoryBus {
         match state.kv.get(key) {
             Some((existing, exp)) if *exp > now => Ok(Some(existing.clone())),
             _ => {
-                state
-                    .kv
-                    .insert(key.to_string(), (value.to_string(), now + ttl));
+                state.kv.insert(key.to_string(), (value.to_string(), now + ttl));
                 Ok(None)
             }
         }
@@ -344,12 +295,48 @@ impl Bus for MemoryBus {
 
     async fn get(&self, key: &str) -> BusResult<Option<String>> {
         let now = Instant::now();
-        Ok(self
-            .lock()
-            .kv
-            .get(key)
-            .filter(|(_, exp)| *exp > now)
-            .map(|(v, _)| v.clone()))
+        Ok(self.lock().kv.get(key).filter(|(_, exp)| *exp > now).map(|(v, _)| v.clone()))
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> BusResult<()> {
+        self.lock().kv.insert(key.to_string(), (value.to_string(), Instant::now() + ttl));
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> BusResult<()> {
+        self.lock().kv.remove(key);
+        Ok(())
+    }
+
+    async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let members = state.live.entry(set.to_string()).or_default();
+        members.insert(member.to_string(), now + ttl);
+        members.retain(|_, exp| *exp > now);
+        Ok(members.len() as u64)
+    }
+
+    async fn live_remove(&self, set: &str, member: &str) -> BusResult<u64> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let Some(members) = state.live.get_mut(set) else { return Ok(0) };
+        members.remove(member);
+        members.retain(|_, exp| *exp > now);
+        let n = members.len() as u64;
+        if n == 0 {
+            state.live.remove(set);
+        }
+        Ok(n)
+    }
+
+    async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>> {
+        let now = Instant::now();
+        let state = self.lock();
+        Ok(sets
+            .iter()
+            .map(|s| state.live.get(s).map(|m| m.values().filter(|exp| **exp > now).count() as u64).unwrap_or(0))
+            .collect())
     }
 
     async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
@@ -358,6 +345,16 @@ impl Bus for MemoryBus {
         let slot = b.dirty.entry(field.to_string()).or_insert(value);
         *slot = (*slot).max(value);
         Ok(*slot)
+    }
+
+    async fn buffer_max_many(&self, buffer: &str, entries: &[(String, i64)]) -> BusResult<()> {
+        let mut state = self.lock();
+        let b = state.buffers.entry(buffer.to_string()).or_default();
+        for (field, value) in entries {
+            let slot = b.dirty.entry(field.clone()).or_insert(*value);
+            *slot = (*slot).max(*value);
+        }
+        Ok(())
     }
 
     async fn buffer_get(&self, buffer: &str, fields: &[String]) -> BusResult<Vec<Option<i64>>> {
@@ -398,9 +395,7 @@ impl Bus for MemoryBus {
             return Ok(None);
         }
         let token = new_token();
-        state
-            .locks
-            .insert(name.to_string(), (token.clone(), now + ttl));
+        state.locks.insert(name.to_string(), (token.clone(), now + ttl));
         Ok(Some(token))
     }
 
@@ -424,9 +419,7 @@ impl Bus for MemoryBus {
         let new_tat = tat + quota.emission_us();
         let allow_at = new_tat.saturating_sub(quota.tolerance_us());
         if allow_at > now_us {
-            return Ok(RateDecision::Limited {
-                retry_after: Duration::from_micros(allow_at - now_us),
-            });
+            return Ok(RateDecision::Limited { retry_after: Duration::from_micros(allow_at - now_us) });
         }
         state.rates.insert(key.to_string(), new_tat);
         Ok(RateDecision::Allowed)

@@ -13,7 +13,10 @@
 //!   `buffer_take` atomically moves the dirty entries aside (merged with any batch an
 //!   interrupted flush left there) and returns them; `buffer_done` forgets the taken batch
 //!   once it is safely stored. A crash between the two loses nothing.
-//! - **keys with expiry**: `put_if_absent` (dedupe), `get`.
+//! - **keys with expiry**: `put_if_absent` (dedupe), `get`, `set`, `delete`.
+//! - **live sets**: members that expire unless touched (devices online, by user); the
+//!   count of live members tells "online on any node", and a node that dies simply stops
+//!   touching its members.
 //! - **lock with expiry**: `try_lock` returns a token; only its holder can `unlock`.
 //! - **GCRA rate limiter**: smooth rate with a burst, answering how long to wait.
 //!
@@ -41,6 +44,31 @@ pub mod keys {
     pub fn login_user(username: &str) -> String {
         format!("rl:login:user:{username}")
     }
+    /// Rate limit of `message.send` per user: `rl:msg:<user>`.
+    pub fn message_rate(user: &uuid::Uuid) -> String {
+        format!("rl:msg:{user}")
+    }
+    /// Dedupe of a sender's `client_id`: `dedupe:<user>:<client_id>` -> the ack.
+    pub fn dedupe(user: &uuid::Uuid, client_id: &str) -> String {
+        format!("dedupe:{user}:{client_id}")
+    }
+    /// Live set of a user's connected devices: `presence:<user>`.
+    pub fn presence(user: &uuid::Uuid) -> String {
+        format!("presence:{user}")
+    }
+    /// When a user was last seen online: `last_seen:<user>` (RFC 3339).
+    pub fn last_seen(user: &uuid::Uuid) -> String {
+        format!("last_seen:{user}")
+    }
+    /// The message queue (stream) and its consumer group.
+    pub const MESSAGES_STREAM: &str = "q:messages";
+    pub const MESSAGES_GROUP: &str = "persist";
+    /// The fan-out topic every node subscribes to.
+    pub const EVENTS_TOPIC: &str = "events";
+    /// The receipts write-behind buffer: field `<conversation>:<user>:d|r` -> seq.
+    pub const RECEIPTS_BUFFER: &str = "receipts";
+    /// Lock of the receipts flusher.
+    pub const RECEIPTS_FLUSH_LOCK: &str = "lock:receipts:flush";
     /// Rate limit of registrations per client IP: `rl:register:ip:<ip>`.
     pub fn register_ip(ip: &str) -> String {
         format!("rl:register:ip:{ip}")
@@ -77,25 +105,13 @@ pub struct Quota {
 
 impl Quota {
     pub fn per_second(rate: u32, burst: u32) -> Self {
-        Self {
-            per_period: rate,
-            period: Duration::from_secs(1),
-            burst,
-        }
+        Self { per_period: rate, period: Duration::from_secs(1), burst }
     }
     pub fn per_minute(rate: u32, burst: u32) -> Self {
-        Self {
-            per_period: rate,
-            period: Duration::from_secs(60),
-            burst,
-        }
+        Self { per_period: rate, period: Duration::from_secs(60), burst }
     }
     pub fn per_hour(rate: u32, burst: u32) -> Self {
-        Self {
-            per_period: rate,
-            period: Duration::from_secs(3600),
-            burst,
-        }
+        Self { per_period: rate, period: Duration::from_secs(3600), burst }
     }
     /// Time between two events at the sustained rate (GCRA's emission interval), in µs.
     pub fn emission_us(&self) -> u64 {
@@ -130,6 +146,9 @@ impl Subscription {
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
+    /// True when `enqueue` returning means the entry survives this process dying (Redis);
+    /// false for the in-process queue, whose callers must wait for the consumer's commit.
+    fn queue_durable(&self) -> bool;
     async fn ping(&self) -> BusResult<()>;
 
     // pub/sub
@@ -161,29 +180,30 @@ pub trait Bus: Send + Sync + 'static {
         count: usize,
     ) -> BusResult<Vec<QueueEntry>>;
     /// Append `entry` to `<stream>:dead` with `reason`, then ack it.
-    async fn dead_letter(
-        &self,
-        stream: &str,
-        group: &str,
-        entry: &QueueEntry,
-        reason: &str,
-    ) -> BusResult<()>;
+    async fn dead_letter(&self, stream: &str, group: &str, entry: &QueueEntry, reason: &str) -> BusResult<()>;
     /// Entries in `<stream>:dead`, oldest first (payload and reason).
     async fn dead_letters(&self, stream: &str, count: usize) -> BusResult<Vec<(Bytes, String)>>;
 
     // keys with expiry
     /// Store `value` under `key` unless present; returns the value already there, if any.
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> BusResult<Option<String>>;
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> BusResult<Option<String>>;
     async fn get(&self, key: &str) -> BusResult<Option<String>>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> BusResult<()>;
+    async fn delete(&self, key: &str) -> BusResult<()>;
+
+    // live sets
+    /// Add or refresh `member` until `ttl` from now; returns the live count after.
+    async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64>;
+    /// Remove `member`; returns the live count after.
+    async fn live_remove(&self, set: &str, member: &str) -> BusResult<u64>;
+    /// Live counts of several sets.
+    async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>>;
 
     // max-wins buffer
     /// Keep `max(current, value)` for `field`; returns the value now stored.
     async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64>;
+    /// [`Bus::buffer_max`] for many fields in one round trip.
+    async fn buffer_max_many(&self, buffer: &str, entries: &[(String, i64)]) -> BusResult<()>;
     /// The buffered values of `fields` (dirty and being flushed, whichever is higher).
     async fn buffer_get(&self, buffer: &str, fields: &[String]) -> BusResult<Vec<Option<i64>>>;
     /// Atomically move the dirty entries into the flushing batch and return that batch.

@@ -28,9 +28,7 @@ use std::{
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use redis::{
-    AsyncCommands, Client, Script, Value, aio::ConnectionManager, aio::MultiplexedConnection,
-};
+use redis::{AsyncCommands, Client, Script, Value, aio::ConnectionManager, aio::MultiplexedConnection};
 use tokio::sync::mpsc;
 
 use super::{Bus, BusError, BusResult, QueueEntry, Quota, RateDecision, Subscription, new_token};
@@ -46,6 +44,15 @@ if cur == nil or v > cur then
   return v
 end
 return cur";
+
+const MAX_MANY_SCRIPT: &str = r"
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if cur == nil or tonumber(ARGV[i + 1]) > cur then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 0";
 
 const TAKE_SCRIPT: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -90,7 +97,34 @@ if allow_at > now then return allow_at - now end
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
 return 0";
 
+/// Live set add. ARGV: member, ttl ms. Score = expiry in ms of Redis' clock.
+const LIVE_ADD_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return redis.call('ZCARD', KEYS[1])";
+
+const LIVE_REMOVE_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZCARD', KEYS[1])";
+
+const LIVE_COUNT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i, k in ipairs(KEYS) do out[i] = redis.call('ZCOUNT', k, '(' .. now, '+inf') end
+return out";
+
 struct Scripts {
+    max_many: Script,
+    live_add: Script,
+    live_remove: Script,
+    live_count: Script,
     max: Script,
     take: Script,
     put_if_absent: Script,
@@ -122,6 +156,10 @@ impl RedisBus {
             conn,
             prefix: prefix.to_string(),
             scripts: Scripts {
+                max_many: Script::new(MAX_MANY_SCRIPT),
+                live_add: Script::new(LIVE_ADD_SCRIPT),
+                live_remove: Script::new(LIVE_REMOVE_SCRIPT),
+                live_count: Script::new(LIVE_COUNT_SCRIPT),
                 max: Script::new(MAX_SCRIPT),
                 take: Script::new(TAKE_SCRIPT),
                 put_if_absent: Script::new(PUT_IF_ABSENT_SCRIPT),
@@ -142,20 +180,11 @@ impl RedisBus {
     }
 
     async fn blocking_conn(&self, block: Duration) -> BusResult<MultiplexedConnection> {
-        if let Some(c) = self
-            .blocking
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-        {
+        if let Some(c) = self.blocking.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(c);
         }
-        let config = redis::AsyncConnectionConfig::new()
-            .set_response_timeout(Some(block + RESPONSE_TIMEOUT));
-        Ok(self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?)
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(block + RESPONSE_TIMEOUT));
+        Ok(self.client.get_multiplexed_async_connection_with_config(&config).await?)
     }
 
     fn return_blocking_conn(&self, conn: MultiplexedConnection) {
@@ -196,11 +225,7 @@ fn parse_entries(value: Value, deliveries: &HashMap<String, u64>) -> Vec<QueueEn
         }
         if let Some(payload) = payload {
             let deliveries = deliveries.get(&id).copied().unwrap_or(1);
-            out.push(QueueEntry {
-                id,
-                payload,
-                deliveries,
-            });
+            out.push(QueueEntry { id, payload, deliveries });
         }
     }
     out
@@ -212,16 +237,17 @@ impl Bus for RedisBus {
         "redis"
     }
 
+    fn queue_durable(&self) -> bool {
+        true
+    }
+
     async fn ping(&self) -> BusResult<()> {
         let _: String = redis::cmd("PING").query_async(&mut self.conn()).await?;
         Ok(())
     }
 
     async fn publish(&self, topic: &str, payload: Bytes) -> BusResult<()> {
-        let _: i64 = self
-            .conn()
-            .publish(self.key(topic), payload.as_ref())
-            .await?;
+        let _: i64 = self.conn().publish(self.key(topic), payload.as_ref()).await?;
         Ok(())
     }
 
@@ -266,11 +292,7 @@ impl Bus for RedisBus {
     ) -> BusResult<Vec<QueueEntry>> {
         let mut conn = self.blocking_conn(block).await?;
         let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count.max(1));
+        cmd.arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(count.max(1));
         if !block.is_zero() {
             cmd.arg("BLOCK").arg(block.as_millis().max(1) as u64);
         }
@@ -289,9 +311,7 @@ impl Bus for RedisBus {
             Value::Map(pairs) => pairs.into_iter().map(|(_, v)| v).next(),
             _ => None,
         };
-        Ok(entries
-            .map(|e| parse_entries(e, &HashMap::new()))
-            .unwrap_or_default())
+        Ok(entries.map(|e| parse_entries(e, &HashMap::new())).unwrap_or_default())
     }
 
     async fn ack(&self, stream: &str, group: &str, ids: &[String]) -> BusResult<()> {
@@ -339,10 +359,7 @@ impl Bus for RedisBus {
         if pending.is_empty() {
             return Ok(Vec::new());
         }
-        let deliveries: HashMap<String, u64> = pending
-            .iter()
-            .map(|(id, _, _, n)| (id.clone(), n + 1))
-            .collect();
+        let deliveries: HashMap<String, u64> = pending.iter().map(|(id, _, _, n)| (id.clone(), n + 1)).collect();
         let ids: Vec<&String> = pending.iter().map(|(id, ..)| id).collect();
         let claimed: Value = redis::cmd("XCLAIM")
             .arg(&key)
@@ -355,13 +372,7 @@ impl Bus for RedisBus {
         Ok(parse_entries(claimed, &deliveries))
     }
 
-    async fn dead_letter(
-        &self,
-        stream: &str,
-        group: &str,
-        entry: &QueueEntry,
-        reason: &str,
-    ) -> BusResult<()> {
+    async fn dead_letter(&self, stream: &str, group: &str, entry: &QueueEntry, reason: &str) -> BusResult<()> {
         let _: String = redis::cmd("XADD")
             .arg(self.key(&format!("{stream}:dead")))
             .arg("*")
@@ -371,8 +382,7 @@ impl Bus for RedisBus {
             .arg(reason)
             .query_async(&mut self.conn())
             .await?;
-        self.ack(stream, group, std::slice::from_ref(&entry.id))
-            .await
+        self.ack(stream, group, std::slice::from_ref(&entry.id)).await
     }
 
     async fn dead_letters(&self, stream: &str, count: usize) -> BusResult<Vec<(Bytes, String)>> {
@@ -388,19 +398,13 @@ impl Bus for RedisBus {
             .into_iter()
             .map(|(_, mut f)| {
                 let payload = Bytes::from(f.remove("p").unwrap_or_default());
-                let reason =
-                    String::from_utf8_lossy(&f.remove("reason").unwrap_or_default()).into_owned();
+                let reason = String::from_utf8_lossy(&f.remove("reason").unwrap_or_default()).into_owned();
                 (payload, reason)
             })
             .collect())
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> BusResult<Option<String>> {
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> BusResult<Option<String>> {
         Ok(self
             .scripts
             .put_if_absent
@@ -415,15 +419,57 @@ impl Bus for RedisBus {
         Ok(self.conn().get(self.key(key)).await?)
     }
 
-    async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> BusResult<()> {
+        let _: () = self.conn().pset_ex(self.key(key), value, ttl.as_millis().max(1) as u64).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> BusResult<()> {
+        let _: i64 = self.conn().del(self.key(key)).await?;
+        Ok(())
+    }
+
+    async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64> {
         Ok(self
             .scripts
-            .max
-            .key(self.key(buffer))
-            .arg(field)
-            .arg(value)
+            .live_add
+            .key(self.key(set))
+            .arg(member)
+            .arg(ttl.as_millis().max(1) as u64)
             .invoke_async(&mut self.conn())
             .await?)
+    }
+
+    async fn live_remove(&self, set: &str, member: &str) -> BusResult<u64> {
+        Ok(self.scripts.live_remove.key(self.key(set)).arg(member).invoke_async(&mut self.conn()).await?)
+    }
+
+    async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>> {
+        if sets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inv = self.scripts.live_count.prepare_invoke();
+        for s in sets {
+            inv.key(self.key(s));
+        }
+        Ok(inv.invoke_async(&mut self.conn()).await?)
+    }
+
+    async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
+        Ok(self.scripts.max.key(self.key(buffer)).arg(field).arg(value).invoke_async(&mut self.conn()).await?)
+    }
+
+    async fn buffer_max_many(&self, buffer: &str, entries: &[(String, i64)]) -> BusResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut inv = self.scripts.max_many.prepare_invoke();
+        inv.key(self.key(buffer));
+        for (field, value) in entries {
+            inv.arg(field).arg(*value);
+        }
+        let _: i64 = inv.invoke_async(&mut self.conn()).await?;
+        Ok(())
     }
 
     async fn buffer_get(&self, buffer: &str, fields: &[String]) -> BusResult<Vec<Option<i64>>> {
@@ -439,11 +485,7 @@ impl Bus for RedisBus {
             .arg(fields)
             .query_async(&mut self.conn())
             .await?;
-        Ok(dirty
-            .into_iter()
-            .zip(flushing)
-            .map(|(a, b)| a.max(b))
-            .collect())
+        Ok(dirty.into_iter().zip(flushing).map(|(a, b)| a.max(b)).collect())
     }
 
     async fn buffer_take(&self, buffer: &str) -> BusResult<Vec<(String, i64)>> {
@@ -458,10 +500,7 @@ impl Bus for RedisBus {
     }
 
     async fn buffer_done(&self, buffer: &str) -> BusResult<()> {
-        let _: i64 = self
-            .conn()
-            .del(self.key(&format!("{buffer}:flushing")))
-            .await?;
+        let _: i64 = self.conn().del(self.key(&format!("{buffer}:flushing"))).await?;
         Ok(())
     }
 
@@ -479,13 +518,7 @@ impl Bus for RedisBus {
     }
 
     async fn unlock(&self, name: &str, token: &str) -> BusResult<bool> {
-        let n: i64 = self
-            .scripts
-            .unlock
-            .key(self.key(name))
-            .arg(token)
-            .invoke_async(&mut self.conn())
-            .await?;
+        let n: i64 = self.scripts.unlock.key(self.key(name)).arg(token).invoke_async(&mut self.conn()).await?;
         Ok(n == 1)
     }
 
@@ -501,9 +534,7 @@ impl Bus for RedisBus {
         Ok(if wait_us == 0 {
             RateDecision::Allowed
         } else {
-            RateDecision::Limited {
-                retry_after: Duration::from_micros(wait_us),
-            }
+            RateDecision::Limited { retry_after: Duration::from_micros(wait_us) }
         })
     }
 }
@@ -552,16 +583,10 @@ impl Hub {
                         Ok(p) => {
                             let (mut sink, stream) = p.split();
                             let mut guard = hub.sink.lock().await;
-                            let topics: Vec<String> = hub
-                                .topics
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .keys()
-                                .cloned()
-                                .collect();
+                            let topics: Vec<String> =
+                                hub.topics.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
                             for t in topics {
-                                if let Err(e) = sink.subscribe(format!("{}{}", hub.prefix, t)).await
-                                {
+                                if let Err(e) = sink.subscribe(format!("{}{}", hub.prefix, t)).await {
                                     tracing::warn!(error = %e, "redis re-subscribe failed");
                                 }
                             }
@@ -580,9 +605,7 @@ impl Hub {
 
     /// Hand a message to every local subscriber of its topic.
     fn dispatch(&self, channel: &str, payload: &[u8]) {
-        let topic = channel
-            .strip_prefix(self.prefix.as_str())
-            .unwrap_or(channel);
+        let topic = channel.strip_prefix(self.prefix.as_str()).unwrap_or(channel);
         let payload = Bytes::copy_from_slice(payload);
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(subs) = topics.get_mut(topic) {
@@ -609,21 +632,12 @@ impl Hub {
         };
         if first {
             if let Some(sink) = sink.as_mut() {
-                sink.subscribe(format!("{}{}", self.prefix, topic))
-                    .await
-                    .map_err(BusError::from)?;
+                sink.subscribe(format!("{}{}", self.prefix, topic)).await.map_err(BusError::from)?;
             }
         }
         drop(sink);
-        let guard = HubUnsubscribe {
-            hub: Arc::downgrade(self),
-            topic: topic.to_string(),
-            id,
-        };
-        Ok(Subscription {
-            rx,
-            _guard: Box::new(guard),
-        })
+        let guard = HubUnsubscribe { hub: Arc::downgrade(self), topic: topic.to_string(), id };
+        Ok(Subscription { rx, _guard: Box::new(guard) })
     }
 }
 

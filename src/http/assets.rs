@@ -41,10 +41,7 @@ impl Endpoint for Serve {
         }
         let path = req.uri().path().trim_start_matches('/');
         if path == "api" || path.starts_with("api/") {
-            return Err(poem::Error::from_string(
-                format!("no API route {}", req.uri().path()),
-                StatusCode::NOT_FOUND,
-            ));
+            return Err(poem::Error::from_string(format!("no API route {}", req.uri().path()), StatusCode::NOT_FOUND));
         }
         let (name, file) = match Dist::get(path).filter(|_| !path.is_empty()) {
             Some(f) => (path.to_string(), f),
@@ -66,24 +63,13 @@ impl Endpoint for Serve {
         };
         let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
         let immutable = name.starts_with("assets/");
-        let cache = if immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        };
-        let if_none_match = req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok());
+        let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+        let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
         let mut resp = if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
-            Response::builder()
-                .status(StatusCode::NOT_MODIFIED)
-                .finish()
+            Response::builder().status(StatusCode::NOT_MODIFIED).finish()
         } else {
             let mime = mime_guess::from_path(&name).first_or_octet_stream();
-            Response::builder()
-                .content_type(mime.as_ref())
-                .body(file.data.into_owned())
+            Response::builder().content_type(mime.as_ref()).body(file.data.into_owned())
         };
         let headers = resp.headers_mut();
         headers.insert(header::ETAG, etag.parse().expect("hex etag"));

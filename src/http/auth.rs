@@ -95,11 +95,7 @@ enum LoggedOut {
 
 impl AuthApi {
     fn cookie(&self, token: &str) -> String {
-        let secure = if self.services.config.auth.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = if self.services.config.auth.secure_cookies { "; Secure" } else { "" };
         format!(
             "{REFRESH_COOKIE}={token}; Path={COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             self.services.config.auth.refresh_token_ttl_secs
@@ -148,11 +144,7 @@ fn refresh_token_of(req: &Request, body: &RefreshRequest) -> Option<(String, boo
 impl AuthApi {
     /// Create an account (subject to the server's registration mode) and sign in.
     #[oai(path = "/register", method = "post")]
-    async fn register(
-        &self,
-        req: &Request,
-        body: Json<RegisterRequest>,
-    ) -> Result<AuthResponse, Error> {
+    async fn register(&self, req: &Request, body: Json<RegisterRequest>) -> Result<AuthResponse, Error> {
         let b = body.0;
         let session = self
             .services
@@ -174,11 +166,7 @@ impl AuthApi {
     /// Sign in with username and password. Rate-limited per client IP and per username.
     #[oai(path = "/login", method = "post")]
     async fn login(&self, req: &Request, body: Json<LoginRequest>) -> Result<AuthResponse, Error> {
-        let session = self
-            .services
-            .accounts
-            .login(&body.username, &body.password, &self.ip(req))
-            .await?;
+        let session = self.services.accounts.login(&body.username, &body.password, &self.ip(req)).await?;
         let (body, cookie) = self.deliver(session, body.use_cookie);
         Ok(AuthResponse::Ok(body, cookie))
     }
@@ -186,14 +174,9 @@ impl AuthApi {
     /// Exchange a refresh token (body or cookie) for a new access token and a new refresh
     /// token. A refresh token works once: presenting a used one ends that session.
     #[oai(path = "/refresh", method = "post")]
-    async fn refresh(
-        &self,
-        req: &Request,
-        body: Json<RefreshRequest>,
-    ) -> Result<AuthResponse, Error> {
+    async fn refresh(&self, req: &Request, body: Json<RefreshRequest>) -> Result<AuthResponse, Error> {
         let Some((token, from_cookie)) = refresh_token_of(req, &body) else {
-            return Err(Error::unauthorized("no refresh token (cookie or body)")
-                .with_code("invalid_refresh_token"));
+            return Err(Error::unauthorized("no refresh token (cookie or body)").with_code("invalid_refresh_token"));
         };
         let session = self.services.accounts.refresh(&token).await?;
         let (body, cookie) = self.deliver(session, from_cookie);

@@ -35,11 +35,6 @@ pub async fn readyz(services: Data<&Arc<Services>>) -> Response {
     if !bus_ok {
         down.push(format!("bus ({})", services.bus.backend()));
     }
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        format!("not reachable: {}", down.join(", ")),
-        None,
-    )
-    .into_response()
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("not reachable: {}", down.join(", ")), None)
+        .into_response()
 }

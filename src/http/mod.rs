@@ -7,6 +7,7 @@
 
 pub mod assets;
 mod auth;
+mod conversations;
 mod health;
 pub mod problem;
 mod server;
@@ -16,12 +17,11 @@ mod users;
 use std::sync::Arc;
 
 use poem::{
-    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode,
-    middleware::Tracing,
+    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode, middleware::Tracing,
 };
 use poem_openapi::{OpenApiService, SecurityScheme, auth::Bearer};
 
-use crate::{app::Services, error::Error, service::tokens::Claims};
+use crate::{app::Services, error::Error, gateway::Gateway, service::tokens::Claims};
 
 /// Largest JSON request body the API accepts.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -37,17 +37,14 @@ impl BearerAuth {
     }
 }
 
-pub fn api_service(
-    services: Arc<Services>,
-) -> OpenApiService<(auth::AuthApi, users::UsersApi, server::ServerApi), ()> {
+type Apis = (auth::AuthApi, users::UsersApi, conversations::ConversationsApi, server::ServerApi);
+
+pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            auth::AuthApi {
-                services: services.clone(),
-            },
-            users::UsersApi {
-                services: services.clone(),
-            },
+            auth::AuthApi { services: services.clone() },
+            users::UsersApi { services: services.clone() },
+            conversations::ConversationsApi { services: services.clone() },
             server::ServerApi { services },
         ),
         "Nexus API",
@@ -62,11 +59,12 @@ pub fn api_service(
 }
 
 /// The whole HTTP application.
-pub fn routes(services: Arc<Services>) -> impl Endpoint {
+pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
     let api = api_service(services.clone());
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
+        .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway))
         .nest("/api/v1", api.around(limit_body))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -80,8 +78,7 @@ pub fn routes(services: Arc<Services>) -> impl Endpoint {
 /// Refuse request bodies over [`MAX_JSON_BODY`] with 413, whether announced by
 /// `Content-Length` or streamed in chunks.
 async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let too_large =
-        || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
+    let too_large = || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
     let declared = req
         .headers()
         .get(poem::http::header::CONTENT_LENGTH)
@@ -90,15 +87,8 @@ async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     match declared {
         Some(len) if len > MAX_JSON_BODY as u64 => return Err(too_large()),
         Some(_) => {}
-        None if req
-            .headers()
-            .contains_key(poem::http::header::TRANSFER_ENCODING) =>
-        {
-            let body = req
-                .take_body()
-                .into_bytes_limit(MAX_JSON_BODY)
-                .await
-                .map_err(|_| too_large())?;
+        None if req.headers().contains_key(poem::http::header::TRANSFER_ENCODING) => {
+            let body = req.take_body().into_bytes_limit(MAX_JSON_BODY).await.map_err(|_| too_large())?;
             req.set_body(body);
         }
         None => {}

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use poem_openapi::{Object, OpenApi, Tags, param::Query, payload::Json};
-use uuid::Uuid;
 
 use super::{BearerAuth, text::Text};
-use crate::{app::Services, error::Error, store::User};
+pub use crate::service::views::UserView;
+use crate::{app::Services, error::Error};
 
 #[derive(Tags)]
 enum ApiTags {
@@ -17,28 +16,6 @@ enum ApiTags {
 
 pub struct UsersApi {
     pub services: Arc<Services>,
-}
-
-/// A user as others see it.
-#[derive(Object)]
-pub struct UserView {
-    pub id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id,
-            username: u.username,
-            display_name: u.display_name,
-            is_admin: u.is_admin,
-            created_at: u.created_at,
-        }
-    }
 }
 
 #[derive(Object)]
@@ -69,28 +46,16 @@ impl UsersApi {
 
     /// Change the display name or the password.
     #[oai(path = "/me", method = "patch")]
-    async fn update_me(
-        &self,
-        auth: BearerAuth,
-        body: Json<UpdateMe>,
-    ) -> Result<Json<UserView>, Error> {
+    async fn update_me(&self, auth: BearerAuth, body: Json<UpdateMe>) -> Result<Json<UserView>, Error> {
         let claims = auth.claims(&self.services)?;
         let password = body.0.password.as_ref().map(|p| (&*p.current, &*p.new));
-        let user = self
-            .services
-            .accounts
-            .update_me(claims.sub, body.0.display_name.as_deref(), password)
-            .await?;
+        let user = self.services.accounts.update_me(claims.sub, body.0.display_name.as_deref(), password).await?;
         Ok(Json(user.into()))
     }
 
     /// Users whose username or display name contains `query` (at most 20).
     #[oai(path = "/", method = "get")]
-    async fn search(
-        &self,
-        auth: BearerAuth,
-        query: Query<String>,
-    ) -> Result<Json<Vec<UserView>>, Error> {
+    async fn search(&self, auth: BearerAuth, query: Query<String>) -> Result<Json<Vec<UserView>>, Error> {
         auth.claims(&self.services)?;
         let users = self.services.accounts.search(&query.0).await?;
         Ok(Json(users.into_iter().map(Into::into).collect()))

@@ -1,8 +1,9 @@
-//! Scheduled work, run in-process by `tokio-cron-scheduler`. Each job is a public
+//! Scheduled work, run in-process by `tokio-cron-scheduler`: partition upkeep (daily, cron
+//! `jobs.partitions_cron`) and the receipts flush (every `receipts.flush_interval_secs`). Each job is a public
 //! "one step" function (tests call it directly) plus its schedule from `jobs.*`; an empty
 //! schedule disables a job. Jobs that must run on one node at a time take a lock.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -15,9 +16,7 @@ pub struct Jobs {
 
 impl Jobs {
     pub async fn start(services: Arc<Services>) -> anyhow::Result<Jobs> {
-        let scheduler = JobScheduler::new()
-            .await
-            .context("cannot start the job scheduler")?;
+        let scheduler = JobScheduler::new().await.context("cannot start the job scheduler")?;
         let cron = services.config.jobs.partitions_cron.clone();
         if !cron.is_empty() {
             let s = services.clone();
@@ -30,15 +29,20 @@ impl Jobs {
                 })
             })
             .context("jobs.partitions_cron")?;
-            scheduler
-                .add(job)
-                .await
-                .context("cannot schedule partition upkeep")?;
+            scheduler.add(job).await.context("cannot schedule partition upkeep")?;
         }
-        scheduler
-            .start()
-            .await
-            .context("cannot start the job scheduler")?;
+        let s = services.clone();
+        let every = Duration::from_secs(services.config.receipts.flush_interval_secs);
+        let job = Job::new_repeated_async(every, move |_, _| {
+            let s = s.clone();
+            Box::pin(async move {
+                // Errors are logged by the flusher; the batch stays buffered for the next run.
+                let _ = s.receipts.flush().await;
+            })
+        })
+        .context("receipts.flush_interval_secs")?;
+        scheduler.add(job).await.context("cannot schedule the receipts flush")?;
+        scheduler.start().await.context("cannot start the job scheduler")?;
         Ok(Jobs { scheduler })
     }
 
@@ -52,13 +56,8 @@ impl Jobs {
 /// Keep `database.partitions_ahead` months of message partitions ahead of today. Only the
 /// node holding the advisory lock does the work; returns `None` on the others.
 pub async fn partitions_step(services: &Services) -> anyhow::Result<Option<Vec<String>>> {
-    let created = services
-        .store
-        .ensure_partitions_locked(
-            chrono::Utc::now(),
-            services.config.database.partitions_ahead,
-        )
-        .await?;
+    let created =
+        services.store.ensure_partitions_locked(chrono::Utc::now(), services.config.database.partitions_ahead).await?;
     match &created {
         Some(names) if !names.is_empty() => tracing::info!(?names, "message partitions created"),
         Some(_) => tracing::debug!("message partitions up to date"),

@@ -56,19 +56,8 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        keys: TokenKeys,
-        config: AuthConfig,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
-            store,
-            bus,
-            passwords: Passwords::new()?,
-            keys,
-            config,
-        })
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, keys: TokenKeys, config: AuthConfig) -> anyhow::Result<Self> {
+        Ok(Self { store, bus, passwords: Passwords::new()?, keys, config })
     }
 
     pub fn registration(&self) -> Registration {
@@ -81,26 +70,18 @@ impl Accounts {
     }
 
     async fn limit(&self, key: &str, quota: Quota) -> Result<()> {
-        match self
-            .bus
-            .rate_limit(key, quota)
-            .await
-            .map_err(Error::internal)?
-        {
+        match self.bus.rate_limit(key, quota).await.map_err(Error::internal)? {
             RateDecision::Allowed => Ok(()),
-            RateDecision::Limited { retry_after } => Err(Error::RateLimited {
-                retry_after_ms: retry_after.as_millis().max(1) as u64,
-            }),
+            RateDecision::Limited { retry_after } => {
+                Err(Error::RateLimited { retry_after_ms: retry_after.as_millis().max(1) as u64 })
+            }
         }
     }
 
     pub async fn register(&self, input: NewAccount<'_>, client_ip: &str) -> Result<Session> {
         self.limit(
             &keys::register_ip(client_ip),
-            Quota::per_hour(
-                self.config.register_per_ip_per_hour,
-                self.config.register_per_ip_per_hour,
-            ),
+            Quota::per_hour(self.config.register_per_ip_per_hour, self.config.register_per_ip_per_hour),
         )
         .await?;
         let username = Username::parse(input.username)?;
@@ -109,47 +90,23 @@ impl Accounts {
         match self.config.registration {
             Registration::Open => {}
             Registration::Closed => {
-                return Err(Error::Forbidden(
-                    "registration is closed on this server; ask an administrator".into(),
-                ));
+                return Err(Error::Forbidden("registration is closed on this server; ask an administrator".into()));
             }
             Registration::Invite => {
                 if self.store.has_users().await? {
-                    let code = input
-                        .invite_code
-                        .map(str::trim)
-                        .filter(|c| !c.is_empty())
-                        .ok_or_else(|| {
-                            Error::invalid(
-                                "invite_required",
-                                "registration needs an invite code on this server",
-                            )
-                        })?;
-                    if self
-                        .store
-                        .credentials_by_username(username.as_str())
-                        .await?
-                        .is_some()
-                    {
+                    let code = input.invite_code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+                        Error::invalid("invite_required", "registration needs an invite code on this server")
+                    })?;
+                    if self.store.credentials_by_username(username.as_str()).await?.is_some() {
                         return Err(username_taken());
                     }
-                    if code.len() > 64
-                        || !self
-                            .store
-                            .consume_invite(&tokens::hash_token(code), Utc::now())
-                            .await?
-                    {
-                        return Err(Error::invalid(
-                            "invalid_invite",
-                            "the invite code is unknown, used or expired",
-                        ));
+                    if code.len() > 64 || !self.store.consume_invite(&tokens::hash_token(code), Utc::now()).await? {
+                        return Err(Error::invalid("invalid_invite", "the invite code is unknown, used or expired"));
                     }
                 }
             }
         }
-        let user = self
-            .create_user(&username, &display_name, &password, None)
-            .await?;
+        let user = self.create_user(&username, &display_name, &password, None).await?;
         tracing::info!(user_id = %user.id, username = user.username, admin = user.is_admin, "account registered");
         self.new_session(user, Uuid::now_v7()).await
     }
@@ -181,49 +138,31 @@ impl Accounts {
 
     pub async fn login(&self, username: &str, password: &str, client_ip: &str) -> Result<Session> {
         // The per-username key uses the normalised name, bounded, even if it is invalid.
-        let normalised: String = username
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .take(64)
-            .collect();
+        let normalised: String = username.trim().to_ascii_lowercase().chars().take(64).collect();
         self.limit(
             &keys::login_ip(client_ip),
-            Quota::per_minute(
-                self.config.login_per_ip_per_minute,
-                self.config.login_per_ip_burst,
-            ),
+            Quota::per_minute(self.config.login_per_ip_per_minute, self.config.login_per_ip_burst),
         )
         .await?;
         self.limit(
             &keys::login_user(&normalised),
-            Quota::per_minute(
-                self.config.login_per_user_per_minute,
-                self.config.login_per_user_burst,
-            ),
+            Quota::per_minute(self.config.login_per_user_per_minute, self.config.login_per_user_burst),
         )
         .await?;
         let creds = match Username::parse(&normalised) {
-            Ok(u) if password.len() <= 1024 => {
-                self.store.credentials_by_username(u.as_str()).await?
-            }
+            Ok(u) if password.len() <= 1024 => self.store.credentials_by_username(u.as_str()).await?,
             _ => None,
         };
         let ok = self
             .passwords
-            .verify(
-                &password[..password.len().min(1024)],
-                creds.as_ref().map(|c| c.password_hash.as_str()),
-            )
+            .verify(&password[..password.len().min(1024)], creds.as_ref().map(|c| c.password_hash.as_str()))
             .await?;
         let user = match (ok, creds) {
             (true, Some(c)) => self.store.user_by_id(c.id).await?,
             _ => None,
         };
         let Some(user) = user else {
-            return Err(
-                Error::unauthorized("wrong username or password").with_code("invalid_credentials")
-            );
+            return Err(Error::unauthorized("wrong username or password").with_code("invalid_credentials"));
         };
         self.new_session(user, Uuid::now_v7()).await
     }
@@ -234,25 +173,15 @@ impl Accounts {
         }
         let now = Utc::now();
         let grace = chrono::Duration::from_std(REFRESH_REUSE_GRACE).unwrap_or_default();
-        match self
-            .store
-            .consume_refresh_token(&tokens::hash_token(refresh_token), now, grace)
-            .await?
-        {
+        match self.store.consume_refresh_token(&tokens::hash_token(refresh_token), now, grace).await? {
             RefreshUse::Fresh { user_id, family_id } => {
-                let user = self
-                    .store
-                    .user_by_id(user_id)
-                    .await?
-                    .ok_or_else(invalid_refresh)?;
+                let user = self.store.user_by_id(user_id).await?.ok_or_else(invalid_refresh)?;
                 self.new_session(user, family_id).await
             }
             RefreshUse::Replayed { user_id, family_id } => {
                 tracing::warn!(%user_id, %family_id, "refresh token replayed; session family revoked");
-                Err(Error::unauthorized(
-                    "this refresh token was already used; the session has been ended",
-                )
-                .with_code("refresh_token_reused"))
+                Err(Error::unauthorized("this refresh token was already used; the session has been ended")
+                    .with_code("refresh_token_reused"))
             }
             RefreshUse::Invalid => Err(invalid_refresh()),
         }
@@ -265,11 +194,7 @@ impl Accounts {
         }
         let now = Utc::now();
         let grace = chrono::Duration::zero();
-        match self
-            .store
-            .consume_refresh_token(&tokens::hash_token(refresh_token), now, grace)
-            .await?
-        {
+        match self.store.consume_refresh_token(&tokens::hash_token(refresh_token), now, grace).await? {
             RefreshUse::Fresh { family_id, .. } | RefreshUse::Replayed { family_id, .. } => {
                 self.store.revoke_refresh_family(family_id, now).await?;
             }
@@ -280,17 +205,11 @@ impl Accounts {
 
     /// End every session of the user (refresh tokens; access tokens expire on their own).
     pub async fn logout_all(&self, user_id: Uuid) -> Result<u64> {
-        Ok(self
-            .store
-            .revoke_user_refresh_tokens(user_id, Utc::now())
-            .await?)
+        Ok(self.store.revoke_user_refresh_tokens(user_id, Utc::now()).await?)
     }
 
     pub async fn me(&self, user_id: Uuid) -> Result<User> {
-        self.store
-            .user_by_id(user_id)
-            .await?
-            .ok_or_else(|| Error::unauthorized("account no longer exists"))
+        self.store.user_by_id(user_id).await?.ok_or_else(|| Error::unauthorized("account no longer exists"))
     }
 
     /// Change the display name and/or the password (which needs the current one and ends
@@ -307,32 +226,20 @@ impl Accounts {
             Some((current, new)) => {
                 let new = Password::parse(new)?;
                 let creds = self.store.credentials_by_id(user_id).await?;
-                let ok = self
-                    .passwords
-                    .verify(current, creds.as_ref().map(|c| c.password_hash.as_str()))
-                    .await?;
+                let ok = self.passwords.verify(current, creds.as_ref().map(|c| c.password_hash.as_str())).await?;
                 if !ok {
-                    return Err(Error::invalid(
-                        "invalid_credentials",
-                        "current password is wrong",
-                    ));
+                    return Err(Error::invalid("invalid_credentials", "current password is wrong"));
                 }
                 Some(self.passwords.hash(new.as_str()).await?)
             }
         };
         let user = self
             .store
-            .update_user(
-                user_id,
-                display_name.as_ref().map(DisplayName::as_str),
-                new_hash.as_deref(),
-            )
+            .update_user(user_id, display_name.as_ref().map(DisplayName::as_str), new_hash.as_deref())
             .await?
             .ok_or_else(|| Error::unauthorized("account no longer exists"))?;
         if new_hash.is_some() {
-            self.store
-                .revoke_user_refresh_tokens(user_id, Utc::now())
-                .await?;
+            self.store.revoke_user_refresh_tokens(user_id, Utc::now()).await?;
         }
         Ok(user)
     }
@@ -349,21 +256,12 @@ impl Accounts {
     pub async fn create_invite(&self, admin: &Claims) -> Result<(String, chrono::DateTime<Utc>)> {
         let user = self.me(admin.sub).await?;
         if !user.is_admin {
-            return Err(Error::Forbidden(
-                "only administrators can create invites".into(),
-            ));
+            return Err(Error::Forbidden("only administrators can create invites".into()));
         }
         let (code, code_hash) = tokens::new_invite_code();
         let now = Utc::now();
         let expires_at = now + chrono::Duration::from_std(INVITE_TTL).unwrap_or_default();
-        self.store
-            .create_invite(NewInvite {
-                code_hash,
-                created_by: user.id,
-                created_at: now,
-                expires_at,
-            })
-            .await?;
+        self.store.create_invite(NewInvite { code_hash, created_by: user.id, created_at: now, expires_at }).await?;
         Ok((code, expires_at))
     }
 
@@ -372,8 +270,7 @@ impl Accounts {
         let access_token = self.keys.issue(user.id, user.is_admin, now)?;
         let (refresh_token, token_hash) = tokens::new_refresh_token();
         let ttl =
-            chrono::Duration::from_std(Duration::from_secs(self.config.refresh_token_ttl_secs))
-                .unwrap_or_default();
+            chrono::Duration::from_std(Duration::from_secs(self.config.refresh_token_ttl_secs)).unwrap_or_default();
         self.store
             .insert_refresh_token(NewRefreshToken {
                 token_hash,
@@ -383,23 +280,14 @@ impl Accounts {
                 expires_at: now + ttl,
             })
             .await?;
-        Ok(Session {
-            user,
-            access_token,
-            expires_in: self.keys.access_ttl.as_secs(),
-            refresh_token,
-        })
+        Ok(Session { user, access_token, expires_in: self.keys.access_ttl.as_secs(), refresh_token })
     }
 }
 
 fn username_taken() -> Error {
-    Error::Conflict {
-        code: "username_taken",
-        detail: "this username is taken".into(),
-    }
+    Error::Conflict { code: "username_taken", detail: "this username is taken".into() }
 }
 
 fn invalid_refresh() -> Error {
-    Error::unauthorized("refresh token missing, unknown or expired")
-        .with_code("invalid_refresh_token")
+    Error::unauthorized("refresh token missing, unknown or expired").with_code("invalid_refresh_token")
 }

@@ -2,6 +2,13 @@
 //! [`crate::bus::Bus`] traits only; HTTP handlers and the gateway are thin callers.
 
 pub mod accounts;
+pub mod cache;
+pub mod conversations;
+pub mod events;
+pub mod messages;
 pub mod passwords;
+pub mod presence;
+pub mod receipts;
 pub mod tokens;
 pub mod validate;
+pub mod views;

@@ -18,8 +18,7 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new() -> anyhow::Result<Self> {
-        let params = Params::new(19 * 1024, 2, 1, None)
-            .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+        let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let dummy = uuid::Uuid::new_v4().to_string();
         let dummy_hash = argon
@@ -27,20 +26,14 @@ impl Passwords {
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))
             .context("hashing the timing-equaliser password")?
             .to_string();
-        Ok(Self {
-            argon: Arc::new(argon),
-            dummy_hash: Arc::new(dummy_hash),
-        })
+        Ok(Self { argon: Arc::new(argon), dummy_hash: Arc::new(dummy_hash) })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
         let argon = self.argon.clone();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
-            argon
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+            argon.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("argon2: {e}"))
         })
         .await
         .map_err(Error::internal)?
@@ -56,13 +49,9 @@ impl Passwords {
             Some(h) => (h.to_string(), true),
             None => (self.dummy_hash.as_str().to_string(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || {
-            argon
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
-        })
-        .await
-        .map_err(Error::internal)?;
+        let ok = tokio::task::spawn_blocking(move || argon.verify_password(password.as_bytes(), hash.as_str()).is_ok())
+            .await
+            .map_err(Error::internal)?;
         Ok(ok && known)
     }
 }

@@ -61,25 +61,20 @@ impl TokenKeys {
             exp: now.timestamp() + self.access_ttl.as_secs() as i64,
             adm: admin,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(Error::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                let detail = match e.kind() {
-                    ErrorKind::ExpiredSignature => "access token expired",
-                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                        "access token algorithm not accepted"
-                    }
-                    ErrorKind::InvalidSignature => "access token signature invalid",
-                    _ => "access token malformed",
-                };
-                Error::unauthorized(detail)
-            })
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            let detail = match e.kind() {
+                ErrorKind::ExpiredSignature => "access token expired",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "access token algorithm not accepted",
+                ErrorKind::InvalidSignature => "access token signature invalid",
+                _ => "access token malformed",
+            };
+            Error::unauthorized(detail)
+        })
     }
 }
 
@@ -113,15 +108,11 @@ pub fn load_or_create_secret(configured: &str, data_dir: &Path) -> anyhow::Resul
     let path = data_dir.join("secret.key");
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
-        Ok(_) => anyhow::bail!(
-            "{} is shorter than 32 bytes; delete it to generate a new one",
-            path.display()
-        ),
+        Ok(_) => anyhow::bail!("{} is shorter than 32 bytes; delete it to generate a new one", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let mut options = std::fs::OpenOptions::new();
@@ -163,9 +154,7 @@ mod tests {
         let payload = B64.encode(format!(r#"{{"sub":"{id}","iat":1,"exp":9999999999}}"#));
         assert!(keys.verify(&format!("{header}.{payload}.")).is_err());
 
-        let expired = keys
-            .issue(id, false, Utc::now() - chrono::Duration::hours(1))
-            .unwrap();
+        let expired = keys.issue(id, false, Utc::now() - chrono::Duration::hours(1)).unwrap();
         assert!(keys.verify(&expired).is_err());
     }
 
@@ -179,10 +168,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("secret.key"))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.join("secret.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();

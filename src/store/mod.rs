@@ -97,6 +97,88 @@ pub struct NewInvite {
     pub expires_at: DateTime<Utc>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Conversation {
+    pub id: Uuid,
+    /// `direct` or `group`.
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    /// The last assigned message `seq` (0 when empty).
+    pub last_seq: i64,
+    pub last_message_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: User,
+    /// `member` or `admin`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Message {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub sender_id: Uuid,
+    pub client_id: Option<String>,
+    pub kind: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message accepted by the gateway, not yet stored (no `seq`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewMessage {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub sender_id: Uuid,
+    pub client_id: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What became of one message of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persisted {
+    /// Stored now, with its `seq`.
+    Stored(Message),
+    /// The sender's `client_id` was stored before: the earlier message, unchanged.
+    Duplicate(Message),
+    /// The sender is not a member of the conversation (or it does not exist).
+    Rejected(NewMessage),
+}
+
+/// The result of [`Store::persist_batch`]: each message's fate, in input order, and the
+/// members of every conversation involved (the fan-out's recipients).
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    pub results: Vec<Persisted>,
+    pub members: std::collections::HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// A read/delivery pointer pair of one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Receipt {
+    pub conversation_id: Uuid,
+    pub user_id: Uuid,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}
+
+/// Which page of history to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The newest `limit` messages.
+    Latest,
+    /// The `limit` messages just before this seq.
+    Before(i64),
+    /// The first `limit` messages after this seq.
+    After(i64),
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
@@ -110,8 +192,7 @@ pub trait Store: Send + Sync + 'static {
     async fn has_users(&self) -> StoreResult<bool>;
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
     async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
-    async fn credentials_by_username(&self, username: &str)
-    -> StoreResult<Option<UserCredentials>>;
+    async fn credentials_by_username(&self, username: &str) -> StoreResult<Option<UserCredentials>>;
     async fn credentials_by_id(&self, id: Uuid) -> StoreResult<Option<UserCredentials>>;
     /// Users whose username or display name contains `query` (case-insensitive).
     async fn search_users(&self, query: &str, limit: u32) -> StoreResult<Vec<User>>;
@@ -139,27 +220,63 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<RefreshUse>;
     async fn revoke_refresh_family(&self, family_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every refresh token of a user ("log out everywhere").
-    async fn revoke_user_refresh_tokens(
+    async fn revoke_user_refresh_tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // conversations
+    /// The direct conversation of `a` and `b`, created if missing; `true` when created.
+    async fn create_direct(&self, id: Uuid, a: Uuid, b: Uuid, now: DateTime<Utc>) -> StoreResult<(Conversation, bool)>;
+    /// A group with `creator` as admin and `members` (existing users only) as members.
+    async fn create_group(
         &self,
-        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+        creator: Uuid,
+        members: &[Uuid],
         now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
+    ) -> StoreResult<Conversation>;
+    async fn conversation(&self, id: Uuid) -> StoreResult<Option<Conversation>>;
+    /// The conversations `user` is a member of, newest activity first.
+    async fn conversations_of(&self, user: Uuid) -> StoreResult<Vec<Conversation>>;
+    async fn conversation_ids_of(&self, user: Uuid) -> StoreResult<Vec<Uuid>>;
+    /// Members (with their users) of each of `conversations`.
+    async fn members_of(&self, conversations: &[Uuid]) -> StoreResult<Vec<(Uuid, Member)>>;
+    /// `user`'s role in the conversation, `None` if not a member.
+    async fn member_role(&self, conversation: Uuid, user: Uuid) -> StoreResult<Option<String>>;
+    /// Everyone who shares at least one conversation with `user` (not `user`).
+    async fn contacts_of(&self, user: Uuid) -> StoreResult<Vec<Uuid>>;
+    async fn rename_conversation(&self, id: Uuid, name: &str) -> StoreResult<bool>;
+    /// Add existing users as members; returns the ids actually added.
+    async fn add_members(&self, id: Uuid, users: &[Uuid], now: DateTime<Utc>) -> StoreResult<Vec<Uuid>>;
+    async fn remove_member(&self, id: Uuid, user: Uuid) -> StoreResult<bool>;
+    /// The ids among `users` that exist.
+    async fn existing_users(&self, users: &[Uuid]) -> StoreResult<Vec<Uuid>>;
+
+    // messages
+    /// Store a batch in one transaction: drop duplicates of stored `(sender, client_id)`,
+    /// reject senders who are not members, take `seq`s from each conversation's counter
+    /// (gap-free), insert. Nothing is visible to readers before it commits.
+    async fn persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome>;
+    /// A page of history, ordered by `seq` ascending.
+    async fn messages(&self, conversation: Uuid, page: Page, limit: u32) -> StoreResult<Vec<Message>>;
+    /// The last message of each of `conversations`.
+    async fn last_messages(&self, conversations: &[Uuid]) -> StoreResult<Vec<Message>>;
+
+    // receipts
+    /// The stored pointers of every member of `conversation`.
+    async fn receipts_of(&self, conversation: Uuid) -> StoreResult<Vec<Receipt>>;
+    /// `user`'s stored pointers in each of `conversations`.
+    async fn receipts_for_user(&self, user: Uuid, conversations: &[Uuid]) -> StoreResult<Vec<Receipt>>;
+    /// One batch upsert keeping the maximum of each pointer. Returns statements executed.
+    async fn upsert_receipts(&self, receipts: &[Receipt], now: DateTime<Utc>) -> StoreResult<u64>;
 
     // partitions (PostgreSQL; a no-op on SQLite)
     /// Ensure monthly partitions of `messages` from the month of `now` to `months_ahead`
     /// months after it. Returns the names created.
-    async fn ensure_partitions(
-        &self,
-        now: DateTime<Utc>,
-        months_ahead: u32,
-    ) -> StoreResult<Vec<String>>;
+    async fn ensure_partitions(&self, now: DateTime<Utc>, months_ahead: u32) -> StoreResult<Vec<String>>;
     /// Run `ensure_partitions` only if this node wins the job's advisory lock; `None` if
     /// another node holds it.
-    async fn ensure_partitions_locked(
-        &self,
-        now: DateTime<Utc>,
-        months_ahead: u32,
-    ) -> StoreResult<Option<Vec<String>>>;
+    async fn ensure_partitions_locked(&self, now: DateTime<Utc>, months_ahead: u32)
+    -> StoreResult<Option<Vec<String>>>;
 }
 
 /// Open the store `config` selects (creating the SQLite folder if needed) and migrate it.
@@ -167,9 +284,9 @@ pub async fn open(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> 
     use anyhow::Context;
     let kind = config.database_kind()?;
     let store: std::sync::Arc<dyn Store> = match kind {
-        DatabaseKind::Sqlite(path) => std::sync::Arc::new(
-            sqlite::SqliteStore::open(&path, config.database.max_connections).await?,
-        ),
+        DatabaseKind::Sqlite(path) => {
+            std::sync::Arc::new(sqlite::SqliteStore::open(&path, config.database.max_connections).await?)
+        }
         DatabaseKind::Postgres(url) => std::sync::Arc::new(
             postgres::PgStore::connect(&url, config.database.max_connections)
                 .await
@@ -191,6 +308,5 @@ pub async fn open(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> 
 pub fn month_start(t: DateTime<Utc>, offset: u32) -> DateTime<Utc> {
     use chrono::{Datelike, TimeZone};
     let months = t.year() * 12 + t.month0() as i32 + offset as i32;
-    Utc.with_ymd_and_hms(months / 12, (months % 12) as u32 + 1, 1, 0, 0, 0)
-        .unwrap()
+    Utc.with_ymd_and_hms(months / 12, (months % 12) as u32 + 1, 1, 0, 0, 0).unwrap()
 }

@@ -9,8 +9,8 @@ use sqlx::{PgPool, Postgres, Transaction, postgres::PgPoolOptions};
 use uuid::Uuid;
 
 use super::{
-    NewInvite, NewRefreshToken, NewUser, RefreshUse, StoreResult, User, UserCredentials, common,
-    common::impl_store, map_unique, month_start,
+    BatchOutcome, Conversation, Member, Message, NewInvite, NewMessage, NewRefreshToken, NewUser, Page, Receipt,
+    RefreshUse, StoreError, StoreResult, User, UserCredentials, common, common::impl_store, map_unique, month_start,
 };
 
 /// Advisory lock keys (one namespace for Nexus, `0x4e58` = "NX").
@@ -37,10 +37,7 @@ impl PgStore {
 
     /// Serialise registrations so that exactly one first user becomes administrator.
     async fn lock_first_user(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOCK_FIRST_USER)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(LOCK_FIRST_USER).execute(&mut **tx).await?;
         Ok(())
     }
 
@@ -55,10 +52,8 @@ impl PgStore {
             let from = month_start(now, offset);
             let to = month_start(now, offset + 1);
             let name = partition_name(from);
-            let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
-                .bind(&name)
-                .fetch_one(&mut **tx)
-                .await?;
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT to_regclass($1)::text").bind(&name).fetch_one(&mut **tx).await?;
             if exists.is_some() {
                 continue;
             }
@@ -68,12 +63,70 @@ impl PgStore {
                 from.format("%Y-%m-%d %H:%M:%S+00"),
                 to.format("%Y-%m-%d %H:%M:%S+00"),
             );
-            sqlx::query(sqlx::AssertSqlSafe(ddl))
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(ddl)).execute(&mut **tx).await?;
             created.push(name);
         }
         Ok(created)
+    }
+}
+
+impl PgStore {
+    async fn try_persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
+        let mut tx = self.pool.begin().await?;
+        let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
+        let members = Self::batch_members(&mut tx, batch).await?;
+        let (results, to_store) = common::classify(batch, &stored_before, &members);
+        let counts = common::counts(batch, &to_store);
+        let mut new_last = std::collections::HashMap::new();
+        if !counts.is_empty() {
+            // Lock the counters in id order, so concurrent batches never deadlock.
+            let mut ids: Vec<Uuid> = counts.iter().map(|c| c.0).collect();
+            ids.sort_unstable();
+            sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                .bind(&ids)
+                .fetch_all(&mut *tx)
+                .await?;
+            let n: Vec<i64> = counts.iter().map(|c| c.1).collect();
+            let at: Vec<DateTime<Utc>> = counts.iter().map(|c| c.2).collect();
+            let ids: Vec<Uuid> = counts.iter().map(|c| c.0).collect();
+            let rows: Vec<(Uuid, i64)> = sqlx::query_as(
+                "UPDATE conversations AS c SET last_seq = c.last_seq + v.n, \
+                 last_message_at = GREATEST(c.last_message_at, v.at) \
+                 FROM UNNEST($1::uuid[], $2::int8[], $3::timestamptz[]) AS v(id, n, at) \
+                 WHERE c.id = v.id RETURNING c.id, c.last_seq",
+            )
+            .bind(&ids)
+            .bind(&n)
+            .bind(&at)
+            .fetch_all(&mut *tx)
+            .await?;
+            new_last.extend(rows);
+        }
+        let stored = common::number(batch, &to_store, &counts, &new_last);
+        if !stored.is_empty() {
+            let col = |f: fn(&Message) -> Uuid| stored.iter().map(|(_, m)| f(m)).collect::<Vec<Uuid>>();
+            let seqs: Vec<i64> = stored.iter().map(|(_, m)| m.seq).collect();
+            let clients: Vec<Option<String>> = stored.iter().map(|(_, m)| m.client_id.clone()).collect();
+            let bodies: Vec<String> = stored.iter().map(|(_, m)| m.body.clone()).collect();
+            let times: Vec<DateTime<Utc>> = stored.iter().map(|(_, m)| m.created_at).collect();
+            sqlx::query(
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) \
+                 SELECT id, cid, seq, sid, client, 'text', body, at \
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[]) \
+                 AS t(id, cid, seq, sid, client, body, at)",
+            )
+            .bind(col(|m| m.id))
+            .bind(col(|m| m.conversation_id))
+            .bind(&seqs)
+            .bind(col(|m| m.sender_id))
+            .bind(&clients)
+            .bind(&bodies)
+            .bind(&times)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(BatchOutcome { results: common::complete(batch, results, stored), members })
     }
 }
 
@@ -84,9 +137,7 @@ pub fn partition_name(month: DateTime<Utc>) -> String {
 
 impl_store!(PgStore, Postgres, {
     async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await?;
+        sqlx::migrate!("migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
 
@@ -99,16 +150,25 @@ impl_store!(PgStore, Postgres, {
         "postgres"
     }
 
-    async fn ensure_partitions(
-        &self,
-        now: DateTime<Utc>,
-        months_ahead: u32,
-    ) -> StoreResult<Vec<String>> {
+    async fn persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
+        if batch.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        match self.try_persist_batch(batch).await {
+            // An insert that finds no partition for its month creates it and retries.
+            Err(StoreError::Database(sqlx::Error::Database(e))) if e.message().contains("no partition") => {
+                for m in batch {
+                    self.ensure_partitions(m.created_at, 0).await?;
+                }
+                self.try_persist_batch(batch).await
+            }
+            other => other,
+        }
+    }
+
+    async fn ensure_partitions(&self, now: DateTime<Utc>, months_ahead: u32) -> StoreResult<Vec<String>> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LOCK_PARTITIONS)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(LOCK_PARTITIONS).execute(&mut *tx).await?;
         let created = Self::create_partitions(&mut tx, now, months_ahead).await?;
         tx.commit().await?;
         Ok(created)

@@ -13,8 +13,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    NewInvite, NewRefreshToken, NewUser, RefreshUse, StoreResult, User, UserCredentials, common,
-    common::impl_store, map_unique,
+    BatchOutcome, Conversation, Member, Message, NewInvite, NewMessage, NewRefreshToken, NewUser, Page, Receipt,
+    RefreshUse, StoreResult, User, UserCredentials, common, common::impl_store, map_unique,
 };
 
 pub struct SqliteStore {
@@ -26,8 +26,7 @@ impl SqliteStore {
     pub async fn open(path: &Path, max_connections: u32) -> anyhow::Result<Self> {
         use anyhow::Context;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
@@ -71,12 +70,53 @@ impl_store!(SqliteStore, Sqlite, {
         "sqlite"
     }
 
+    async fn persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
+        if batch.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        // IMMEDIATE: take the write lock up front, so the reads below cannot go stale.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
+        let members = Self::batch_members(&mut tx, batch).await?;
+        let (results, to_store) = common::classify(batch, &stored_before, &members);
+        let counts = common::counts(batch, &to_store);
+        let mut new_last = std::collections::HashMap::new();
+        for (conversation, n, at) in &counts {
+            let (last,): (i64,) = sqlx::query_as(
+                "UPDATE conversations SET last_seq = last_seq + $2, \
+                 last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $3 THEN $3 ELSE last_message_at END \
+                 WHERE id = $1 RETURNING last_seq",
+            )
+            .bind(conversation)
+            .bind(n)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            new_last.insert(*conversation, last);
+        }
+        let stored = common::number(batch, &to_store, &counts, &new_last);
+        for chunk in stored.chunks(common::CHUNK / 8) {
+            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) ",
+            );
+            qb.push_values(chunk, |mut t, (_, m)| {
+                t.push_bind(m.id)
+                    .push_bind(m.conversation_id)
+                    .push_bind(m.seq)
+                    .push_bind(m.sender_id)
+                    .push_bind(m.client_id.clone())
+                    .push_bind(m.kind.clone())
+                    .push_bind(m.body.clone())
+                    .push_bind(m.created_at);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(BatchOutcome { results: common::complete(batch, results, stored), members })
+    }
+
     /// SQLite keeps all messages in one table: nothing to create.
-    async fn ensure_partitions(
-        &self,
-        _now: DateTime<Utc>,
-        _months_ahead: u32,
-    ) -> StoreResult<Vec<String>> {
+    async fn ensure_partitions(&self, _now: DateTime<Utc>, _months_ahead: u32) -> StoreResult<Vec<String>> {
         Ok(Vec::new())
     }
 

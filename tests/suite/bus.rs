@@ -14,11 +14,9 @@ async fn bus(scale: Scale) -> (Arc<dyn Bus>, Env) {
     let env = Env::new(Scale::Embedded).await; // no database needed: only a prefix
     let bus: Arc<dyn Bus> = match scale {
         Scale::Embedded => Arc::new(MemoryBus::new()),
-        Scale::Cluster => Arc::new(
-            RedisBus::connect(&crate::common::redis_url(), &env.redis_prefix)
-                .await
-                .expect("redis"),
-        ),
+        Scale::Cluster => {
+            Arc::new(RedisBus::connect(&crate::common::redis_url(), &env.redis_prefix).await.expect("redis"))
+        }
     };
     (bus, Env { scale, ..env })
 }
@@ -30,32 +28,14 @@ async fn pubsub_delivers_to_every_subscriber_of_a_topic(scale: Scale) {
     let mut a = bus.subscribe("room:1").await.unwrap();
     let mut b = bus.subscribe("room:1").await.unwrap();
     let mut other = bus.subscribe("room:2").await.unwrap();
-    bus.publish("room:1", Bytes::from_static(b"hello"))
-        .await
-        .unwrap();
-    assert_eq!(
-        tokio::time::timeout(T, a.recv()).await.unwrap().unwrap(),
-        "hello"
-    );
-    assert_eq!(
-        tokio::time::timeout(T, b.recv()).await.unwrap().unwrap(),
-        "hello"
-    );
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), other.recv())
-            .await
-            .is_err(),
-        "other topic got it"
-    );
+    bus.publish("room:1", Bytes::from_static(b"hello")).await.unwrap();
+    assert_eq!(tokio::time::timeout(T, a.recv()).await.unwrap().unwrap(), "hello");
+    assert_eq!(tokio::time::timeout(T, b.recv()).await.unwrap().unwrap(), "hello");
+    assert!(tokio::time::timeout(Duration::from_millis(200), other.recv()).await.is_err(), "other topic got it");
     // Dropping one subscription leaves the other working.
     drop(a);
-    bus.publish("room:1", Bytes::from_static(b"again"))
-        .await
-        .unwrap();
-    assert_eq!(
-        tokio::time::timeout(T, b.recv()).await.unwrap().unwrap(),
-        "again"
-    );
+    bus.publish("room:1", Bytes::from_static(b"again")).await.unwrap();
+    assert_eq!(tokio::time::timeout(T, b.recv()).await.unwrap().unwrap(), "again");
     env.cleanup().await;
 }
 
@@ -66,10 +46,7 @@ async fn pubsub_resubscribe_after_last_unsubscribe(scale: Scale) {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let mut s = bus.subscribe("t").await.unwrap();
     bus.publish("t", Bytes::from_static(b"x")).await.unwrap();
-    assert_eq!(
-        tokio::time::timeout(T, s.recv()).await.unwrap().unwrap(),
-        "x"
-    );
+    assert_eq!(tokio::time::timeout(T, s.recv()).await.unwrap().unwrap(), "x");
     env.cleanup().await;
 }
 
@@ -78,35 +55,21 @@ async fn queue_delivers_once_and_acks(scale: Scale) {
     bus.queue_ensure_group("q", "workers").await.unwrap();
     bus.queue_ensure_group("q", "workers").await.unwrap(); // idempotent
     for i in 0..5 {
-        bus.enqueue("q", Bytes::from(format!("job{i}")))
-            .await
-            .unwrap();
+        bus.enqueue("q", Bytes::from(format!("job{i}"))).await.unwrap();
     }
     let first = bus.dequeue("q", "workers", "c1", 3, T).await.unwrap();
-    assert_eq!(
-        first.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(),
-        vec!["job0", "job1", "job2"]
-    );
+    assert_eq!(first.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), vec!["job0", "job1", "job2"]);
     assert!(first.iter().all(|e| e.deliveries == 1));
     // Another consumer gets the rest, never the pending ones.
     let second = bus.dequeue("q", "workers", "c2", 10, T).await.unwrap();
-    assert_eq!(
-        second.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(),
-        vec!["job3", "job4"]
-    );
+    assert_eq!(second.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), vec!["job3", "job4"]);
     let ids: Vec<String> = first.iter().chain(&second).map(|e| e.id.clone()).collect();
     bus.ack("q", "workers", &ids).await.unwrap();
     // Nothing left: a short blocking read returns empty after its timeout.
-    let none = bus
-        .dequeue("q", "workers", "c1", 10, Duration::from_millis(100))
-        .await
-        .unwrap();
+    let none = bus.dequeue("q", "workers", "c1", 10, Duration::from_millis(100)).await.unwrap();
     assert!(none.is_empty());
     // Acked entries are never reclaimed.
-    let r = bus
-        .reclaim("q", "workers", "c3", Duration::ZERO, 10)
-        .await
-        .unwrap();
+    let r = bus.reclaim("q", "workers", "c3", Duration::ZERO, 10).await.unwrap();
     assert!(r.is_empty(), "{r:?}");
     env.cleanup().await;
 }
@@ -116,11 +79,7 @@ async fn queue_blocking_read_wakes_on_enqueue(scale: Scale) {
     bus.queue_ensure_group("q", "g").await.unwrap();
     let reader = {
         let bus = bus.clone();
-        tokio::spawn(async move {
-            bus.dequeue("q", "g", "c", 10, Duration::from_secs(10))
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { bus.dequeue("q", "g", "c", 10, Duration::from_secs(10)).await.unwrap() })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
@@ -128,10 +87,7 @@ async fn queue_blocking_read_wakes_on_enqueue(scale: Scale) {
     let got = tokio::time::timeout(T, reader).await.unwrap().unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].payload, "wake");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "reader was not woken"
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "reader was not woken");
     env.cleanup().await;
 }
 
@@ -143,99 +99,48 @@ async fn queue_reclaims_a_dead_consumers_entries(scale: Scale) {
     let taken = bus.dequeue("q", "g", "dead", 10, T).await.unwrap();
     assert_eq!(taken.len(), 2);
     // Not idle long enough yet.
-    assert!(
-        bus.reclaim("q", "g", "alive", Duration::from_secs(60), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(bus.reclaim("q", "g", "alive", Duration::from_secs(60), 10).await.unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let reclaimed = bus
-        .reclaim("q", "g", "alive", Duration::from_millis(100), 10)
-        .await
-        .unwrap();
-    assert_eq!(
-        reclaimed
-            .iter()
-            .map(|e| e.payload.clone())
-            .collect::<Vec<_>>(),
-        vec!["a", "b"]
-    );
+    let reclaimed = bus.reclaim("q", "g", "alive", Duration::from_millis(100), 10).await.unwrap();
+    assert_eq!(reclaimed.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), vec!["a", "b"]);
     assert!(reclaimed.iter().all(|e| e.deliveries == 2), "{reclaimed:?}");
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let again = bus
-        .reclaim("q", "g", "alive", Duration::from_millis(100), 1)
-        .await
-        .unwrap();
+    let again = bus.reclaim("q", "g", "alive", Duration::from_millis(100), 1).await.unwrap();
     assert_eq!(again.len(), 1, "count is respected");
     assert_eq!(again[0].deliveries, 3);
     // Dead-letter the poison entry; ack the other.
-    bus.dead_letter("q", "g", &again[0], "failed 3 times")
-        .await
-        .unwrap();
-    let other: Vec<String> = reclaimed
-        .iter()
-        .filter(|e| e.id != again[0].id)
-        .map(|e| e.id.clone())
-        .collect();
+    bus.dead_letter("q", "g", &again[0], "failed 3 times").await.unwrap();
+    let other: Vec<String> = reclaimed.iter().filter(|e| e.id != again[0].id).map(|e| e.id.clone()).collect();
     bus.ack("q", "g", &other).await.unwrap();
     let dead = bus.dead_letters("q", 10).await.unwrap();
-    assert_eq!(
-        dead,
-        vec![(again[0].payload.clone(), "failed 3 times".to_string())]
-    );
+    assert_eq!(dead, vec![(again[0].payload.clone(), "failed 3 times".to_string())]);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert!(
-        bus.reclaim("q", "g", "alive", Duration::from_millis(100), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(bus.reclaim("q", "g", "alive", Duration::from_millis(100), 10).await.unwrap().is_empty());
     env.cleanup().await;
 }
 
 async fn put_if_absent_dedupes_until_expiry(scale: Scale) {
     let (bus, env) = bus(scale).await;
+    assert_eq!(bus.put_if_absent("dedupe:1", "first", Duration::from_millis(300)).await.unwrap(), None);
     assert_eq!(
-        bus.put_if_absent("dedupe:1", "first", Duration::from_millis(300))
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        bus.put_if_absent("dedupe:1", "second", Duration::from_secs(10))
-            .await
-            .unwrap()
-            .as_deref(),
+        bus.put_if_absent("dedupe:1", "second", Duration::from_secs(10)).await.unwrap().as_deref(),
         Some("first")
     );
     assert_eq!(bus.get("dedupe:1").await.unwrap().as_deref(), Some("first"));
     assert_eq!(bus.get("dedupe:missing").await.unwrap(), None);
     tokio::time::sleep(Duration::from_millis(450)).await;
     assert_eq!(bus.get("dedupe:1").await.unwrap(), None, "expired");
-    assert_eq!(
-        bus.put_if_absent("dedupe:1", "third", Duration::from_secs(10))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(bus.put_if_absent("dedupe:1", "third", Duration::from_secs(10)).await.unwrap(), None);
     env.cleanup().await;
 }
 
 async fn buffer_keeps_the_maximum(scale: Scale) {
     let (bus, env) = bus(scale).await;
     assert_eq!(bus.buffer_max("rcpt", "c1:u1", 5).await.unwrap(), 5);
-    assert_eq!(
-        bus.buffer_max("rcpt", "c1:u1", 3).await.unwrap(),
-        5,
-        "lower never overwrites"
-    );
+    assert_eq!(bus.buffer_max("rcpt", "c1:u1", 3).await.unwrap(), 5, "lower never overwrites");
     assert_eq!(bus.buffer_max("rcpt", "c1:u1", 9).await.unwrap(), 9);
     bus.buffer_max("rcpt", "c2:u1", 1).await.unwrap();
-    let got = bus
-        .buffer_get("rcpt", &["c1:u1".into(), "nope".into(), "c2:u1".into()])
-        .await
-        .unwrap();
+    let got = bus.buffer_get("rcpt", &["c1:u1".into(), "nope".into(), "c2:u1".into()]).await.unwrap();
     assert_eq!(got, vec![Some(9), None, Some(1)]);
     env.cleanup().await;
 }
@@ -250,58 +155,28 @@ async fn buffer_take_survives_an_interrupted_flush(scale: Scale) {
     // Writes after the take go to the next batch; reads see both.
     bus.buffer_max("rcpt", "a", 7).await.unwrap();
     bus.buffer_max("rcpt", "c", 30).await.unwrap();
-    assert_eq!(
-        bus.buffer_get("rcpt", &["a".into()]).await.unwrap(),
-        vec![Some(10)]
-    );
+    assert_eq!(bus.buffer_get("rcpt", &["a".into()]).await.unwrap(), vec![Some(10)]);
     // The flusher "crashed" before buffer_done: the next take returns the old batch merged
     // with the new entries, keeping maxima.
     let mut batch = bus.buffer_take("rcpt").await.unwrap();
     batch.sort();
-    assert_eq!(
-        batch,
-        vec![("a".into(), 10), ("b".into(), 20), ("c".into(), 30)]
-    );
+    assert_eq!(batch, vec![("a".into(), 10), ("b".into(), 20), ("c".into(), 30)]);
     bus.buffer_done("rcpt").await.unwrap();
     assert!(bus.buffer_take("rcpt").await.unwrap().is_empty());
-    assert_eq!(
-        bus.buffer_get("rcpt", &["a".into()]).await.unwrap(),
-        vec![None]
-    );
+    assert_eq!(bus.buffer_get("rcpt", &["a".into()]).await.unwrap(), vec![None]);
     env.cleanup().await;
 }
 
 async fn lock_is_exclusive_and_expires(scale: Scale) {
     let (bus, env) = bus(scale).await;
-    let token = bus
-        .try_lock("job", Duration::from_millis(300))
-        .await
-        .unwrap()
-        .expect("free lock");
-    assert!(
-        bus.try_lock("job", Duration::from_secs(10))
-            .await
-            .unwrap()
-            .is_none(),
-        "held"
-    );
+    let token = bus.try_lock("job", Duration::from_millis(300)).await.unwrap().expect("free lock");
+    assert!(bus.try_lock("job", Duration::from_secs(10)).await.unwrap().is_none(), "held");
     assert!(!bus.unlock("job", "not-the-token").await.unwrap());
     assert!(bus.unlock("job", &token).await.unwrap());
-    let t2 = bus
-        .try_lock("job", Duration::from_millis(200))
-        .await
-        .unwrap()
-        .expect("released");
+    let t2 = bus.try_lock("job", Duration::from_millis(200)).await.unwrap().expect("released");
     tokio::time::sleep(Duration::from_millis(350)).await;
-    let t3 = bus
-        .try_lock("job", Duration::from_secs(10))
-        .await
-        .unwrap()
-        .expect("expired");
-    assert!(
-        !bus.unlock("job", &t2).await.unwrap(),
-        "an expired holder cannot release the new one"
-    );
+    let t3 = bus.try_lock("job", Duration::from_secs(10)).await.unwrap().expect("expired");
+    assert!(!bus.unlock("job", &t2).await.unwrap(), "an expired holder cannot release the new one");
     assert!(bus.unlock("job", &t3).await.unwrap());
     env.cleanup().await;
 }
@@ -310,34 +185,17 @@ async fn rate_limiter_allows_the_burst_then_paces(scale: Scale) {
     let (bus, env) = bus(scale).await;
     let quota = Quota::per_second(10, 5); // 100 ms apart, burst 5
     for i in 0..5 {
-        assert_eq!(
-            bus.rate_limit("rl:x", quota).await.unwrap(),
-            RateDecision::Allowed,
-            "burst #{i}"
-        );
+        assert_eq!(bus.rate_limit("rl:x", quota).await.unwrap(), RateDecision::Allowed, "burst #{i}");
     }
     let RateDecision::Limited { retry_after } = bus.rate_limit("rl:x", quota).await.unwrap() else {
         panic!("6th call in a burst of 5 must be limited");
     };
-    assert!(
-        retry_after > Duration::ZERO && retry_after <= Duration::from_millis(100),
-        "{retry_after:?}"
-    );
+    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(100), "{retry_after:?}");
     // Another key is independent.
-    assert_eq!(
-        bus.rate_limit("rl:y", quota).await.unwrap(),
-        RateDecision::Allowed
-    );
+    assert_eq!(bus.rate_limit("rl:y", quota).await.unwrap(), RateDecision::Allowed);
     tokio::time::sleep(retry_after + Duration::from_millis(20)).await;
-    assert_eq!(
-        bus.rate_limit("rl:x", quota).await.unwrap(),
-        RateDecision::Allowed,
-        "one token back"
-    );
-    assert!(matches!(
-        bus.rate_limit("rl:x", quota).await.unwrap(),
-        RateDecision::Limited { .. }
-    ));
+    assert_eq!(bus.rate_limit("rl:x", quota).await.unwrap(), RateDecision::Allowed, "one token back");
+    assert!(matches!(bus.rate_limit("rl:x", quota).await.unwrap(), RateDecision::Limited { .. }));
     env.cleanup().await;
 }
 

@@ -18,9 +18,7 @@ use crate::{
 
 fn nexus(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nexus"));
-    c.current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env("NEXUS_LOG__LEVEL", "warn");
+    c.current_dir(dir).env_remove("RUST_LOG").env("NEXUS_LOG__LEVEL", "warn");
     for (k, _) in std::env::vars() {
         if k.starts_with("NEXUS_") && k != "NEXUS_LOG__LEVEL"
             || ["PORT", "DATABASE_URL", "REDIS_URL", "JWT_SECRET"].contains(&k.as_str())
@@ -32,16 +30,11 @@ fn nexus(dir: &Path) -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn env_for(env: &Env, cmd: &mut Command, port: u16) {
-    cmd.env("NEXUS_SERVER__HOST", "127.0.0.1")
-        .env("NEXUS_SERVER__PORT", port.to_string());
+    cmd.env("NEXUS_SERVER__HOST", "127.0.0.1").env("NEXUS_SERVER__PORT", port.to_string());
     if let Some(url) = env.database_url() {
         cmd.env("DATABASE_URL", url)
             .env("REDIS_URL", crate::common::redis_url())
@@ -57,10 +50,7 @@ fn stderr(o: &Output) -> String {
 fn assert_one_line_failure(o: &Output, code: i32, mentions: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{err}"
-    );
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("nexus:")).collect();
     assert_eq!(lines.len(), 1, "one line: {err}");
     assert!(lines[0].contains(mentions), "{mentions:?} in {err}");
@@ -73,11 +63,7 @@ async fn wait_ready(port: u16, child: &mut Child) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("server exited early: {status}");
         }
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
             if r.status().is_success() {
                 return;
             }
@@ -88,11 +74,7 @@ async fn wait_ready(port: u16, child: &mut Child) {
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -115,10 +97,7 @@ fn help_on_every_command() {
     ] {
         let o = nexus(dir.path()).args(&args).output().unwrap();
         assert!(o.status.success(), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&o.stdout).contains("Usage"),
-            "{args:?}"
-        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"), "{args:?}");
     }
 }
 
@@ -133,10 +112,7 @@ fn bad_configuration_exits_2_naming_the_key() {
         (vec![("DATABASE_URL", "mysql://x/y")], "database.url"),
         (vec![("DATABASE_URL", "no-such-file.db")], "database.url"),
         (vec![("REDIS_URL", "http://127.0.0.1")], "redis.url"),
-        (
-            vec![("NEXUS_JOBS__PARTITIONS_CRON", "every day")],
-            "jobs.partitions_cron",
-        ),
+        (vec![("NEXUS_JOBS__PARTITIONS_CRON", "every day")], "jobs.partitions_cron"),
         (vec![("NEXUS_LOG__FORMAT", "xml")], "format"),
     ];
     for (vars, key) in cases {
@@ -150,16 +126,9 @@ fn bad_configuration_exits_2_naming_the_key() {
     }
     // A file with an unknown key, and a missing --config file.
     std::fs::write(dir.path().join("nexus.toml"), "[server]\nprot = 8080\n").unwrap();
-    assert_one_line_failure(
-        &nexus(dir.path()).arg("migrate").output().unwrap(),
-        2,
-        "prot",
-    );
+    assert_one_line_failure(&nexus(dir.path()).arg("migrate").output().unwrap(), 2, "prot");
     std::fs::remove_file(dir.path().join("nexus.toml")).unwrap();
-    let o = nexus(dir.path())
-        .args(["--config", "missing.toml", "migrate"])
-        .output()
-        .unwrap();
+    let o = nexus(dir.path()).args(["--config", "missing.toml", "migrate"]).output().unwrap();
     assert_one_line_failure(&o, 2, "missing.toml");
 }
 
@@ -174,29 +143,16 @@ fn configuration_layers_file_then_environment() {
     let fig = nexus::config::Config::figment(Some(&path))
         .unwrap()
         .merge(figment::providers::Serialized::default("server.port", 4321));
-    assert_eq!(
-        nexus::config::Config::from_figment(fig)
-            .unwrap()
-            .server
-            .port,
-        4321
-    );
+    assert_eq!(nexus::config::Config::from_figment(fig).unwrap().server.port, 4321);
 }
 
 #[test]
 fn unreachable_services_fail_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let o = nexus(dir.path())
-        .arg("migrate")
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nope")
-        .output()
-        .unwrap();
+    let o =
+        nexus(dir.path()).arg("migrate").env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nope").output().unwrap();
     assert_one_line_failure(&o, 1, "PostgreSQL");
-    let o = nexus(dir.path())
-        .arg("migrate")
-        .env("REDIS_URL", "redis://127.0.0.1:1")
-        .output()
-        .unwrap();
+    let o = nexus(dir.path()).arg("migrate").env("REDIS_URL", "redis://127.0.0.1:1").output().unwrap();
     assert_one_line_failure(&o, 1, "Redis");
 }
 
@@ -205,11 +161,7 @@ fn port_in_use_fails_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
-    let o = nexus(dir.path())
-        .env("NEXUS_SERVER__HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .output()
-        .unwrap();
+    let o = nexus(dir.path()).env("NEXUS_SERVER__HOST", "127.0.0.1").env("PORT", port.to_string()).output().unwrap();
     assert_one_line_failure(&o, 1, "cannot listen");
 }
 
@@ -227,46 +179,25 @@ async fn serve_user_create_healthcheck_and_sigterm(scale: Scale) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"s3cret-password\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret-password\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("administrator"));
     let mut cmd = nexus(dir);
     env_for(&env, &mut cmd, port);
-    let mut child = cmd
-        .args(["user", "create", "x"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.args(["user", "create", "x"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"pw\n").unwrap();
     assert_one_line_failure(&child.wait_with_output().unwrap(), 1, "username");
 
     // Healthcheck with no server: exit 1.
     let mut cmd = nexus(dir);
     env_for(&env, &mut cmd, port);
-    assert_eq!(
-        cmd.args(["healthcheck", "--timeout", "2"])
-            .output()
-            .unwrap()
-            .status
-            .code(),
-        Some(1)
-    );
+    assert_eq!(cmd.args(["healthcheck", "--timeout", "2"]).output().unwrap().status.code(), Some(1));
 
     // Serve (the default command), log in as the CLI-made admin.
     let mut cmd = nexus(dir);
     env_for(&env, &mut cmd, port);
-    let mut server = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut server = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     wait_ready(port, &mut server).await;
     let mut cmd = nexus(dir);
     env_for(&env, &mut cmd, port);
@@ -288,10 +219,7 @@ async fn serve_user_create_healthcheck_and_sigterm(scale: Scale) {
     if scale == Scale::Embedded {
         // The generated secret is private to its owner.
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("data/secret.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("data/secret.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     env.cleanup().await;

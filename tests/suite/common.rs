@@ -67,24 +67,15 @@ impl Env {
                 let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await.expect(
                     "PostgreSQL at NEXUS_TEST_PG (default 127.0.0.1:5432) must be running: scripts/test starts it",
                 );
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .await
-                    .expect("create database");
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
                 Some(name)
             }
         };
-        Env {
-            scale,
-            dir,
-            db_name,
-            redis_prefix: format!("nexus:t:{}:", &id[..16]),
-        }
+        Env { scale, dir, db_name, redis_prefix: format!("nexus:t:{}:", &id[..16]) }
     }
 
     pub fn database_url(&self) -> Option<String> {
-        self.db_name
-            .as_ref()
-            .map(|n| format!("{}/{}", pg_base(), n))
+        self.db_name.as_ref().map(|n| format!("{}/{}", pg_base(), n))
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -110,14 +101,8 @@ impl Env {
     /// Drop the test database and the Redis keys of this test.
     pub async fn cleanup(&self) {
         if let Some(name) = &self.db_name {
-            if let Ok(mut conn) =
-                sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await
-            {
-                let _ = conn
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .await;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await {
+                let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
             }
         }
         if self.scale == Scale::Cluster {
@@ -129,8 +114,7 @@ impl Env {
                         .await
                         .unwrap_or_default();
                     if !keys.is_empty() {
-                        let _: redis::RedisResult<()> =
-                            redis::cmd("DEL").arg(keys).query_async(&mut c).await;
+                        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
                     }
                 }
             }
@@ -169,19 +153,8 @@ pub async fn start(env: Env, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let handle = tokio::spawn(app.run(async move {
         let _ = rx.await;
     }));
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    TestApp {
-        env,
-        addr,
-        base: format!("http://{addr}"),
-        services,
-        http,
-        stop: Some(tx),
-        handle: Some(handle),
-    }
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    TestApp { env, addr, base: format!("http://{addr}"), services, http, stop: Some(tx), handle: Some(handle) }
 }
 
 impl TestApp {
@@ -195,9 +168,7 @@ impl TestApp {
             let _ = tx.send(());
         }
         if let Some(h) = self.handle.take() {
-            h.await
-                .expect("server task")
-                .expect("server stopped cleanly");
+            h.await.expect("server task").expect("server stopped cleanly");
         }
         self.env.clone()
     }
@@ -209,59 +180,38 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
+        self.http.post(self.url(path)).json(&body).send().await.expect("request")
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        self.http.get(self.url(path)).bearer_auth(token).send().await.expect("request")
     }
 
     /// Register `name` with password `password123`; returns the auth body.
     pub async fn register(&self, name: &str) -> Value {
         let r = self
-            .post("/api/v1/auth/register", json!({"username": name, "display_name": name.to_uppercase(), "password": "password123"}))
+            .post(
+                "/api/v1/auth/register",
+                json!({"username": name, "display_name": name.to_uppercase(), "password": "password123"}),
+            )
             .await;
         assert_eq!(r.status(), 201, "register {name}");
         r.json().await.unwrap()
     }
 
     pub async fn token(&self, name: &str) -> String {
-        self.register(name).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.register(name).await["access_token"].as_str().unwrap().to_string()
     }
 }
 
 /// Assert `resp` is problem JSON with `status` and `code`; returns the body.
 pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status, "status");
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        ct.starts_with("application/problem+json"),
-        "content-type {ct}"
-    );
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(ct.starts_with("application/problem+json"), "content-type {ct}");
     let body: Value = resp.json().await.expect("problem body is JSON");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status, "{body}");
-    assert!(
-        body["detail"].is_string() && body["title"].is_string() && body["type"].is_string(),
-        "{body}"
-    );
+    assert!(body["detail"].is_string() && body["title"].is_string() && body["type"].is_string(), "{body}");
     body
 }

@@ -12,39 +12,16 @@ async fn health_and_readiness(scale: Scale) {
     let app = spawn(scale).await;
     let r = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r: Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = app.http.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(r["status"], "ready");
-    let (db, bus) = if scale == Scale::Cluster {
-        ("postgres", "redis")
-    } else {
-        ("sqlite", "memory")
-    };
-    assert_eq!(
-        (r["database"].as_str().unwrap(), r["bus"].as_str().unwrap()),
-        (db, bus)
-    );
+    let (db, bus) = if scale == Scale::Cluster { ("postgres", "redis") } else { ("sqlite", "memory") };
+    assert_eq!((r["database"].as_str().unwrap(), r["bus"].as_str().unwrap()), (db, bus));
     app.finish().await;
 }
 
 async fn openapi_and_swagger_ui(scale: Scale) {
     let app = spawn(scale).await;
-    let spec: Value = app
-        .http
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();
     for p in [
@@ -58,17 +35,10 @@ async fn openapi_and_swagger_ui(scale: Scale) {
         "/server",
         "/admin/invites",
     ] {
-        assert!(
-            paths.contains_key(p),
-            "spec documents {p}: {:?}",
-            paths.keys().collect::<Vec<_>>()
-        );
+        assert!(paths.contains_key(p), "spec documents {p}: {:?}", paths.keys().collect::<Vec<_>>());
     }
     assert_eq!(spec["servers"][0]["url"], "/api/v1");
-    assert!(
-        spec["components"]["schemas"]["Problem"].is_object(),
-        "problem schema documented"
-    );
+    assert!(spec["components"]["schemas"]["Problem"].is_object(), "problem schema documented");
     let docs = app.http.get(app.url("/api/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     let html = docs.text().await.unwrap();
@@ -78,24 +48,9 @@ async fn openapi_and_swagger_ui(scale: Scale) {
 
 async fn unknown_api_routes_are_problems(scale: Scale) {
     let app = spawn(scale).await;
-    assert_problem(
-        app.http.get(app.url("/api/v1/nope")).send().await.unwrap(),
-        404,
-        "not_found",
-    )
-    .await;
-    assert_problem(
-        app.http.get(app.url("/api/nope")).send().await.unwrap(),
-        404,
-        "not_found",
-    )
-    .await;
-    let r = app
-        .http
-        .delete(app.url("/api/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    assert_problem(app.http.get(app.url("/api/v1/nope")).send().await.unwrap(), 404, "not_found").await;
+    assert_problem(app.http.get(app.url("/api/nope")).send().await.unwrap(), 404, "not_found").await;
+    let r = app.http.delete(app.url("/api/v1/auth/login")).send().await.unwrap();
     assert_problem(r, 405, "method_not_allowed").await;
     app.finish().await;
 }
@@ -104,34 +59,18 @@ async fn web_client_is_served_with_spa_fallback(scale: Scale) {
     let app = spawn(scale).await;
     let index = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(index.status(), 200);
-    assert!(
-        index.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(index.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert_eq!(index.headers()["cache-control"], "no-cache");
     assert!(index.headers().contains_key("content-security-policy"));
     let etag = index.headers()["etag"].to_str().unwrap().to_string();
     let html = index.text().await.unwrap();
     assert!(html.contains("<div id=\"root\">"), "the client shell");
     // A deep link gets the same shell.
-    let deep = app
-        .http
-        .get(app.url("/c/some-conversation"))
-        .send()
-        .await
-        .unwrap();
+    let deep = app.http.get(app.url("/c/some-conversation")).send().await.unwrap();
     assert_eq!(deep.status(), 200);
     assert_eq!(deep.text().await.unwrap(), html);
     // Revalidation.
-    let again = app
-        .http
-        .get(app.url("/"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = app.http.get(app.url("/")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(again.status(), 304);
     // Hashed assets: right MIME type, immutable, compressed on request.
     let script = html
@@ -139,32 +78,13 @@ async fn web_client_is_served_with_spa_fallback(scale: Scale) {
         .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
         .expect("index.html references a hashed script")
         .to_string();
-    let js = app
-        .http
-        .get(app.url(&script))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let js = app.http.get(app.url(&script)).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(js.status(), 200);
-    assert!(
-        js.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .contains("javascript")
-    );
-    assert_eq!(
-        js.headers()["cache-control"],
-        "public, max-age=31536000, immutable"
-    );
+    assert!(js.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(js.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(js.headers()["content-encoding"], "gzip");
     // A missing hashed asset is a 404, not the shell.
-    let missing = app
-        .http
-        .get(app.url("/assets/nope-123.js"))
-        .send()
-        .await
-        .unwrap();
+    let missing = app.http.get(app.url("/assets/nope-123.js")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     app.finish().await;
 }

@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use nexus::store::{
-    NewInvite, NewRefreshToken, NewUser, RefreshUse, Store, StoreError, postgres::PgStore,
-    sqlite::SqliteStore,
+    NewInvite, NewRefreshToken, NewUser, RefreshUse, Store, StoreError, postgres::PgStore, sqlite::SqliteStore,
 };
 use uuid::Uuid;
 
@@ -17,11 +16,7 @@ use crate::{
 async fn store(scale: Scale) -> (Arc<dyn Store>, Env) {
     let env = Env::new(scale).await;
     let store: Arc<dyn Store> = match env.database_url() {
-        None => Arc::new(
-            SqliteStore::open(&env.data_dir().join("t.db"), 4)
-                .await
-                .unwrap(),
-        ),
+        None => Arc::new(SqliteStore::open(&env.data_dir().join("t.db"), 4).await.unwrap()),
         Some(url) => Arc::new(PgStore::connect(&url, 4).await.unwrap()),
     };
     store.migrate().await.unwrap();
@@ -48,29 +43,14 @@ async fn first_user_is_admin_and_usernames_are_unique(scale: Scale) {
     assert!(store.has_users().await.unwrap());
     let b = store.create_user(new_user("bob")).await.unwrap();
     assert!(!b.is_admin);
-    let c = store
-        .create_user(NewUser {
-            admin: Some(true),
-            ..new_user("carol")
-        })
-        .await
-        .unwrap();
+    let c = store.create_user(NewUser { admin: Some(true), ..new_user("carol") }).await.unwrap();
     assert!(c.is_admin, "forced admin");
-    assert!(matches!(
-        store.create_user(new_user("alice")).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_user(new_user("alice")).await, Err(StoreError::Conflict(_))));
     assert_eq!(store.user_by_id(b.id).await.unwrap().unwrap(), b);
     assert!(store.user_by_id(Uuid::now_v7()).await.unwrap().is_none());
     let creds = store.credentials_by_username("bob").await.unwrap().unwrap();
     assert_eq!((creds.id, creds.password_hash.as_str()), (b.id, "hash"));
-    assert!(
-        store
-            .credentials_by_username("nobody")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.credentials_by_username("nobody").await.unwrap().is_none());
     env.cleanup().await;
 }
 
@@ -79,12 +59,7 @@ async fn concurrent_first_registrations_make_one_admin(scale: Scale) {
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .create_user(new_user(&format!("user{i}")))
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { store.create_user(new_user(&format!("user{i}"))).await.unwrap() })
         })
         .collect();
     let mut admins = 0;
@@ -98,41 +73,14 @@ async fn concurrent_first_registrations_make_one_admin(scale: Scale) {
 async fn search_matches_username_and_display_name_safely(scale: Scale) {
     let (store, env) = store(scale).await;
     store.create_user(new_user("alice")).await.unwrap();
-    store
-        .create_user(NewUser {
-            display_name: "Alicia Keys".into(),
-            ..new_user("keys")
-        })
-        .await
-        .unwrap();
-    store
-        .create_user(NewUser {
-            display_name: "100% Bob_".into(),
-            ..new_user("bob")
-        })
-        .await
-        .unwrap();
+    store.create_user(NewUser { display_name: "Alicia Keys".into(), ..new_user("keys") }).await.unwrap();
+    store.create_user(NewUser { display_name: "100% Bob_".into(), ..new_user("bob") }).await.unwrap();
     let names = |v: Vec<nexus::store::User>| v.into_iter().map(|u| u.username).collect::<Vec<_>>();
-    assert_eq!(
-        names(store.search_users("ALI", 10).await.unwrap()),
-        vec!["alice", "keys"]
-    );
+    assert_eq!(names(store.search_users("ALI", 10).await.unwrap()), vec!["alice", "keys"]);
     // Wildcards in the query are literal.
-    assert_eq!(
-        names(store.search_users("%", 10).await.unwrap()),
-        vec!["bob"]
-    );
-    assert_eq!(
-        names(store.search_users("_", 10).await.unwrap()),
-        vec!["bob"]
-    );
-    assert!(
-        store
-            .search_users("'; DROP TABLE users; --", 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(names(store.search_users("%", 10).await.unwrap()), vec!["bob"]);
+    assert_eq!(names(store.search_users("_", 10).await.unwrap()), vec!["bob"]);
+    assert!(store.search_users("'; DROP TABLE users; --", 10).await.unwrap().is_empty());
     assert_eq!(store.search_users("a", 1).await.unwrap().len(), 1, "limit");
     env.cleanup().await;
 }
@@ -140,46 +88,13 @@ async fn search_matches_username_and_display_name_safely(scale: Scale) {
 async fn update_user_changes_only_given_fields(scale: Scale) {
     let (store, env) = store(scale).await;
     let u = store.create_user(new_user("alice")).await.unwrap();
-    let v = store
-        .update_user(u.id, Some("New Name"), None)
-        .await
-        .unwrap()
-        .unwrap();
+    let v = store.update_user(u.id, Some("New Name"), None).await.unwrap().unwrap();
     assert_eq!(v.display_name, "New Name");
-    assert_eq!(
-        store
-            .credentials_by_id(u.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .password_hash,
-        "hash"
-    );
-    store
-        .update_user(u.id, None, Some("hash2"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        store
-            .credentials_by_id(u.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .password_hash,
-        "hash2"
-    );
-    assert_eq!(
-        store.user_by_id(u.id).await.unwrap().unwrap().display_name,
-        "New Name"
-    );
-    assert!(
-        store
-            .update_user(Uuid::now_v7(), Some("x"), None)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(store.credentials_by_id(u.id).await.unwrap().unwrap().password_hash, "hash");
+    store.update_user(u.id, None, Some("hash2")).await.unwrap().unwrap();
+    assert_eq!(store.credentials_by_id(u.id).await.unwrap().unwrap().password_hash, "hash2");
+    assert_eq!(store.user_by_id(u.id).await.unwrap().unwrap().display_name, "New Name");
+    assert!(store.update_user(Uuid::now_v7(), Some("x"), None).await.unwrap().is_none());
     env.cleanup().await;
 }
 
@@ -198,50 +113,20 @@ async fn refresh_tokens_rotate_once_and_replay_revokes_the_family(scale: Scale) 
     let grace = Duration::seconds(10);
     store.insert_refresh_token(token(b"t1")).await.unwrap();
     assert_eq!(
-        store
-            .consume_refresh_token(b"t1", now, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Fresh {
-            user_id: u.id,
-            family_id: family
-        }
+        store.consume_refresh_token(b"t1", now, grace).await.unwrap(),
+        RefreshUse::Fresh { user_id: u.id, family_id: family }
     );
     store.insert_refresh_token(token(b"t2")).await.unwrap();
     // Within the grace window a second use is tolerated (two tabs).
-    assert!(matches!(
-        store
-            .consume_refresh_token(b"t1", now, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Fresh { .. }
-    ));
+    assert!(matches!(store.consume_refresh_token(b"t1", now, grace).await.unwrap(), RefreshUse::Fresh { .. }));
     // After it, it is a replay: the whole family, t2 included, is revoked.
     let later = now + Duration::seconds(60);
     assert_eq!(
-        store
-            .consume_refresh_token(b"t1", later, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Replayed {
-            user_id: u.id,
-            family_id: family
-        }
+        store.consume_refresh_token(b"t1", later, grace).await.unwrap(),
+        RefreshUse::Replayed { user_id: u.id, family_id: family }
     );
-    assert!(matches!(
-        store
-            .consume_refresh_token(b"t2", later, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Replayed { .. }
-    ));
-    assert_eq!(
-        store
-            .consume_refresh_token(b"unknown", later, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Invalid
-    );
+    assert!(matches!(store.consume_refresh_token(b"t2", later, grace).await.unwrap(), RefreshUse::Replayed { .. }));
+    assert_eq!(store.consume_refresh_token(b"unknown", later, grace).await.unwrap(), RefreshUse::Invalid);
     // Expired tokens are invalid.
     store
         .insert_refresh_token(NewRefreshToken {
@@ -251,40 +136,13 @@ async fn refresh_tokens_rotate_once_and_replay_revokes_the_family(scale: Scale) 
         })
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .consume_refresh_token(b"old", now, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Invalid
-    );
+    assert_eq!(store.consume_refresh_token(b"old", now, grace).await.unwrap(), RefreshUse::Invalid);
     // Log out everywhere.
-    store
-        .insert_refresh_token(NewRefreshToken {
-            family_id: Uuid::now_v7(),
-            ..token(b"t3")
-        })
-        .await
-        .unwrap();
-    store
-        .insert_refresh_token(NewRefreshToken {
-            family_id: Uuid::now_v7(),
-            ..token(b"t4")
-        })
-        .await
-        .unwrap();
+    store.insert_refresh_token(NewRefreshToken { family_id: Uuid::now_v7(), ..token(b"t3") }).await.unwrap();
+    store.insert_refresh_token(NewRefreshToken { family_id: Uuid::now_v7(), ..token(b"t4") }).await.unwrap();
     // t3, t4 and the expired one (t1/t2 were revoked with their family already).
-    assert_eq!(
-        store.revoke_user_refresh_tokens(u.id, now).await.unwrap(),
-        3
-    );
-    assert!(matches!(
-        store
-            .consume_refresh_token(b"t4", now, grace)
-            .await
-            .unwrap(),
-        RefreshUse::Replayed { .. }
-    ));
+    assert_eq!(store.revoke_user_refresh_tokens(u.id, now).await.unwrap(), 3);
+    assert!(matches!(store.consume_refresh_token(b"t4", now, grace).await.unwrap(), RefreshUse::Replayed { .. }));
     env.cleanup().await;
 }
 
@@ -306,12 +164,7 @@ async fn concurrent_refresh_consumes_once(scale: Scale) {
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .consume_refresh_token(b"race", now, Duration::zero())
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { store.consume_refresh_token(b"race", now, Duration::zero()).await.unwrap() })
         })
         .collect();
     let mut fresh = 0;
@@ -332,19 +185,10 @@ async fn invites_work_once_and_expire(scale: Scale) {
         created_at: now,
         expires_at: now + ttl,
     };
-    store
-        .create_invite(invite(b"i1", Duration::days(1)))
-        .await
-        .unwrap();
-    store
-        .create_invite(invite(b"i2", Duration::seconds(-1)))
-        .await
-        .unwrap();
+    store.create_invite(invite(b"i1", Duration::days(1))).await.unwrap();
+    store.create_invite(invite(b"i2", Duration::seconds(-1))).await.unwrap();
     assert!(store.consume_invite(b"i1", now).await.unwrap());
-    assert!(
-        !store.consume_invite(b"i1", now).await.unwrap(),
-        "single use"
-    );
+    assert!(!store.consume_invite(b"i1", now).await.unwrap(), "single use");
     assert!(!store.consume_invite(b"i2", now).await.unwrap(), "expired");
     assert!(!store.consume_invite(b"nope", now).await.unwrap());
     env.cleanup().await;
@@ -356,39 +200,21 @@ async fn partitions_cover_this_month_and_the_next_three(scale: Scale) {
     let created = store.ensure_partitions(now, 3).await.unwrap();
     let again = store.ensure_partitions(now, 3).await.unwrap();
     assert!(again.is_empty(), "idempotent: {again:?}");
-    let locked = store
-        .ensure_partitions_locked(now + Duration::days(31), 3)
-        .await
-        .unwrap();
+    let locked = store.ensure_partitions_locked(now + Duration::days(31), 3).await.unwrap();
     if let Some(url) = env.database_url() {
-        assert_eq!(
-            created,
-            vec![
-                "messages_y2026m11",
-                "messages_y2026m12",
-                "messages_y2027m01",
-                "messages_y2027m02"
-            ]
-        );
-        assert_eq!(
-            locked,
-            Some(vec!["messages_y2027m03".to_string()]),
-            "one month later, one more"
-        );
+        assert_eq!(created, vec!["messages_y2026m11", "messages_y2026m12", "messages_y2027m01", "messages_y2027m02"]);
+        assert_eq!(locked, Some(vec!["messages_y2027m03".to_string()]), "one month later, one more");
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let (strategy,): (String,) = sqlx::query_as(
-            "SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let (strategy,): (String,) =
+            sqlx::query_as("SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         assert_eq!(strategy, "r", "RANGE partitioned");
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(n, 5);
         pool.close().await;
     } else {

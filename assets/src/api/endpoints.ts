@@ -5,12 +5,46 @@
 import type { HttpClient } from './http';
 import type {
   AuthResponse,
+  Conversation,
+  CreateConversationRequest,
   LoginRequest,
+  Message,
+  MessageAccepted,
+  MessagePageQuery,
+  Receipt,
   RegisterRequest,
   ServerInfo,
   UpdateMeRequest,
   User,
 } from './types';
+
+/** Largest page `GET /conversations/{id}/messages` serves. */
+export const MAX_PAGE_LIMIT = 100;
+
+/**
+ * List endpoints answer a JSON array (docs/protocol.md). An object wrapping one array
+ * (`{"items": […]}`) is accepted too, so a pagination envelope added later does not break
+ * the client.
+ */
+export function asList<T>(body: unknown): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (body && typeof body === 'object') {
+    for (const key of ['items', 'data', 'conversations', 'messages', 'receipts', 'users']) {
+      const inner = (body as Record<string, unknown>)[key];
+      if (Array.isArray(inner)) return inner as T[];
+    }
+  }
+  return [];
+}
+
+function query(params: object): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const enc = encodeURIComponent;
 
 export function createNexusApi(http: HttpClient) {
   return {
@@ -41,8 +75,38 @@ export function createNexusApi(http: HttpClient) {
       me: () => http.request<User>('/users/me'),
       updateMe: (body: UpdateMeRequest) =>
         http.request<User>('/users/me', { method: 'PATCH', body }),
-      search: (query: string, signal?: AbortSignal) =>
-        http.request<User[]>(`/users?query=${encodeURIComponent(query)}`, { signal }),
+      search: (q: string, signal?: AbortSignal) =>
+        http.request<unknown>(`/users${query({ query: q })}`, { signal }).then(asList<User>),
+    },
+    conversations: {
+      list: () => http.request<unknown>('/conversations').then(asList<Conversation>),
+      get: (id: string) => http.request<Conversation>(`/conversations/${enc(id)}`),
+      /** `201` a new conversation, or `200` the existing direct one for the pair. */
+      create: (body: CreateConversationRequest) =>
+        http.request<Conversation>('/conversations', { method: 'POST', body }),
+      rename: (id: string, name: string) =>
+        http.request<Conversation>(`/conversations/${enc(id)}`, { method: 'PATCH', body: { name } }),
+      addMembers: (id: string, userIds: string[]) =>
+        http.request<unknown>(`/conversations/${enc(id)}/members`, { method: 'POST', body: { user_ids: userIds } }),
+      /** Group admins remove a member; anyone may remove themselves (leave). */
+      removeMember: (id: string, userId: string) =>
+        http.request<void>(`/conversations/${enc(id)}/members/${enc(userId)}`, { method: 'DELETE' }),
+      /** Ascending by seq: the latest page, the page before `before_seq`, or the page after `after_seq`. */
+      messages: (id: string, page: MessagePageQuery = {}, signal?: AbortSignal) =>
+        http
+          .request<unknown>(`/conversations/${enc(id)}/messages${query(page)}`, { signal })
+          .then(asList<Message>),
+      /** Same pipeline as the gateway's `message.send`; `clientId` is the idempotency key. */
+      postMessage: (id: string, body: string, clientId: string) =>
+        http.request<MessageAccepted>(`/conversations/${enc(id)}/messages`, {
+          method: 'POST',
+          body: { body },
+          headers: { 'Idempotency-Key': clientId },
+        }),
+      markRead: (id: string, seq: number) =>
+        http.request<void>(`/conversations/${enc(id)}/read`, { method: 'POST', body: { seq } }),
+      receipts: (id: string) =>
+        http.request<unknown>(`/conversations/${enc(id)}/receipts`).then(asList<Receipt>),
     },
   };
 }

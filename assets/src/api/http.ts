@@ -46,6 +46,8 @@ export interface RequestOptions {
   /** Send the Bearer token and refresh once on 401. False for the auth endpoints. */
   auth?: boolean;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. `Idempotency-Key`). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpClient {
@@ -74,7 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   let generation = 0;
 
   async function send(path: string, opts: RequestOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     try {

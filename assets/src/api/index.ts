@@ -1,6 +1,6 @@
 export { createHttpClient, refreshDelayMs, API_PREFIX } from './http';
 export type { HttpClient, HttpClientOptions, RequestOptions, SessionHooks } from './http';
-export { createNexusApi } from './endpoints';
+export { asList, createNexusApi, MAX_PAGE_LIMIT } from './endpoints';
 export type { NexusApi } from './endpoints';
 export { ApiError, isApiError, describeError } from './errors';
 export type * from './types';

@@ -65,3 +65,75 @@ export type KnownErrorCode =
   | 'registration_closed'
   | 'invalid_invite'
   | 'unauthorized';
+
+// ---- messaging (docs/protocol.md) ---------------------------------------------------------
+
+/** A stored message. `seq` numbers a conversation's messages 1, 2, 3, … with no gaps. */
+export interface Message {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  body: string;
+  /** RFC 3339 timestamp. */
+  created_at: string;
+  /** The sender's idempotency key, used to match the sender's optimistic bubble. */
+  client_id?: string | null;
+}
+
+export type ConversationKind = 'direct' | 'group';
+
+export interface Member {
+  user: User;
+  /** "member" for everyone; group creators and promoted members are "admin". */
+  role: string;
+}
+
+/** A conversation as the requesting user sees it (`unread_count` and the seqs are theirs). */
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  /** Set for groups; a direct conversation is shown as the other member. */
+  name: string | null;
+  created_at: string;
+  last_seq: number;
+  last_message: Message | null;
+  last_activity_at: string;
+  members: Member[];
+  unread_count: number;
+  read_seq: number;
+  delivered_seq: number;
+}
+
+export type CreateConversationRequest =
+  | { kind: 'direct'; user_id: string }
+  | { kind: 'group'; name: string; member_ids: string[] };
+
+/** One member's receipt pointers in a conversation. */
+export interface Receipt {
+  user_id: string;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+/** `202` answer of `POST /conversations/{id}/messages`. */
+export interface MessageAccepted {
+  id: string;
+  conversation_id: string;
+  client_id: string;
+  created_at: string;
+}
+
+export interface Presence {
+  user_id: string;
+  online: boolean;
+  last_seen: string | null;
+}
+
+/** A page of `GET /conversations/{id}/messages`: at most one of the two cursors. */
+export interface MessagePageQuery {
+  before_seq?: number;
+  after_seq?: number;
+  /** 1–100, default 50. */
+  limit?: number;
+}

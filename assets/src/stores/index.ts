@@ -2,20 +2,71 @@
  * The app store: one Zustand store composed of slices. Each slice keeps its state under its
  * own key, changes it only through a pure reducer, and exports selectors; components read
  * with `useAppStore(selector)` so they re-render only when their slice of state changes.
+ *
+ * Chat slices: conversations (list, typing, presence, which one is open), messages (history
+ * and the outbox), receipts (members' pointers), drafts, connection (the gateway socket).
  */
 import { create } from 'zustand';
+import { createConnectionSlice, type ConnectionSlice } from './connection/slice';
+import { createConversationsSlice, type ConversationsSlice } from './conversations/slice';
+import { createDraftsSlice, type DraftsSlice } from './drafts/slice';
+import { defaultDraftStorage, type DraftStorage } from './drafts/storage';
+import { createMessagesSlice, type MessagesSlice } from './messages/slice';
+import { createReceiptsSlice, type ReceiptsSlice } from './receipts/slice';
 import { createServerSlice, type ServerSlice } from './server/slice';
 import { createSessionSlice, type SessionSlice } from './session/slice';
 
-export type AppState = SessionSlice & ServerSlice;
+export type AppState = SessionSlice &
+  ServerSlice &
+  ConnectionSlice &
+  ConversationsSlice &
+  MessagesSlice &
+  ReceiptsSlice &
+  DraftsSlice & {
+    /** Forgets all chat state (sign-out): every chat slice back to its initial state. */
+    chatReset(): void;
+  };
 
-export const createAppStore = () =>
+export interface AppStoreOptions {
+  now?: () => number;
+  draftStorage?: () => DraftStorage | null;
+}
+
+export const createAppStore = (options: AppStoreOptions = {}) =>
   create<AppState>()((...a) => ({
     ...createSessionSlice<AppState>()(...a),
     ...createServerSlice<AppState>()(...a),
+    ...createConnectionSlice<AppState>()(...a),
+    ...createConversationsSlice<AppState>(options.now)(...a),
+    ...createMessagesSlice<AppState>()(...a),
+    ...createReceiptsSlice<AppState>()(...a),
+    ...createDraftsSlice<AppState>(options.draftStorage ?? defaultDraftStorage)(...a),
+    chatReset: () => {
+      const s = a[1]();
+      s.connectionReset();
+      s.conversationsReset();
+      s.messagesReset();
+      s.receiptsReset();
+      s.draftsReset();
+    },
   }));
+
+export type AppStore = ReturnType<typeof createAppStore>;
 
 export const useAppStore = createAppStore();
 
 export { sessionSelectors } from './session/selectors';
 export { serverSelectors } from './server/selectors';
+export { connectionSelectors } from './connection/selectors';
+export {
+  conversationsSelectors,
+  conversationTitle,
+  matchesFilter,
+  otherMember,
+  typingLabel,
+} from './conversations/selectors';
+export { messagesSelectors } from './messages/selectors';
+export { receiptsSelectors, seenBy, seenByLabel, tickState, type TickState } from './receipts/selectors';
+export { draftsSelectors } from './drafts/selectors';
+export type { ChatMessage, Thread } from './messages/reducer';
+export type { ConnectionStatus } from './connection/reducer';

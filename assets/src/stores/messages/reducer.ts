@@ -1,0 +1,282 @@
+/**
+ * Messages slice: the loaded history of each conversation, plus the user's own messages on
+ * their way to the server.
+ *
+ * Invariants:
+ * - `items` are stored messages, ordered by `seq`, unique by `seq` and by `id`: the same
+ *   message arriving by ack + `message.new` + catch-up is kept once.
+ * - `pending` are this user's messages not stored yet, in the order they were written,
+ *   keyed by `client_id`. A stored message with the same `client_id` (or, after the ack,
+ *   the same `id`) replaces its pending bubble and keeps its `key`, so the UI does not
+ *   remount it.
+ * - `syncedSeq` is the highest seq up to which the loaded history has no hole; anything
+ *   above it that is loaded means a gap (`gap`), which the gateway fills with
+ *   `GET …/messages?after_seq=syncedSeq`.
+ * - The same reducer applies the optimistic change (`queued`) and the server's events
+ *   (`acked`, `received`, `failed`).
+ */
+import type { Message } from '../../api/types';
+
+/** pending: waiting for an ack (queued offline or in flight); sent: acked; stored: has a seq. */
+export type MessageStatus = 'pending' | 'sent' | 'failed' | 'stored';
+
+export interface ChatMessage {
+  /** Stable React key: the client_id for the sender's own messages, else the id. */
+  key: string;
+  id: string | null;
+  client_id: string | null;
+  conversation_id: string;
+  seq: number | null;
+  sender_id: string;
+  body: string;
+  created_at: string;
+  status: MessageStatus;
+  /** Why a pending message failed (an error code: timeout, rate_limited, …). */
+  error: string | null;
+}
+
+export interface Thread {
+  /** idle: nothing fetched yet; loading: the latest page is on its way. */
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  items: ChatMessage[];
+  pending: ChatMessage[];
+  syncedSeq: number;
+  gap: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+export interface MessagesState {
+  threads: Record<string, Thread>;
+}
+
+export const initialMessagesState: MessagesState = { threads: {} };
+
+export const emptyThread: Thread = {
+  status: 'idle',
+  items: [],
+  pending: [],
+  syncedSeq: 0,
+  gap: false,
+  hasOlder: false,
+  loadingOlder: false,
+};
+
+export type PageKind = 'latest' | 'older' | 'newer';
+
+export type MessagesAction =
+  | { type: 'latestRequested'; conversationId: string }
+  | { type: 'olderRequested'; conversationId: string }
+  | { type: 'pageLoaded'; conversationId: string; kind: PageKind; messages: Message[] }
+  | { type: 'pageFailed'; conversationId: string; kind: PageKind }
+  /** Optimistic: the user sent a message; it shows at once as pending. */
+  | {
+      type: 'queued';
+      conversationId: string;
+      clientId: string;
+      senderId: string;
+      body: string;
+      createdAt: string;
+    }
+  | { type: 'acked'; conversationId: string; clientId: string; id: string; createdAt: string }
+  /** `message.new`, one stored message. */
+  | { type: 'received'; message: Message }
+  /** An `error` with the client_id, or the send timeout (`error: 'timeout'`). */
+  | { type: 'failed'; conversationId: string; clientId: string; error: string }
+  /** Retry: back to pending with the same client_id. */
+  | { type: 'retried'; conversationId: string; clientId: string }
+  | { type: 'discarded'; conversationId: string; clientId: string }
+  | { type: 'conversationRemoved'; conversationId: string }
+  | { type: 'reset' };
+
+export function messagesReducer(state: MessagesState, action: MessagesAction): MessagesState {
+  switch (action.type) {
+    case 'latestRequested': {
+      const t = threadOf(state, action.conversationId);
+      if (t.status === 'loading') return state;
+      return put(state, action.conversationId, { ...t, status: t.status === 'ready' ? 'ready' : 'loading' });
+    }
+    case 'olderRequested': {
+      const t = state.threads[action.conversationId];
+      if (!t || t.loadingOlder) return state;
+      return put(state, action.conversationId, { ...t, loadingOlder: true });
+    }
+    case 'pageLoaded': {
+      const t = threadOf(state, action.conversationId);
+      const merged = mergeStored(t, action.messages);
+      return put(state, action.conversationId, {
+        ...merged,
+        status: 'ready',
+        loadingOlder: action.kind === 'older' ? false : merged.loadingOlder,
+      });
+    }
+    case 'pageFailed': {
+      const t = state.threads[action.conversationId];
+      if (!t) return state;
+      if (action.kind === 'older') return put(state, action.conversationId, { ...t, loadingOlder: false });
+      if (action.kind === 'latest' && t.status === 'loading') {
+        return put(state, action.conversationId, { ...t, status: 'error' });
+      }
+      return state;
+    }
+    case 'queued': {
+      const t = threadOf(state, action.conversationId);
+      if (t.pending.some((p) => p.client_id === action.clientId)) return state;
+      const message: ChatMessage = {
+        key: action.clientId,
+        id: null,
+        client_id: action.clientId,
+        conversation_id: action.conversationId,
+        seq: null,
+        sender_id: action.senderId,
+        body: action.body,
+        created_at: action.createdAt,
+        status: 'pending',
+        error: null,
+      };
+      return put(state, action.conversationId, { ...t, pending: [...t.pending, message] });
+    }
+    case 'acked': {
+      const t = state.threads[action.conversationId];
+      if (!t) return state;
+      // Stored already (message.new or catch-up won the race): nothing left to acknowledge.
+      if (t.items.some((m) => m.id === action.id)) {
+        const pending = t.pending.filter((p) => p.client_id !== action.clientId);
+        return pending.length === t.pending.length ? state : put(state, action.conversationId, { ...t, pending });
+      }
+      return updatePending(state, action.conversationId, action.clientId, (p) =>
+        p.status === 'sent' && p.id === action.id
+          ? p
+          : { ...p, id: action.id, created_at: action.createdAt || p.created_at, status: 'sent', error: null },
+      );
+    }
+    case 'received': {
+      const t = state.threads[action.message.conversation_id];
+      // History of this conversation is not loaded: it is fetched when opened.
+      if (!t) return state;
+      return put(state, action.message.conversation_id, mergeStored(t, [action.message]));
+    }
+    case 'failed':
+      return updatePending(state, action.conversationId, action.clientId, (p) =>
+        p.status === 'sent' && action.error === 'timeout' ? p : { ...p, status: 'failed', error: action.error },
+      );
+    case 'retried':
+      return updatePending(state, action.conversationId, action.clientId, (p) =>
+        p.status === 'failed' ? { ...p, status: 'pending', error: null } : p,
+      );
+    case 'discarded': {
+      const t = state.threads[action.conversationId];
+      if (!t) return state;
+      const pending = t.pending.filter((p) => p.client_id !== action.clientId || p.status !== 'failed');
+      return pending.length === t.pending.length ? state : put(state, action.conversationId, { ...t, pending });
+    }
+    case 'conversationRemoved': {
+      if (!(action.conversationId in state.threads)) return state;
+      const threads = { ...state.threads };
+      delete threads[action.conversationId];
+      return { threads };
+    }
+    case 'reset':
+      return initialMessagesState;
+  }
+}
+
+function threadOf(state: MessagesState, id: string): Thread {
+  return state.threads[id] ?? emptyThread;
+}
+
+function put(state: MessagesState, id: string, thread: Thread): MessagesState {
+  return { threads: { ...state.threads, [id]: thread } };
+}
+
+function updatePending(
+  state: MessagesState,
+  conversationId: string,
+  clientId: string,
+  update: (p: ChatMessage) => ChatMessage,
+): MessagesState {
+  const t = state.threads[conversationId];
+  if (!t) return state;
+  const i = t.pending.findIndex((p) => p.client_id === clientId);
+  if (i < 0) return state;
+  const before = t.pending[i]!;
+  const after = update(before);
+  if (after === before) return state;
+  const pending = t.pending.slice();
+  pending[i] = after;
+  return put(state, conversationId, { ...t, pending });
+}
+
+/**
+ * Adds stored messages to a thread: drops the pending bubbles they replace, skips the ones
+ * it has (by seq or id), keeps `items` sorted, and recomputes `syncedSeq`, `gap` and
+ * `hasOlder`.
+ */
+export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
+  if (incoming.length === 0) return t;
+  let pending = t.pending;
+  const seqs = new Set<number>();
+  const ids = new Set<string>();
+  for (const m of t.items) {
+    if (m.seq !== null) seqs.add(m.seq);
+    if (m.id) ids.add(m.id);
+  }
+
+  const fresh: ChatMessage[] = [];
+  for (const m of incoming) {
+    // Replace the optimistic bubble: by client_id (the echo), or by id (known since the ack).
+    const match = pending.find(
+      (p) => (m.client_id && p.client_id === m.client_id && p.sender_id === m.sender_id) || (p.id !== null && p.id === m.id),
+    );
+    if (match) pending = pending.filter((p) => p !== match);
+    if (seqs.has(m.seq) || ids.has(m.id)) continue;
+    seqs.add(m.seq);
+    ids.add(m.id);
+    fresh.push({
+      key: match?.key ?? m.id,
+      id: m.id,
+      client_id: m.client_id ?? null,
+      conversation_id: m.conversation_id,
+      seq: m.seq,
+      sender_id: m.sender_id,
+      body: m.body,
+      created_at: m.created_at,
+      status: 'stored',
+      error: null,
+    });
+  }
+
+  let items = t.items;
+  if (fresh.length) {
+    fresh.sort((a, b) => a.seq! - b.seq!);
+    const last = items[items.length - 1]?.seq ?? 0;
+    const first = items[0]?.seq ?? Infinity;
+    if (fresh[0]!.seq! > last) items = [...items, ...fresh];
+    else if (fresh[fresh.length - 1]!.seq! < first) items = [...fresh, ...items];
+    else items = [...items, ...fresh].sort((a, b) => a.seq! - b.seq!);
+  }
+  if (items === t.items && pending === t.pending) return t;
+
+  const syncedSeq = contiguousEnd(items);
+  const newest = items[items.length - 1]?.seq ?? 0;
+  return {
+    ...t,
+    items,
+    pending,
+    syncedSeq,
+    gap: newest > syncedSeq,
+    hasOlder: (items[0]?.seq ?? 1) > 1,
+  };
+}
+
+/** The last seq of the run that starts at the first loaded message (0 when none). */
+function contiguousEnd(items: readonly ChatMessage[]): number {
+  if (items.length === 0) return 0;
+  let end = items[0]!.seq!;
+  for (let i = 1; i < items.length; i++) {
+    const s = items[i]!.seq!;
+    if (s !== end + 1) break;
+    end = s;
+  }
+  return end;
+}

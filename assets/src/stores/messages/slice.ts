@@ -1,0 +1,52 @@
+import type { StateCreator } from 'zustand';
+import type { Message } from '../../api/types';
+import {
+  initialMessagesState,
+  messagesReducer,
+  type MessagesAction,
+  type MessagesState,
+  type PageKind,
+} from './reducer';
+
+export interface MessagesSlice {
+  messages: MessagesState;
+  messagesLatestRequested(conversationId: string): void;
+  messagesOlderRequested(conversationId: string): void;
+  messagesPageLoaded(conversationId: string, kind: PageKind, messages: Message[]): void;
+  messagesPageFailed(conversationId: string, kind: PageKind): void;
+  messagesQueued(m: { conversationId: string; clientId: string; senderId: string; body: string; createdAt: string }): void;
+  messagesAcked(conversationId: string, clientId: string, id: string, createdAt: string): void;
+  messagesReceived(message: Message): void;
+  messagesFailed(conversationId: string, clientId: string, error: string): void;
+  messagesRetried(conversationId: string, clientId: string): void;
+  messagesDiscarded(conversationId: string, clientId: string): void;
+  messagesConversationRemoved(conversationId: string): void;
+  messagesReset(): void;
+}
+
+export const createMessagesSlice =
+  <S extends MessagesSlice>(): StateCreator<S, [], [], MessagesSlice> =>
+  (set) => {
+    const dispatch = (action: MessagesAction) =>
+      set((s) => {
+        const next = messagesReducer(s.messages, action);
+        return (next === s.messages ? s : { messages: next }) as Partial<S>;
+      });
+    return {
+      messages: initialMessagesState,
+      messagesLatestRequested: (conversationId) => dispatch({ type: 'latestRequested', conversationId }),
+      messagesOlderRequested: (conversationId) => dispatch({ type: 'olderRequested', conversationId }),
+      messagesPageLoaded: (conversationId, kind, messages) =>
+        dispatch({ type: 'pageLoaded', conversationId, kind, messages }),
+      messagesPageFailed: (conversationId, kind) => dispatch({ type: 'pageFailed', conversationId, kind }),
+      messagesQueued: (m) => dispatch({ type: 'queued', ...m }),
+      messagesAcked: (conversationId, clientId, id, createdAt) =>
+        dispatch({ type: 'acked', conversationId, clientId, id, createdAt }),
+      messagesReceived: (message) => dispatch({ type: 'received', message }),
+      messagesFailed: (conversationId, clientId, error) => dispatch({ type: 'failed', conversationId, clientId, error }),
+      messagesRetried: (conversationId, clientId) => dispatch({ type: 'retried', conversationId, clientId }),
+      messagesDiscarded: (conversationId, clientId) => dispatch({ type: 'discarded', conversationId, clientId }),
+      messagesConversationRemoved: (conversationId) => dispatch({ type: 'conversationRemoved', conversationId }),
+      messagesReset: () => dispatch({ type: 'reset' }),
+    };
+  };

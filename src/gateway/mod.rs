@@ -1,0 +1,168 @@
+//! The WebSocket gateway at `GET /api/v1/ws`: authenticate and check the origin before the
+//! upgrade, then run one [`session`] per socket. The [`registry::Registry`] holds this
+//! node's sockets; the dispatcher ([`Gateway::start`]) receives every fan-out batch from
+//! the bus, applies its cache effects and hands each event to the local recipients.
+
+pub mod protocol;
+pub mod registry;
+mod session;
+
+use std::{sync::Arc, time::Duration};
+
+use poem::{
+    IntoResponse, Request, Response, handler,
+    http::StatusCode,
+    web::{
+        Data, Query,
+        websocket::{WebSocket, WebSocketConfig},
+    },
+};
+use serde::Deserialize;
+use tokio::{sync::watch, task::JoinHandle};
+
+use self::registry::Registry;
+use crate::{
+    app::Services,
+    bus::keys,
+    error::{Error, Problem},
+    service::{events, presence},
+};
+
+/// Close codes (see `docs/protocol.md`).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_TOO_BIG: u16 = 1009;
+pub const CLOSE_IDLE: u16 = 4002;
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4003;
+pub const CLOSE_TOO_SLOW: u16 = 4008;
+pub const CLOSE_FLOOD: u16 = 4029;
+
+/// The gateway of one node.
+#[derive(Clone)]
+pub struct Gateway {
+    pub registry: Arc<Registry>,
+    /// Turns true when the node shuts down: sessions close with 1001.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Gateway {
+    /// Subscribe to the fan-out topic and start delivering; start the presence heartbeat.
+    pub async fn start(
+        services: Arc<Services>,
+        shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<(Gateway, JoinHandle<()>)> {
+        let registry = Arc::new(Registry::default());
+        let mut sub = services.bus.subscribe(keys::EVENTS_TOPIC).await?;
+        let reg = registry.clone();
+        let svc = services.clone();
+        let mut stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            let mut heartbeat = tokio::time::interval(presence::HEARTBEAT);
+            heartbeat.tick().await;
+            loop {
+                tokio::select! {
+                    payload = sub.recv() => {
+                        let Some(payload) = payload else { break };
+                        let Some(batch) = events::decode(&payload) else {
+                            tracing::warn!("undecodable fan-out batch ignored");
+                            continue;
+                        };
+                        for env in batch {
+                            if let Some(effect) = &env.effect {
+                                svc.caches.apply(effect);
+                            }
+                            let text: Arc<str> = Arc::from(env.event.get());
+                            reg.deliver(&env.to, &text);
+                        }
+                    }
+                    _ = heartbeat.tick() => {
+                        let sessions = reg.sessions();
+                        let svc = svc.clone();
+                        tokio::spawn(async move { svc.presence.heartbeat(&sessions).await });
+                    }
+                    _ = stop.changed() => {
+                        if *stop.borrow() { break; }
+                    }
+                }
+            }
+        });
+        Ok((Gateway { registry, shutdown }, task))
+    }
+}
+
+#[derive(Deserialize)]
+struct WsQuery {
+    token: Option<String>,
+}
+
+fn problem(e: Error) -> Response {
+    e.problem().into_response()
+}
+
+/// Same-origin (the `Origin`'s host is the request's `Host`), a configured origin, or no
+/// `Origin` header at all (not a browser).
+fn origin_allowed(req: &Request, allowed: &[String]) -> bool {
+    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else { return true };
+    if allowed.iter().any(|a| a.trim_end_matches('/') == origin) {
+        return true;
+    }
+    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    match url::Url::parse(origin) {
+        Ok(u) => {
+            let origin_host = match u.port() {
+                Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+                None => u.host_str().unwrap_or_default().to_string(),
+            };
+            !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+        }
+        Err(_) => false,
+    }
+}
+
+#[handler]
+pub async fn ws(
+    req: &Request,
+    socket: WebSocket,
+    Query(query): Query<WsQuery>,
+    services: Data<&Arc<Services>>,
+    gateway: Data<&Gateway>,
+) -> Response {
+    let cfg = &services.config.gateway;
+    if !origin_allowed(req, &cfg.allowed_origins) {
+        return Problem::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not connect".into(), None)
+            .into_response();
+    }
+    let header_token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::to_string);
+    let Some(token) = header_token.or(query.token) else {
+        return problem(Error::unauthorized("an access token is required (token query parameter or Bearer header)"));
+    };
+    let claims = match services.accounts.authenticate(&token) {
+        Ok(c) => c,
+        Err(e) => return problem(e),
+    };
+    let user = match services.accounts.me(claims.sub).await {
+        Ok(u) => u,
+        Err(e) => return problem(e),
+    };
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(cfg.max_frame_bytes))
+        .max_frame_size(Some(cfg.max_frame_bytes));
+    let services = services.0.clone();
+    let gateway = gateway.0.clone();
+    socket
+        .config(config)
+        .on_upgrade(move |stream| session::run(stream, services, gateway, user, claims.exp))
+        .into_response()
+}
+
+/// How long the session may stay open with this token.
+fn token_remaining(exp: i64) -> Duration {
+    let left = exp - chrono::Utc::now().timestamp();
+    Duration::from_secs(left.max(0) as u64)
+}

@@ -1,0 +1,77 @@
+//! Client → server events, and the parser that turns a text frame into one or into the
+//! `error` code `docs/protocol.md` promises (`invalid_frame`, `unknown_type`,
+//! `invalid_event`).
+
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientEvent {
+    #[serde(rename = "message.send")]
+    MessageSend { client_id: String, conversation_id: Uuid, body: String },
+    #[serde(rename = "typing.start")]
+    TypingStart { conversation_id: Uuid },
+    #[serde(rename = "typing.stop")]
+    TypingStop { conversation_id: Uuid },
+    #[serde(rename = "receipt.delivered")]
+    ReceiptDelivered { conversation_id: Uuid, seq: i64 },
+    #[serde(rename = "receipt.read")]
+    ReceiptRead { conversation_id: Uuid, seq: i64 },
+    #[serde(rename = "ping")]
+    Ping,
+}
+
+const TYPES: &[&str] = &["message.send", "typing.start", "typing.stop", "receipt.delivered", "receipt.read", "ping"];
+
+/// Why a frame is not an event: `(code, message, client_id if the frame had one)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub code: &'static str,
+    pub message: String,
+    pub client_id: Option<String>,
+}
+
+pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
+    let err = |code, message: String, client_id| FrameError { code, message, client_id };
+    let value: Value = serde_json::from_str(text).map_err(|e| err("invalid_frame", format!("not JSON: {e}"), None))?;
+    let Some(obj) = value.as_object() else {
+        return Err(err("invalid_frame", "an event must be a JSON object".into(), None));
+    };
+    let client_id = obj.get("client_id").and_then(Value::as_str).filter(|c| c.len() <= 64).map(str::to_string);
+    let Some(kind) = obj.get("type").and_then(Value::as_str) else {
+        return Err(err("unknown_type", "missing \"type\"".into(), client_id));
+    };
+    if !TYPES.contains(&kind) {
+        let shown: String = kind.chars().take(40).collect();
+        return Err(err("unknown_type", format!("unknown event type {shown:?}"), client_id));
+    }
+    serde_json::from_value(value).map_err(|e| err("invalid_event", e.to_string(), client_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_classifies() {
+        let c = Uuid::now_v7();
+        assert_eq!(
+            parse(&format!(r#"{{"type":"message.send","client_id":"a","conversation_id":"{c}","body":"hi"}}"#))
+                .unwrap(),
+            ClientEvent::MessageSend { client_id: "a".into(), conversation_id: c, body: "hi".into() }
+        );
+        assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), ClientEvent::Ping);
+        assert_eq!(parse("nope").unwrap_err().code, "invalid_frame");
+        assert_eq!(parse("[1,2]").unwrap_err().code, "invalid_frame");
+        assert_eq!(parse(r#"{"type":"rm -rf"}"#).unwrap_err().code, "unknown_type");
+        assert_eq!(parse(r#"{"body":"x"}"#).unwrap_err().code, "unknown_type");
+        let e = parse(r#"{"type":"message.send","client_id":"k","conversation_id":"x","body":1}"#).unwrap_err();
+        assert_eq!((e.code, e.client_id.as_deref()), ("invalid_event", Some("k")));
+        let e = parse(&format!(r#"{{"type":"receipt.read","conversation_id":"{c}","seq":"7"}}"#)).unwrap_err();
+        assert_eq!(e.code, "invalid_event");
+        let e = parse(&format!(r#"{{"type":"receipt.read","conversation_id":"{c}","seq":1.5}}"#)).unwrap_err();
+        assert_eq!(e.code, "invalid_event");
+    }
+}

@@ -1,0 +1,249 @@
+//! One WebSocket session: a single task that reads frames, writes queued events, pings,
+//! and enforces the limits (frame rate, idle timeout, token lifetime, slow reader).
+//!
+//! Order matters: the socket joins the registry before `ready` is written, so no event
+//! published after `ready` can be missed; events queued meanwhile follow `ready`.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures_util::{SinkExt, StreamExt};
+use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{
+    CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, Gateway,
+    protocol::{ClientEvent, parse},
+    registry::{Kick, SessionHandle},
+    token_remaining,
+};
+use crate::{
+    app::Services,
+    service::{events::ServerEvent, messages::Pending, receipts::Kind, views::UserView},
+    store::User,
+};
+
+/// At most one `typing` fan-out per conversation per socket in this window.
+const TYPING_THROTTLE: Duration = Duration::from_secs(2);
+
+/// A token bucket for incoming frames.
+struct FrameBudget {
+    tokens: f64,
+    capacity: f64,
+    per_sec: f64,
+    at: Instant,
+}
+
+impl FrameBudget {
+    fn new(per_sec: u32) -> Self {
+        let capacity = f64::from(per_sec) * 10.0;
+        Self { tokens: capacity, capacity, per_sec: f64::from(per_sec), at: Instant::now() }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.capacity);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gateway, user: User, token_exp: i64) {
+    let cfg = services.config.gateway.clone();
+    let me = user.id;
+    let session = Uuid::now_v7();
+    let (tx, mut rx) = mpsc::channel::<Arc<str>>(cfg.send_queue);
+    let kick = Arc::new(Kick::default());
+    gateway.registry.register(me, SessionHandle { id: session, tx: tx.clone(), kick: kick.clone() });
+    if let Err(e) = services.presence.connected(me, session).await {
+        tracing::warn!(error = %e, "presence update failed");
+    }
+    let (mut sink, mut stream) = socket.split();
+
+    let presence = services.presence.snapshot(me).await.unwrap_or_default();
+    let ready = ServerEvent::Ready {
+        session_id: session,
+        server_time: chrono::Utc::now(),
+        user: UserView::from(user),
+        presence,
+    };
+    let mut close: Option<(u16, &'static str)> = None;
+    if sink.send(Message::Text(ready.to_json().to_string())).await.is_err() {
+        close = Some((CLOSE_GOING_AWAY, ""));
+    }
+
+    let mut budget = FrameBudget::new(cfg.frames_per_sec);
+    let mut typing_sent: HashMap<Uuid, Instant> = HashMap::new();
+    let mut last_rx = Instant::now();
+    let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
+    ping.tick().await;
+    let token_deadline = tokio::time::sleep(token_remaining(token_exp));
+    tokio::pin!(token_deadline);
+    let mut shutdown = gateway.shutdown.clone();
+    if *shutdown.borrow() {
+        close = Some((CLOSE_GOING_AWAY, "server shutting down"));
+    }
+
+    while close.is_none() {
+        tokio::select! {
+            frame = stream.next() => {
+                last_rx = Instant::now();
+                match frame {
+                    None => break,
+                    Some(Err(e)) => {
+                        let text = e.to_string();
+                        if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
+                            close = Some((CLOSE_TOO_BIG, "frame too large"));
+                        } else {
+                            break;
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(msg)) => {
+                        if !budget.take() {
+                            close = Some((CLOSE_FLOOD, "too many frames"));
+                            continue;
+                        }
+                        let reply = match msg {
+                            Message::Text(text) => handle(&services, me, &text, &tx, &mut typing_sent).await,
+                            _ => Some(error_event("invalid_frame", "binary frames are not accepted", None)),
+                        };
+                        if let Some(reply) = reply {
+                            if sink.send(Message::Text(reply.to_json().to_string())).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            out = rx.recv() => {
+                let Some(text) = out else { break };
+                if sink.send(Message::Text(text.to_string())).await.is_err() {
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if last_rx.elapsed() > Duration::from_secs(cfg.idle_timeout_secs) {
+                    close = Some((CLOSE_IDLE, "idle timeout"));
+                } else if sink.send(Message::Ping(Vec::new())).await.is_err() {
+                    break;
+                }
+            }
+            code = kick.kicked() => {
+                close = Some((code, "too slow; reconnect and catch up"));
+            }
+            _ = &mut token_deadline => {
+                close = Some((CLOSE_TOKEN_EXPIRED, "access token expired"));
+            }
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() {
+                    close = Some((CLOSE_GOING_AWAY, "server shutting down"));
+                }
+            }
+        }
+    }
+
+    if let Some((code, reason)) = close {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            sink.send(Message::Close(Some((CloseCode::from(code), reason.to_string())))),
+        )
+        .await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;
+    gateway.registry.unregister(me, session);
+    for (conversation, _) in typing_sent {
+        let _ = services.conversations.typing(me, conversation, false).await;
+    }
+    if let Err(e) = services.presence.disconnected(me, session).await {
+        tracing::warn!(error = %e, "presence update failed");
+    }
+}
+
+fn error_event(code: &str, message: &str, client_id: Option<String>) -> ServerEvent {
+    ServerEvent::Error { code: code.into(), message: message.into(), client_id, retry_after_ms: None }
+}
+
+/// Handle one text frame; returns the direct reply, if any. Acks that wait for a commit
+/// are sent later through the session's queue.
+async fn handle(
+    services: &Arc<Services>,
+    me: Uuid,
+    text: &str,
+    tx: &mpsc::Sender<Arc<str>>,
+    typing_sent: &mut HashMap<Uuid, Instant>,
+) -> Option<ServerEvent> {
+    let event = match parse(text) {
+        Ok(e) => e,
+        Err(e) => return Some(error_event(e.code, &e.message, e.client_id)),
+    };
+    match event {
+        ClientEvent::Ping => Some(ServerEvent::Pong),
+        ClientEvent::MessageSend { client_id, conversation_id, body } => {
+            match services.messages.submit(me, conversation_id, &client_id, &body).await {
+                Ok(Pending::Done(ack)) => {
+                    typing_sent.remove(&conversation_id);
+                    Some(ack.event())
+                }
+                Ok(pending @ Pending::Waiting(_)) => {
+                    typing_sent.remove(&conversation_id);
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let reply = match pending.wait().await {
+                            Ok(ack) => ack.event(),
+                            Err(e) => ServerEvent::from_error(&e, Some(client_id)),
+                        };
+                        let _ = tx.send(reply.to_json()).await;
+                    });
+                    None
+                }
+                Err(e) => Some(ServerEvent::from_error(&e, Some(client_id))),
+            }
+        }
+        ClientEvent::TypingStart { conversation_id } => {
+            let now = Instant::now();
+            if typing_sent.get(&conversation_id).is_some_and(|t| now.duration_since(*t) < TYPING_THROTTLE) {
+                return None;
+            }
+            match services.conversations.typing(me, conversation_id, true).await {
+                Ok(()) => {
+                    typing_sent.insert(conversation_id, now);
+                    None
+                }
+                Err(e) => Some(ServerEvent::from_error(&e, None)),
+            }
+        }
+        ClientEvent::TypingStop { conversation_id } => {
+            typing_sent.remove(&conversation_id);
+            services
+                .conversations
+                .typing(me, conversation_id, false)
+                .await
+                .err()
+                .map(|e| ServerEvent::from_error(&e, None))
+        }
+        ClientEvent::ReceiptDelivered { conversation_id, seq } => {
+            receipt(services, me, conversation_id, Kind::Delivered, seq).await
+        }
+        ClientEvent::ReceiptRead { conversation_id, seq } => {
+            receipt(services, me, conversation_id, Kind::Read, seq).await
+        }
+    }
+}
+
+async fn receipt(services: &Services, me: Uuid, conversation: Uuid, kind: Kind, seq: i64) -> Option<ServerEvent> {
+    match services.receipts.record(me, conversation, kind, seq).await {
+        Ok(_) => None,
+        Err(e) => Some(ServerEvent::from_error(&e, None)),
+    }
+}

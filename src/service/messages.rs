@@ -1,0 +1,396 @@
+//! The message pipeline: the path of `docs/architecture.md`, step by step.
+//!
+//! 1. [`Messages::submit`] (gateway `message.send`, REST `POST …/messages`): check the body,
+//!    membership (cached) and the sender's rate; a retried `client_id` gets the first ack
+//!    (dedupe key on the bus); assign a UUIDv7 whose time is `created_at`; enqueue.
+//! 2. The ack is sent once the message is durable: on Redis when `XADD` returns; in the
+//!    embedded mode when the worker's transaction holding it commits ([`Pending::wait`]).
+//! 3. [`Messages::run_worker`] consumes batches and [`Messages::process`] stores each in one
+//!    transaction (`Store::persist_batch`: dedupe, membership, gap-free `seq`), and only
+//!    after the commit publishes `message.new` to every member's devices on every node,
+//!    then acks the queue entries.
+//! 4. A batch that fails is retried with backoff, entry by entry to isolate a poison
+//!    message; after `messages.max_attempts` an entry is dead-lettered and its sender gets
+//!    `error{code: delivery_failed}`. Entries of a consumer that died are reclaimed by the
+//!    others after `messages.reclaim_idle_secs`.
+//!
+//! Invariants: an acked message is never lost; nothing is delivered before it is stored;
+//! `seq` is gap-free per conversation; a `client_id` makes at most one message.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+
+use super::{
+    cache::Caches,
+    events::{Effect, Envelope, Fanout, ServerEvent},
+    receipts::Receipts,
+};
+use crate::{
+    bus::{Bus, QueueEntry, Quota, RateDecision, keys},
+    config::MessagesConfig,
+    error::{Error, Result},
+    store::{NewMessage, Persisted, Store},
+};
+
+/// What the sender is told once its message is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub client_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Ack {
+    pub fn event(&self) -> ServerEvent {
+        ServerEvent::MessageAck {
+            client_id: self.client_id.clone(),
+            id: self.id,
+            conversation_id: self.conversation_id,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A submitted message: already durable, or waiting for the commit that makes it so.
+pub enum Pending {
+    Done(Ack),
+    Waiting(oneshot::Receiver<Result<Ack>>),
+}
+
+impl Pending {
+    pub async fn wait(self) -> Result<Ack> {
+        match self {
+            Pending::Done(ack) => Ok(ack),
+            Pending::Waiting(rx) => {
+                rx.await.unwrap_or_else(|_| Err(Error::Unavailable("the server stopped before storing it".into())))
+            }
+        }
+    }
+}
+
+type Waiters = HashMap<Uuid, Vec<oneshot::Sender<Result<Ack>>>>;
+
+pub struct Messages {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    fanout: Fanout,
+    caches: Arc<Caches>,
+    receipts: Arc<Receipts>,
+    config: MessagesConfig,
+    /// This node's consumer name in the queue's group.
+    consumer: String,
+    /// Embedded mode only: senders waiting for the commit of their message, by message id.
+    waiters: Mutex<Waiters>,
+}
+
+/// A `client_id`: 1–64 printable characters.
+fn valid_client_id(c: &str) -> bool {
+    !c.is_empty() && c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_graphic())
+}
+
+impl Messages {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        fanout: Fanout,
+        caches: Arc<Caches>,
+        receipts: Arc<Receipts>,
+        config: MessagesConfig,
+    ) -> Self {
+        let consumer = format!("node-{}", Uuid::now_v7().simple());
+        Self { store, bus, fanout, caches, receipts, config, consumer, waiters: Mutex::new(HashMap::new()) }
+    }
+
+    /// Accept a message for delivery. Resolves quickly; [`Pending::wait`] gives the ack.
+    pub async fn submit(&self, sender: Uuid, conversation_id: Uuid, client_id: &str, body: &str) -> Result<Pending> {
+        if !valid_client_id(client_id) {
+            return Err(Error::validation("client_id: must be 1 to 64 printable ASCII characters"));
+        }
+        let chars = body.chars().count();
+        if chars == 0 || body.trim().is_empty() {
+            return Err(Error::validation("body: must not be empty"));
+        }
+        if chars > self.config.max_body_chars {
+            return Err(Error::validation(format!("body: must be at most {} characters", self.config.max_body_chars)));
+        }
+        if !self.caches.is_member(self.store.as_ref(), conversation_id, sender).await? {
+            return Err(not_found());
+        }
+        let quota = Quota::per_second(self.config.rate_per_sec, self.config.rate_burst);
+        if let RateDecision::Limited { retry_after } =
+            self.bus.rate_limit(&keys::message_rate(&sender), quota).await.map_err(unavailable)?
+        {
+            return Err(Error::RateLimited { retry_after_ms: retry_after.as_millis().max(1) as u64 });
+        }
+
+        let id = Uuid::now_v7();
+        let created_at = uuid_time(id);
+        let ack = Ack { id, conversation_id, client_id: client_id.to_string(), created_at };
+        let dedupe = keys::dedupe(&sender, client_id);
+        let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
+        let ttl = Duration::from_secs(self.config.dedupe_ttl_secs);
+        if let Some(first) = self.bus.put_if_absent(&dedupe, &ack_json, ttl).await.map_err(unavailable)? {
+            let first: Ack = serde_json::from_str(&first).map_err(Error::internal)?;
+            if first.conversation_id != conversation_id {
+                return Err(Error::invalid("validation_failed", "client_id: already used for another conversation"));
+            }
+            return Ok(self.join_waiters(first));
+        }
+
+        let job = NewMessage {
+            id,
+            conversation_id,
+            sender_id: sender,
+            client_id: client_id.to_string(),
+            body: body.to_string(),
+            created_at,
+        };
+        let payload = Bytes::from(serde_json::to_vec(&job).map_err(Error::internal)?);
+        let rx = (!self.bus.queue_durable()).then(|| {
+            let (tx, rx) = oneshot::channel();
+            self.lock_waiters().entry(id).or_default().push(tx);
+            rx
+        });
+        if let Err(e) = self.bus.enqueue(keys::MESSAGES_STREAM, payload).await {
+            self.lock_waiters().remove(&id);
+            let _ = self.bus.delete(&dedupe).await;
+            return Err(unavailable(e));
+        }
+        Ok(match rx {
+            Some(rx) => Pending::Waiting(rx),
+            None => Pending::Done(ack),
+        })
+    }
+
+    /// A retry of an accepted message: in the embedded mode it may still be waiting for
+    /// its commit, and the retry waits with it.
+    fn join_waiters(&self, first: Ack) -> Pending {
+        if self.bus.queue_durable() {
+            return Pending::Done(first);
+        }
+        let mut waiters = self.lock_waiters();
+        match waiters.get_mut(&first.id) {
+            Some(list) => {
+                let (tx, rx) = oneshot::channel();
+                list.push(tx);
+                Pending::Waiting(rx)
+            }
+            None => Pending::Done(first),
+        }
+    }
+
+    fn lock_waiters(&self) -> std::sync::MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn resolve(&self, id: Uuid, result: Result<Ack>) {
+        if let Some(list) = self.lock_waiters().remove(&id) {
+            for tx in list {
+                let r = match &result {
+                    Ok(a) => Ok(a.clone()),
+                    Err(e) => Err(e.duplicate()),
+                };
+                let _ = tx.send(r);
+            }
+        }
+    }
+
+    /// Consume the queue until `stop` turns true; then drain what this node still holds in
+    /// the embedded mode (its queue lives and dies with the process).
+    pub async fn run_worker(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        if let Err(e) = self.bus.queue_ensure_group(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP).await {
+            tracing::error!(error = %e, "cannot create the message queue group");
+        }
+        let reclaim_every = Duration::from_secs(self.config.reclaim_idle_secs.div_ceil(3).max(1));
+        let mut last_reclaim = tokio::time::Instant::now();
+        loop {
+            let stopping = *stop.borrow();
+            let block = if stopping { Duration::from_millis(50) } else { Duration::from_millis(500) };
+            let entries = tokio::select! {
+                r = self.bus.dequeue(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, self.config.batch_size, block) => r,
+                _ = stop.changed(), if !stopping => continue,
+            };
+            match entries {
+                Ok(entries) if !entries.is_empty() => self.process(entries).await,
+                Ok(_) if stopping => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "message queue read failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+            if !stopping && last_reclaim.elapsed() >= reclaim_every {
+                last_reclaim = tokio::time::Instant::now();
+                self.reclaim_step().await;
+            }
+        }
+        tracing::debug!("message worker stopped");
+    }
+
+    /// Take over and process entries that a stopped consumer left pending.
+    pub async fn reclaim_step(&self) -> usize {
+        let idle = Duration::from_secs(self.config.reclaim_idle_secs);
+        match self
+            .bus
+            .reclaim(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, idle, self.config.batch_size)
+            .await
+        {
+            Ok(entries) if !entries.is_empty() => {
+                let n = entries.len();
+                tracing::info!(n, "reclaimed messages of a stopped consumer");
+                self.process(entries).await;
+                n
+            }
+            Ok(_) => 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "reclaim failed");
+                0
+            }
+        }
+    }
+
+    /// Store a batch of queue entries, then fan out and ack. Public so tests can drive it.
+    pub async fn process(&self, entries: Vec<QueueEntry>) {
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match serde_json::from_slice::<NewMessage>(&entry.payload) {
+                Ok(job) => {
+                    jobs.push(job);
+                    ids.push(entry);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, id = entry.id, "undecodable queue entry; dead-lettered");
+                    let _ =
+                        self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &entry, "undecodable").await;
+                }
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        // Whole batch first; on failure, entry by entry so one poison message cannot hold
+        // the others back.
+        if self.try_store(&jobs, &ids).await.is_ok() {
+            return;
+        }
+        for (job, entry) in jobs.into_iter().zip(ids) {
+            let mut attempt = entry.deliveries.max(1);
+            loop {
+                match self.try_store(std::slice::from_ref(&job), std::slice::from_ref(&entry)).await {
+                    Ok(()) => break,
+                    Err(e) if attempt >= self.config.max_attempts => {
+                        tracing::error!(error = %e, message_id = %job.id, "message dead-lettered after {attempt} attempts");
+                        self.give_up(&job, &entry, &e.to_string()).await;
+                        break;
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        attempt += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn try_store(&self, jobs: &[NewMessage], entries: &[QueueEntry]) -> Result<()> {
+        let outcome = match self.store.persist_batch(jobs).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, n = jobs.len(), "storing a message batch failed");
+                return Err(e.into());
+            }
+        };
+        // Stored: now, and only now, deliver.
+        let mut envelopes = Vec::with_capacity(outcome.results.len());
+        let mut own = Vec::new();
+        for result in &outcome.results {
+            match result {
+                Persisted::Stored(m) | Persisted::Duplicate(m) => {
+                    let to = outcome.members.get(&m.conversation_id).cloned().unwrap_or_default();
+                    let event = ServerEvent::MessageNew { message: m.clone().into() };
+                    envelopes.push(
+                        Envelope::new(to, &event)
+                            .with_effect(Effect::Seq { conversation_id: m.conversation_id, seq: m.seq }),
+                    );
+                    own.push((m.conversation_id, m.sender_id, m.seq));
+                }
+                Persisted::Rejected(m) => {
+                    let event = ServerEvent::from_error(&not_found(), Some(m.client_id.clone()));
+                    envelopes.push(Envelope::new(vec![m.sender_id], &event));
+                }
+            }
+        }
+        // A sender has read what they wrote.
+        if let Err(e) = self.receipts.mark_own(&own).await {
+            tracing::warn!(error = %e, "advancing senders' read pointers failed");
+        }
+        let mut published = self.fanout.publish(&envelopes).await;
+        for delay in [50, 200, 1000] {
+            if published.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            published = self.fanout.publish(&envelopes).await;
+        }
+        if let Err(e) = published {
+            // Stored but not announced: members catch up by `seq` on their next message or
+            // reconnect. Never lost.
+            tracing::error!(error = %e, "fan-out failed after retries");
+        }
+        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        if let Err(e) = self.bus.ack(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &ids).await {
+            // Stored; a redelivery is deduplicated by the store.
+            tracing::warn!(error = %e, "queue ack failed");
+        }
+        for (job, result) in jobs.iter().zip(&outcome.results) {
+            let r = match result {
+                Persisted::Stored(m) | Persisted::Duplicate(m) => Ok(Ack {
+                    id: m.id,
+                    conversation_id: m.conversation_id,
+                    client_id: job.client_id.clone(),
+                    created_at: m.created_at,
+                }),
+                Persisted::Rejected(_) => Err(not_found()),
+            };
+            self.resolve(job.id, r);
+        }
+        Ok(())
+    }
+
+    async fn give_up(&self, job: &NewMessage, entry: &QueueEntry, reason: &str) {
+        if let Err(e) = self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, entry, reason).await {
+            tracing::error!(error = %e, "dead-lettering failed");
+        }
+        let _ = self.bus.delete(&keys::dedupe(&job.sender_id, &job.client_id)).await;
+        let err = Error::invalid("delivery_failed", "the message could not be stored; send it again");
+        let _ =
+            self.fanout.send(vec![job.sender_id], &ServerEvent::from_error(&err, Some(job.client_id.clone()))).await;
+        self.resolve(job.id, Err(err));
+    }
+}
+
+fn not_found() -> Error {
+    Error::NotFound("no such conversation".into())
+}
+
+fn unavailable(e: crate::bus::BusError) -> Error {
+    tracing::warn!(error = %e, "bus unavailable");
+    Error::Unavailable("the message queue is unavailable; retry later".into())
+}
+
+/// The timestamp inside a UUIDv7.
+pub fn uuid_time(id: Uuid) -> DateTime<Utc> {
+    let (secs, nanos) = id.get_timestamp().map(|t| t.to_unix()).unwrap_or((0, 0));
+    DateTime::from_timestamp(secs as i64, nanos).unwrap_or_else(Utc::now)
+}
