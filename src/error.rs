@@ -26,6 +26,9 @@ pub enum Error {
     RateLimited { retry_after_ms: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// An accepted message could not be stored after repeated attempts.
+    #[error("{0}")]
+    DeliveryFailed(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -69,6 +72,7 @@ impl Error {
             Error::Conflict { code, detail } => Error::Conflict { code, detail: detail.clone() },
             Error::RateLimited { retry_after_ms } => Error::RateLimited { retry_after_ms: *retry_after_ms },
             Error::Unavailable(s) => Error::Unavailable(s.clone()),
+            Error::DeliveryFailed(s) => Error::DeliveryFailed(s.clone()),
             Error::Internal(e) => Error::Internal(anyhow::anyhow!("{e:#}")),
         }
     }
@@ -81,6 +85,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::RateLimited { .. } => "rate_limited",
             Error::Unavailable(_) => "unavailable",
+            Error::DeliveryFailed(_) => "delivery_failed",
             Error::Internal(_) => "internal",
         }
     }
@@ -93,7 +98,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::DeliveryFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

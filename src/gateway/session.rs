@@ -101,6 +101,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                     None => break,
                     Some(Err(e)) => {
                         let text = e.to_string();
+                        tracing::debug!(error = %text, "websocket read error");
                         if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
                             close = Some((CLOSE_TOO_BIG, "frame too large"));
                         } else {
@@ -158,6 +159,16 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
             Duration::from_secs(2),
             sink.send(Message::Close(Some((CloseCode::from(code), reason.to_string())))),
         )
+        .await;
+        // Closing handshake: read (and drop) until the peer's Close, so the close frame is
+        // not lost to a TCP reset caused by unread data.
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(frame)) = stream.next().await {
+                if matches!(frame, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
         .await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;

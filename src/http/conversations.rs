@@ -35,14 +35,12 @@ pub struct ConversationsApi {
 
 /// The direct conversation with one user (the same pair always gets the same one).
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
 struct NewDirect {
     user_id: Uuid,
 }
 
 /// A group: you become its admin.
 #[derive(Object)]
-#[oai(deny_unknown_fields)]
 struct NewGroup {
     /// 1–64 characters.
     name: Text,

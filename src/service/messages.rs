@@ -120,6 +120,9 @@ impl Messages {
         if chars == 0 || body.trim().is_empty() {
             return Err(Error::validation("body: must not be empty"));
         }
+        if body.contains('\0') {
+            return Err(Error::validation("body: must not contain NUL characters"));
+        }
         if chars > self.config.max_body_chars {
             return Err(Error::validation(format!("body: must be at most {} characters", self.config.max_body_chars)));
         }
@@ -193,16 +196,17 @@ impl Messages {
         self.waiters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn resolve(&self, id: Uuid, result: Result<Ack>) {
-        if let Some(list) = self.lock_waiters().remove(&id) {
-            for tx in list {
-                let r = match &result {
-                    Ok(a) => Ok(a.clone()),
-                    Err(e) => Err(e.duplicate()),
-                };
-                let _ = tx.send(r);
-            }
+    /// Answer everyone waiting for message `id`; false if nobody was.
+    fn resolve(&self, id: Uuid, result: Result<Ack>) -> bool {
+        let Some(list) = self.lock_waiters().remove(&id) else { return false };
+        for tx in list {
+            let r = match &result {
+                Ok(a) => Ok(a.clone()),
+                Err(e) => Err(e.duplicate()),
+            };
+            let _ = tx.send(r);
         }
+        true
     }
 
     /// Consume the queue until `stop` turns true; then drain what this node still holds in
@@ -373,10 +377,13 @@ impl Messages {
             tracing::error!(error = %e, "dead-lettering failed");
         }
         let _ = self.bus.delete(&keys::dedupe(&job.sender_id, &job.client_id)).await;
-        let err = Error::invalid("delivery_failed", "the message could not be stored; send it again");
-        let _ =
-            self.fanout.send(vec![job.sender_id], &ServerEvent::from_error(&err, Some(job.client_id.clone()))).await;
-        self.resolve(job.id, Err(err));
+        let err = Error::DeliveryFailed("the message could not be stored; send it again".into());
+        // A sender still waiting (embedded mode) hears it from its wait; one that was
+        // already acked (Redis) hears it on its sockets.
+        if !self.resolve(job.id, Err(err.duplicate())) {
+            let event = ServerEvent::from_error(&err, Some(job.client_id.clone()));
+            let _ = self.fanout.send(vec![job.sender_id], &event).await;
+        }
     }
 }
 

@@ -146,6 +146,8 @@ pub async fn spawn_with(scale: Scale, tweak: impl FnOnce(&mut Config)) -> TestAp
 pub async fn start(env: Env, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = env.config();
     tweak(&mut config);
+    // Logs are captured per test and shown when it fails.
+    nexus::telemetry::init(&config.log);
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr();
     let services = app.services.clone();
@@ -214,4 +216,155 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     assert_eq!(body["status"], status, "{body}");
     assert!(body["detail"].is_string() && body["title"].is_string() && body["type"].is_string(), "{body}");
     body
+}
+
+/// A WebSocket client speaking the Nexus protocol.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    /// The `ready` event.
+    pub ready: Value,
+}
+
+impl Ws {
+    pub async fn connect(base: &str, token: &str) -> Ws {
+        let url = format!("{}/api/v1/ws?token={token}", base.replace("http://", "ws://"));
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        let mut ws = Ws { stream, ready: Value::Null };
+        let ready = ws.next().await;
+        assert_eq!(ready["type"], "ready", "first event: {ready}");
+        ws.ready = ready;
+        ws
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, s: &str) {
+        use futures_util::SinkExt;
+        self.stream.send(tokio_tungstenite::tungstenite::Message::text(s)).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, m: tokio_tungstenite::tungstenite::Message) -> bool {
+        use futures_util::SinkExt;
+        self.stream.send(m).await.is_ok()
+    }
+
+    /// The next event (pings skipped), within 10 s.
+    pub async fn next(&mut self) -> Value {
+        self.try_next(Duration::from_secs(10)).await.expect("an event within 10 s")
+    }
+
+    pub async fn try_next(&mut self, within: Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??;
+            match frame.ok()? {
+                Message::Text(t) => return Some(serde_json::from_str(&t).expect("events are JSON")),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skip events until one matches.
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(v) = self.try_next(left).await else {
+                panic!("no {what} within 15 s (socket closed or timed out)")
+            };
+            if pred(&v) {
+                return v;
+            }
+        }
+    }
+
+    /// Events of one type until none arrives for `quiet`.
+    pub async fn collect(&mut self, kind: &str, quiet: Duration) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Some(v) = self.try_next(quiet).await {
+            if v["type"] == kind {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// The close code the server sends, reading past other frames (within 15 s).
+    pub async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(_))) | Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// Send `body` and wait for its ack; returns the ack.
+    pub async fn send_message(&mut self, conversation: &str, client_id: &str, body: &str) -> Value {
+        self.send(
+            json!({"type": "message.send", "client_id": client_id, "conversation_id": conversation, "body": body}),
+        )
+        .await;
+        self.wait_for("message.ack", |v| {
+            (v["type"] == "message.ack" || v["type"] == "error") && v["client_id"] == client_id
+        })
+        .await
+    }
+}
+
+impl TestApp {
+    /// `POST /api/v1/conversations` as `token`; returns the conversation.
+    pub async fn conversation(&self, token: &str, body: Value) -> Value {
+        let r = self.http.post(self.url("/api/v1/conversations")).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert!(status.is_success(), "create conversation: {status} {body}");
+        body
+    }
+
+    pub async fn history(&self, token: &str, conversation: &str, query: &str) -> Vec<Value> {
+        let r = self.get_auth(&format!("/api/v1/conversations/{conversation}/messages?{query}"), token).await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+}
+
+/// Register `name`; returns `(token, user id)`.
+pub async fn user(app: &TestApp, name: &str) -> (String, String) {
+    let r = app.register(name).await;
+    (r["access_token"].as_str().unwrap().to_string(), r["user"]["id"].as_str().unwrap().to_string())
+}
+
+impl TestApp {
+    /// The user id behind an access token.
+    pub async fn register_id_of(&self, token: &str) -> String {
+        let me: Value = self.get_auth("/api/v1/users/me", token).await.json().await.unwrap();
+        me["id"].as_str().unwrap().to_string()
+    }
+
+    /// Run raw SQL against this test's database (to break things on purpose).
+    pub async fn sql(&self, statement: &str) {
+        match self.env.database_url() {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            None => {
+                let path = self.env.data_dir().join("nexus.db");
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_string())).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
 }

@@ -11,4 +11,5 @@ mod auth;
 mod bus;
 mod cli;
 mod http;
+mod messaging;
 mod store;

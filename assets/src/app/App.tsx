@@ -6,6 +6,8 @@ import { Shell } from '../features/shell/Shell';
 import { sessionSelectors, useAppStore } from '../stores';
 import { listenToOtherTabs } from './api';
 import { bootstrap } from './bootstrap';
+import { runGateway } from './gateway';
+import { runRouter } from './route';
 import { Splash } from './Splash';
 
 export function App() {
@@ -13,7 +15,14 @@ export function App() {
 
   useEffect(() => {
     void bootstrap();
-    return listenToOtherTabs();
+    const stopTabs = listenToOtherTabs();
+    const stopRouter = runRouter();
+    const stopGateway = runGateway();
+    return () => {
+      stopGateway();
+      stopRouter();
+      stopTabs();
+    };
   }, []);
 
   return (

@@ -102,6 +102,8 @@ export class GatewayClient {
     this.state.draftsRestore();
     void this.refreshConversations();
     this.connection.start();
+    const active = this.state.conversations.activeId;
+    if (active) this.open(active);
   }
 
   stop(): void {
@@ -229,6 +231,7 @@ export class GatewayClient {
 
   /** The user opened a conversation: load it (or freshen it) and its receipts. */
   open(conversationId: string): void {
+    if (!this.started) return; // start() opens the active one
     const t = messagesSelectors.thread(this.state, conversationId);
     if (t.status === 'idle' || t.status === 'error') void this.loadLatest(conversationId);
     else if (t.status === 'ready') void this.catchUp(conversationId);

@@ -1,9 +1,11 @@
 export { Avatar } from './Avatar';
 export { Button, IconButton } from './Button';
+export { Dialog } from './Dialog';
 export { GlassPanel } from './GlassPanel';
 export { PasswordField, TextField } from './Input';
 export { Logo } from './Logo';
 export { Menu, type MenuItem } from './Menu';
+export { PresenceDot } from './PresenceDot';
 export { Spinner } from './Spinner';
 export { SegmentedTabs, tabId, tabPanelId, type TabItem } from './Tabs';
 export { cn } from './cn';

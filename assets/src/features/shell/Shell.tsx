@@ -1,26 +1,55 @@
-import { serverSelectors, useAppStore } from '../../stores';
-import { Logo } from '../../ui';
-import { ConversationListPlaceholder } from './ConversationListPlaceholder';
+import { SquarePen, Users } from 'lucide-react';
+import { lazy, Suspense, useState } from 'react';
+import { conversationsSelectors, serverSelectors, useAppStore } from '../../stores';
+import { IconButton, Logo } from '../../ui';
+import { ChatView } from '../chat/ChatView';
+import { ConnectionBanner } from '../connection/ConnectionBanner';
+import { ConversationList } from '../conversations/ConversationList';
 import { EmptyConversation } from './EmptyConversation';
 import { ShellLayout } from './ShellLayout';
 import { UserCard } from './UserCard';
 
-/** The signed-in app. */
+// Dialogs are loaded when first opened: they are not needed to show the app.
+const NewChatDialog = lazy(() => import('../conversations/NewChatDialog'));
+const NewGroupDialog = lazy(() => import('../conversations/NewGroupDialog'));
+
+/** The signed-in app: conversations on the left, the open one on the right (one at a time on a phone). */
 export function Shell() {
   const serverName = useAppStore(serverSelectors.name);
+  const activeId = useAppStore(conversationsSelectors.activeId);
+  const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
 
   const sidebar = (
     <>
-      <header className="flex items-center gap-3 px-5 pb-4 pt-[max(1.25rem,env(safe-area-inset-top))]">
-        <Logo className="size-8" />
-        <h1 className="truncate text-lg font-semibold tracking-tight text-slate-900 dark:text-white">{serverName}</h1>
+      <header className="flex items-center gap-2 pb-3 pl-5 pr-3 pt-[max(1.25rem,env(safe-area-inset-top))]">
+        <Logo className="size-8 shrink-0" />
+        <h1 className="ml-1 min-w-0 flex-1 truncate text-lg font-semibold tracking-tight text-slate-900 dark:text-white">
+          {serverName}
+        </h1>
+        <IconButton label="New group" onClick={() => setDialog('group')}>
+          <Users className="size-[18px]" aria-hidden />
+        </IconButton>
+        <IconButton label="New chat" onClick={() => setDialog('chat')}>
+          <SquarePen className="size-[18px]" aria-hidden />
+        </IconButton>
       </header>
-      <ConversationListPlaceholder />
+      <ConversationList onNewChat={() => setDialog('chat')} />
       <div className="border-t border-slate-900/5 p-2 pb-[max(0.5rem,env(safe-area-inset-bottom))] dark:border-white/5">
         <UserCard />
       </div>
     </>
   );
 
-  return <ShellLayout sidebar={sidebar} main={<EmptyConversation />} mainActive={false} />;
+  const main = activeId ? <ChatView key={activeId} conversationId={activeId} /> : <EmptyConversation />;
+
+  return (
+    <>
+      <ShellLayout sidebar={sidebar} main={main} mainActive={activeId !== null} />
+      <ConnectionBanner />
+      <Suspense fallback={null}>
+        {dialog === 'chat' && <NewChatDialog onClose={() => setDialog(null)} />}
+        {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} />}
+      </Suspense>
+    </>
+  );
 }

@@ -6,6 +6,10 @@ interface WithConnection {
 
 export type Banner = { tone: 'offline' | 'reconnecting'; text: string } | null;
 
+// Constants, so a selector read twice returns the same object (no re-render loop).
+const OFFLINE: Banner = { tone: 'offline', text: 'You’re offline. Messages will be sent when you’re back.' };
+const RECONNECTING: Banner = { tone: 'reconnecting', text: 'Reconnecting…' };
+
 export const connectionSelectors = {
   status: (s: WithConnection) => s.connection.status,
   isOpen: (s: WithConnection) => s.connection.status === 'open',
@@ -13,9 +17,9 @@ export const connectionSelectors = {
   banner: (s: WithConnection): Banner => {
     switch (s.connection.status) {
       case 'offline':
-        return { tone: 'offline', text: 'You’re offline. Messages will be sent when you’re back.' };
+        return OFFLINE;
       case 'reconnecting':
-        return { tone: 'reconnecting', text: 'Reconnecting…' };
+        return RECONNECTING;
       default:
         return null;
     }

@@ -37,10 +37,17 @@ export function typingLabel(names: readonly string[]): string | null {
   return `${names.length} people are typing…`;
 }
 
-const typingNamesOf = memoOn(
-  (here: Record<string, number> | undefined, users: Record<string, User>): string[] =>
-    here ? Object.keys(here).map((id) => users[id]?.display_name ?? 'Someone') : [],
-);
+const NOBODY: string[] = [];
+/** Per typing map (a new object whenever it changes), the names: stable across reads and rows. */
+const typingCache = new WeakMap<Record<string, number>, { users: Record<string, User>; names: string[] }>();
+function typingNamesOf(here: Record<string, number> | undefined, users: Record<string, User>): string[] {
+  if (!here) return NOBODY;
+  const cached = typingCache.get(here);
+  if (cached && cached.users === users) return cached.names;
+  const names = Object.keys(here).map((id) => users[id]?.display_name ?? 'Someone');
+  typingCache.set(here, { users, names });
+  return names;
+}
 
 /** Case-insensitive match on the title and the members' names and usernames. */
 export function matchesFilter(c: Conversation, myId: string | null, query: string): boolean {

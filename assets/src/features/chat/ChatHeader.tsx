@@ -1,0 +1,97 @@
+import { ArrowLeft, LogOut, Users } from 'lucide-react';
+import { lazy, Suspense, useState } from 'react';
+import type { Conversation } from '../../api';
+import { backToList } from '../../app/route';
+import { conversationsSelectors, otherMember, useAppStore } from '../../stores';
+import { Avatar, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
+import { lastSeenLabel } from './format';
+
+const MembersDialog = lazy(() => import('./MembersDialog'));
+const LeaveDialog = lazy(() => import('./LeaveDialog'));
+
+/** Who the conversation is with: back (on a phone), avatar, name, presence or members, and options. */
+export function ChatHeader({ conversation: c, title }: { conversation: Conversation; title: string }) {
+  const myId = useAppStore((s) => s.session.user?.id ?? null);
+  const wide = useMediaQuery('(min-width: 768px)');
+  const other = c.kind === 'direct' ? otherMember(c, myId) : null;
+  const presence = useAppStore((s) => conversationsSelectors.presence(s, other?.id));
+  const [dialog, setDialog] = useState<'members' | 'leave' | null>(null);
+
+  let subtitle: string;
+  if (c.kind === 'group') {
+    const names = c.members.map((m) => (m.user.id === myId ? 'You' : m.user.display_name));
+    subtitle = `${c.members.length} members · ${names.join(', ')}`;
+  } else if (presence?.online) {
+    subtitle = 'Online';
+  } else {
+    subtitle = other ? (presence ? lastSeenLabel(presence.last_seen) : `@${other.username}`) : '';
+  }
+
+  const items: MenuItem[] = [
+    {
+      id: 'members',
+      label: 'Members',
+      description: `${c.members.length} people`,
+      icon: <Users className="size-4" aria-hidden />,
+      onSelect: () => setDialog('members'),
+    },
+    {
+      id: 'leave',
+      label: 'Leave group',
+      description: 'You will stop getting its messages',
+      icon: <LogOut className="size-4" aria-hidden />,
+      tone: 'danger',
+      onSelect: () => setDialog('leave'),
+    },
+  ];
+
+  return (
+    <header className="flex items-center gap-3 border-b border-slate-900/5 px-3 pb-3 pt-[max(0.75rem,env(safe-area-inset-top))] sm:px-5 dark:border-white/5">
+      {!wide && (
+        <IconButton label="Back to conversations" onClick={backToList} className="-ml-1">
+          <ArrowLeft className="size-5" aria-hidden />
+        </IconButton>
+      )}
+      <span className="relative">
+        <Avatar name={title} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
+        <PresenceDot online={presence?.online === true} />
+      </span>
+      <div className="min-w-0 flex-1">
+        <h2 id="chat-title" className="truncate text-base font-semibold tracking-tight text-slate-900 dark:text-white">
+          {title}
+        </h2>
+        <p
+          className={
+            presence?.online
+              ? 'truncate text-xs font-medium text-emerald-600 dark:text-emerald-400'
+              : 'truncate text-xs text-slate-500 dark:text-slate-400'
+          }
+        >
+          {subtitle}
+        </p>
+      </div>
+      {c.kind === 'group' && (
+        <>
+          <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">
+            <Users className="size-[18px]" aria-hidden />
+          </IconButton>
+          <Menu
+            label="Group options"
+            items={items}
+            triggerClassName="grid size-9 place-items-center rounded-xl text-slate-600 transition-colors hover:bg-slate-900/5 hover:text-slate-900 aria-expanded:bg-slate-900/5 dark:text-slate-300 dark:hover:bg-white/10 dark:hover:text-white dark:aria-expanded:bg-white/10"
+          >
+            <svg viewBox="0 0 24 24" className="size-5" aria-hidden="true" fill="currentColor">
+              <circle cx="5" cy="12" r="1.8" />
+              <circle cx="12" cy="12" r="1.8" />
+              <circle cx="19" cy="12" r="1.8" />
+            </svg>
+          </Menu>
+        </>
+      )}
+      <Suspense fallback={null}>
+        {dialog === 'members' && <MembersDialog conversation={c} onClose={() => setDialog(null)} />}
+        {dialog === 'leave' && <LeaveDialog conversation={c} title={title} onClose={() => setDialog(null)} />}
+      </Suspense>
+    </header>
+  );
+}

@@ -1,0 +1,126 @@
+import { SendHorizontal } from 'lucide-react';
+import { useEffect, useId, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { gateway } from '../../app/gateway';
+import { charCount, MESSAGE_MAX_CHARS } from '../../gateway/protocol';
+import { draftsSelectors, useAppStore } from '../../stores';
+import { cn, useMediaQuery } from '../../ui';
+
+/** Show the counter from this many characters on. */
+export const COUNTER_FROM = MESSAGE_MAX_CHARS - 500;
+const MAX_HEIGHT_PX = 176;
+
+/**
+ * Writes a message: Enter sends, Shift+Enter breaks the line. The draft lives in the store
+ * (and sessionStorage), so switching conversations or reloading keeps it. Typing sends
+ * `typing.start` (throttled by the gateway) and stops on send, blur or an empty box.
+ */
+export function Composer({ conversationId, title }: { conversationId: string; title: string }) {
+  const id = useId();
+  const draft = useAppStore((s) => draftsSelectors.of(s, conversationId));
+  const setDraft = useAppStore((s) => s.draftChanged);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const wide = useMediaQuery('(min-width: 768px)');
+  const chars = charCount(draft);
+  const over = chars > MESSAGE_MAX_CHARS;
+  const near = chars >= COUNTER_FROM;
+  const canSend = draft.trim().length > 0 && !over;
+
+  // Grow with the text, up to a limit, then scroll.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }, [draft]);
+
+  // On a wide screen, opening a conversation puts the cursor here (on a phone it would pop the keyboard).
+  useEffect(() => {
+    if (wide) ref.current?.focus({ preventScroll: true });
+  }, [conversationId, wide]);
+
+  useEffect(() => () => gateway.typingStop(conversationId), [conversationId]);
+
+  const send = () => {
+    if (!canSend) return;
+    gateway.send(conversationId, draft.trim());
+    setDraft(conversationId, '');
+    ref.current?.focus();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  };
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+      className="px-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] sm:px-4"
+    >
+      <div
+        className={cn(
+          'flex items-end gap-1.5 rounded-[1.4rem] border bg-white/75 shadow-sm transition-[border-color,box-shadow]',
+          'focus-within:ring-4 dark:bg-slate-900/55',
+          over
+            ? 'border-rose-400 focus-within:ring-rose-500/20'
+            : 'border-slate-300/70 focus-within:border-accent-500 focus-within:ring-accent-500/15 dark:border-white/10 dark:focus-within:border-accent-400',
+        )}
+      >
+        <label htmlFor={id} className="sr-only">
+          Message
+        </label>
+        <textarea
+          id={id}
+          ref={ref}
+          rows={1}
+          value={draft}
+          placeholder={`Message ${title}`}
+          onChange={(e) => {
+            const text = e.target.value;
+            setDraft(conversationId, text);
+            if (text.trim()) gateway.typingActivity(conversationId);
+            else gateway.typingStop(conversationId);
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={() => gateway.typingStop(conversationId)}
+          aria-invalid={over || undefined}
+          aria-describedby={near ? `${id}-count` : undefined}
+          enterKeyHint="send"
+          className="max-h-44 min-h-11 flex-1 resize-none bg-transparent py-[11px] pl-4 text-[15px] leading-snug text-slate-900 placeholder:text-slate-400 focus:outline-none focus-visible:outline-none dark:text-slate-100 dark:placeholder:text-slate-500"
+        />
+        <button
+          type="submit"
+          disabled={!canSend}
+          aria-label="Send message"
+          title="Send (Enter)"
+          className={cn(
+            'm-1 grid size-9 shrink-0 place-items-center rounded-full transition-[background-color,opacity,transform] duration-150',
+            'bg-gradient-to-b from-accent-500 to-accent-600 text-white shadow-sm active:scale-95 motion-reduce:active:scale-100',
+            'disabled:cursor-default disabled:from-slate-300 disabled:to-slate-300 disabled:text-white/90 disabled:shadow-none dark:disabled:from-white/10 dark:disabled:to-white/10',
+          )}
+        >
+          <SendHorizontal className="size-[18px]" aria-hidden />
+        </button>
+      </div>
+      {near && (
+        <p
+          id={`${id}-count`}
+          aria-live="polite"
+          className={cn(
+            'mt-1 px-3 text-right text-xs tabular-nums',
+            over ? 'font-semibold text-rose-600 dark:text-rose-300' : 'text-slate-500 dark:text-slate-400',
+          )}
+        >
+          {over
+            ? `${(chars - MESSAGE_MAX_CHARS).toLocaleString()} characters over the limit`
+            : `${chars.toLocaleString()} / ${MESSAGE_MAX_CHARS.toLocaleString()}`}
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,124 @@
+import { memo } from 'react';
+import type { ChatMessage, TickState } from '../../stores';
+import { Avatar, cn } from '../../ui';
+import { formatTime } from './format';
+import { isEmojiOnly } from './linkify';
+import { MessageText } from './MessageText';
+import { Ticks } from './Ticks';
+
+interface BubbleProps {
+  message: ChatMessage;
+  own: boolean;
+  first: boolean;
+  last: boolean;
+  /** Groups: who wrote it (shown on the first bubble of a group of others' messages). */
+  senderName: string;
+  isGroup: boolean;
+  tick: TickState | null;
+  /** "Seen by …" under the newest own message of a group. */
+  seen: string | null;
+  fresh: boolean;
+  onRetry(message: ChatMessage): void;
+  onDiscard(message: ChatMessage): void;
+}
+
+const FAILURE: Record<string, string> = {
+  timeout: 'Not sent — no answer from the server.',
+  rate_limited: 'Not sent — too many messages at once.',
+  validation_failed: 'Not sent — the message is empty or too long.',
+  not_found: 'Not sent — you are no longer in this conversation.',
+  delivery_failed: 'Not delivered — the server could not store it.',
+  unavailable: 'Not sent — the server is busy.',
+};
+
+export const MessageBubble = memo(function MessageBubble({
+  message: m,
+  own,
+  first,
+  last,
+  senderName,
+  isGroup,
+  tick,
+  seen,
+  fresh,
+  onRetry,
+  onDiscard,
+}: BubbleProps) {
+  const emoji = isEmojiOnly(m.body);
+  const showName = isGroup && !own && first;
+  const time = formatTime(m.created_at);
+
+  return (
+    <div className={cn('flex px-3 sm:px-5', own ? 'justify-end' : 'justify-start', first ? 'pt-2.5' : 'pt-0.5')}>
+      {isGroup && !own && (
+        <div className="mr-2 w-8 shrink-0 self-end">
+          {last && <Avatar name={senderName} seed={m.sender_id} size="sm" />}
+        </div>
+      )}
+      <div className={cn('flex min-w-0 max-w-[min(80%,34rem)] flex-col', own ? 'items-end' : 'items-start')}>
+        {showName && (
+          <span className="px-3 pb-0.5 text-xs font-semibold text-accent-700 dark:text-accent-300" aria-hidden="true">
+            {senderName}
+          </span>
+        )}
+        <div
+          data-testid="message"
+          data-seq={m.seq ?? undefined}
+          data-status={m.status}
+          className={cn(
+            'relative min-w-0 max-w-full text-[15px] leading-snug',
+            fresh && 'bubble-in',
+            emoji
+              ? 'px-1 text-4xl leading-tight'
+              : own
+                ? 'rounded-[1.25rem] bg-gradient-to-br from-accent-500 to-accent-600 px-3.5 py-2 text-white shadow-sm shadow-accent-700/20 dark:from-accent-500 dark:to-accent-700'
+                : 'rounded-[1.25rem] bg-white/85 px-3.5 py-2 text-slate-900 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/10 dark:text-slate-100 dark:ring-white/8',
+            !emoji && own && !first && 'rounded-tr-md',
+            !emoji && own && !last && 'rounded-br-md',
+            !emoji && !own && !first && 'rounded-tl-md',
+            !emoji && !own && !last && 'rounded-bl-md',
+            m.status === 'failed' && 'opacity-80',
+          )}
+        >
+          <span className="sr-only">{own ? 'You' : senderName}: </span>
+          <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
+            <MessageText body={m.body} own={own && !emoji} />
+          </span>
+          <span
+            className={cn(
+              'float-right ml-2.5 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] leading-none tabular-nums select-none',
+              emoji
+                ? 'text-xs text-slate-500 dark:text-slate-400'
+                : own
+                  ? 'text-white/75'
+                  : 'text-slate-500 dark:text-slate-400',
+            )}
+          >
+            <time dateTime={m.created_at}>{time}</time>
+            {tick && <Ticks state={tick} className={emoji ? 'text-accent-500' : undefined} />}
+          </span>
+        </div>
+        {m.status === 'failed' && (
+          <div className="mt-1 flex flex-wrap items-center justify-end gap-x-2 px-1 text-xs text-rose-600 dark:text-rose-300">
+            <span>{FAILURE[m.error ?? ''] ?? 'Not sent.'}</span>
+            <button
+              type="button"
+              onClick={() => onRetry(m)}
+              className="rounded-md px-1 font-semibold underline underline-offset-2 hover:text-rose-700 dark:hover:text-rose-200"
+            >
+              Retry
+            </button>
+            <button
+              type="button"
+              onClick={() => onDiscard(m)}
+              className="rounded-md px-1 text-slate-500 underline underline-offset-2 hover:text-slate-700 dark:text-slate-400"
+            >
+              Delete
+            </button>
+          </div>
+        )}
+        {seen && <p className="mt-1 px-1 text-[11px] font-medium text-slate-500 dark:text-slate-400">{seen}</p>}
+      </div>
+    </div>
+  );
+});

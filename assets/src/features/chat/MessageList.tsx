@@ -1,0 +1,301 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { ArrowDown } from 'lucide-react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Conversation } from '../../api';
+import { gateway } from '../../app/gateway';
+import {
+  conversationsSelectors,
+  messagesSelectors,
+  receiptsSelectors,
+  seenBy,
+  seenByLabel,
+  tickState,
+  useAppStore,
+  type ChatMessage,
+  type Thread,
+} from '../../stores';
+import { Avatar, cn, Spinner, useMediaQuery } from '../../ui';
+import { dayKey } from './format';
+import { MessageBubble } from './MessageBubble';
+import { buildRows } from './rows';
+
+/** Within this many pixels of the end counts as "at the latest message". */
+const AT_END_PX = 72;
+/** Start loading older messages when one of the first rows is rendered. */
+const LOAD_OLDER_WITHIN_ROWS = 3;
+
+/**
+ * The history of one conversation, virtualised (@tanstack/react-virtual): only the rows
+ * near the viewport are in the DOM, so a conversation of any length stays light.
+ *
+ * - Opens at the latest message and follows new ones while at the end (`followOnAppend`).
+ * - Scrolling near the top loads the page before the first loaded seq; `anchorTo: 'end'`
+ *   keeps the row under the viewport where it was when rows are prepended.
+ * - Away from the end, a "jump to latest" button counts what arrived meanwhile.
+ * - While the tab is visible it reports the newest seq on screen as read (the gateway
+ *   throttles and only moves forward).
+ * - The log itself is not a live region (rows mount and unmount as you scroll); one small
+ *   polite region announces messages from others as they arrive.
+ */
+export function MessageList({ conversation: c, title }: { conversation: Conversation; title: string }) {
+  const cid = c.id;
+  const myId = useAppStore((s) => s.session.user?.id ?? null);
+  const thread = useAppStore((s) => messagesSelectors.thread(s, cid));
+  const pointers = useAppStore((s) => receiptsSelectors.pointers(s, cid));
+  const users = useAppStore(conversationsSelectors.users);
+  const reduceMotion = useMediaQuery('(prefers-reduced-motion: reduce)');
+  const isGroup = c.kind === 'group';
+  const avatarSeed = isGroup ? c.id : (others0(c, myId) ?? c.id);
+  const others = useMemo(() => c.members.map((m) => m.user.id).filter((id) => id !== myId), [c.members, myId]);
+  const today = dayKey(Date.now());
+  const rows = useMemo(
+    () => buildRows(thread.items, thread.pending, myId, new Date(`${today}T12:00:00`)),
+    // `today` is a dependency so the day separators are re-labelled after midnight.
+    [thread.items, thread.pending, myId, today],
+  );
+  const nameOf = useCallback((id: string) => users[id]?.display_name ?? 'Former member', [users]);
+
+  // "Seen by …" in groups, under the newest own message.
+  const seen = useMemo(() => {
+    if (!isGroup) return null;
+    for (let i = thread.items.length - 1; i >= 0; i--) {
+      const m = thread.items[i]!;
+      if (m.sender_id !== myId || m.seq === null) continue;
+      const ids = seenBy(m.seq, pointers, others);
+      const label = seenByLabel(ids.map(nameOf), ids.length === others.length);
+      return label ? { key: m.key, label } : null;
+    }
+    return null;
+  }, [isGroup, thread.items, myId, pointers, others, nameOf]);
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length + 1, // row 0: the top (loading / beginning of the conversation)
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (i === 0 ? 64 : rows[i - 1]?.kind === 'day' ? 44 : 46),
+    getItemKey: (i) => (i === 0 ? 'top' : rows[i - 1]!.key),
+    overscan: 8,
+    paddingEnd: 6,
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: AT_END_PX,
+  });
+  const items = virtualizer.getVirtualItems();
+
+  // Open at the latest message.
+  const opened = useRef(false);
+  useLayoutEffect(() => {
+    if (opened.current || thread.status !== 'ready') return;
+    opened.current = true;
+    virtualizer.scrollToEnd();
+  });
+
+  // An own message just written: show it, wherever the user was.
+  const lastPending = thread.pending[thread.pending.length - 1];
+  const lastPendingKey = lastPending?.status === 'pending' ? lastPending.key : null;
+  useEffect(() => {
+    if (lastPendingKey && opened.current) virtualizer.scrollToEnd();
+  }, [lastPendingKey, virtualizer]);
+
+  // Near the top: fetch the page before.
+  const firstIndex = items[0]?.index ?? 0;
+  useEffect(() => {
+    if (!opened.current || thread.status !== 'ready' || !thread.hasOlder || thread.loadingOlder) return;
+    if (firstIndex <= LOAD_OLDER_WITHIN_ROWS) void gateway.loadOlder(cid);
+  }, [firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, cid]);
+
+  const atEnd = virtualizer.getDistanceFromEnd() <= AT_END_PX;
+  const newestSeq = thread.items[thread.items.length - 1]?.seq ?? 0;
+
+  // What arrived while the user was reading further up.
+  const [seenSeq, setSeenSeq] = useState(0);
+  useEffect(() => {
+    if ((atEnd || !opened.current) && seenSeq !== newestSeq) setSeenSeq(newestSeq);
+  }, [atEnd, newestSeq, seenSeq]);
+  const unseen = atEnd ? 0 : countNewFromOthers(thread, seenSeq, myId);
+
+  // Read receipts: the newest seq on screen, while the tab is visible.
+  const tabVisible = useTabVisible();
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!tabVisible || !opened.current || !el || thread.status !== 'ready') return;
+    const top = el.scrollTop;
+    const bottom = top + el.clientHeight;
+    let max = 0;
+    for (const v of items) {
+      const row = v.index > 0 ? rows[v.index - 1] : undefined;
+      if (row?.kind !== 'message' || row.message.seq === null) continue;
+      if (v.end > top && v.start < bottom) max = Math.max(max, row.message.seq);
+    }
+    if (max > 0) gateway.markRead(cid, max);
+  });
+
+  // Announce others' new messages to screen readers (not the history loaded on open).
+  const announced = useRef<number | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  useEffect(() => {
+    if (thread.status !== 'ready') return;
+    const last = thread.items[thread.items.length - 1];
+    if (announced.current !== null && last?.seq && last.seq > announced.current && last.sender_id !== myId) {
+      setAnnouncement(`${nameOf(last.sender_id)}: ${last.body.slice(0, 160)}`);
+    }
+    announced.current = Math.max(announced.current ?? 0, newestSeq);
+  }, [newestSeq, thread.status, thread.items, myId, nameOf]);
+
+  // Messages newer than what was loaded on open fade in; history does not.
+  const freshAfter = useRef<number | null>(null);
+  if (freshAfter.current === null && thread.status === 'ready') freshAfter.current = newestSeq;
+
+  const onRetry = useCallback((m: ChatMessage) => m.client_id && gateway.retry(cid, m.client_id), [cid]);
+  const onDiscard = useCallback((m: ChatMessage) => m.client_id && gateway.discard(cid, m.client_id), [cid]);
+
+  return (
+    <div className="relative min-h-0 flex-1">
+      <div
+        ref={scrollRef}
+        role="log"
+        aria-label={`Messages with ${title}`}
+        // Rows come and go as the list scrolls; announcements go through the region below.
+        aria-live="off"
+        tabIndex={0}
+        className="h-full overflow-y-auto overscroll-contain outline-offset-[-3px] [overflow-anchor:none]"
+      >
+        <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+          {items.map((v) => {
+            const row = v.index > 0 ? rows[v.index - 1] : undefined;
+            return (
+              <div
+                key={v.key}
+                data-index={v.index}
+                ref={virtualizer.measureElement}
+                className="absolute left-0 top-0 w-full"
+                style={{ transform: `translateY(${v.start}px)` }}
+              >
+                {v.index === 0 ? (
+                  <TopRow thread={thread} title={title} seed={avatarSeed} isGroup={isGroup} onRetry={() => void gateway.loadLatest(cid)} />
+                ) : row?.kind === 'day' ? (
+                  <div role="separator" aria-label={row.label} className="flex justify-center pb-1 pt-4">
+                    <span
+                      aria-hidden="true"
+                      className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
+                    >
+                      {row.label}
+                    </span>
+                  </div>
+                ) : row ? (
+                  <MessageBubble
+                    message={row.message}
+                    own={row.own}
+                    first={row.first}
+                    last={row.last}
+                    senderName={row.own ? 'You' : nameOf(row.message.sender_id)}
+                    isGroup={isGroup}
+                    tick={row.own ? tickState(row.message, pointers, others) : null}
+                    seen={seen?.key === row.key ? seen.label : null}
+                    fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
+                    onRetry={onRetry}
+                    onDiscard={onDiscard}
+                  />
+                ) : null}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+
+      {!atEnd && thread.status === 'ready' && (
+        <button
+          type="button"
+          onClick={() => virtualizer.scrollToEnd({ behavior: reduceMotion ? 'auto' : 'smooth' })}
+          aria-label={unseen > 0 ? `Jump to latest, ${unseen} new ${unseen === 1 ? 'message' : 'messages'}` : 'Jump to latest'}
+          className={cn(
+            'glass absolute bottom-3 right-4 grid size-11 place-items-center rounded-full text-slate-700 transition-transform hover:scale-105 motion-reduce:hover:scale-100 dark:text-slate-200',
+          )}
+        >
+          <ArrowDown className="size-5" aria-hidden />
+          {unseen > 0 && (
+            <span
+              aria-hidden="true"
+              className="absolute -top-1.5 -right-1 grid h-5 min-w-5 place-items-center rounded-full bg-accent-500 px-1.5 text-[11px] font-semibold tabular-nums text-white shadow"
+            >
+              {unseen > 99 ? '99+' : unseen}
+            </span>
+          )}
+        </button>
+      )}
+
+      <div className="sr-only" aria-live="polite" aria-atomic="true">
+        {announcement}
+      </div>
+    </div>
+  );
+}
+
+interface TopRowProps {
+  thread: Thread;
+  title: string;
+  seed: string;
+  isGroup: boolean;
+  onRetry(): void;
+}
+
+function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
+  if (thread.status === 'idle' || thread.status === 'loading') {
+    return (
+      <div className="flex justify-center py-8 text-slate-500">
+        <Spinner label="Loading messages" className="size-5" />
+      </div>
+    );
+  }
+  if (thread.status === 'error') {
+    return (
+      <div className="px-6 py-8 text-center text-sm text-slate-600 dark:text-slate-400">
+        Could not load the messages.{' '}
+        <button type="button" onClick={onRetry} className="font-semibold text-accent-600 underline underline-offset-2 dark:text-accent-300">
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (thread.hasOlder) {
+    return (
+      <div className="flex h-14 items-center justify-center text-slate-500">
+        {thread.loadingOlder && <Spinner label="Loading older messages" />}
+      </div>
+    );
+  }
+  return (
+    <div className="flex flex-col items-center px-6 pb-2 pt-8 text-center">
+      <Avatar name={title} seed={seed} size="lg" className={isGroup ? 'rounded-3xl' : undefined} />
+      <p className="mt-3 font-semibold text-slate-900 dark:text-white">{title}</p>
+      <p className="mt-1 max-w-xs text-sm text-slate-500 dark:text-slate-400">
+        {isGroup ? 'This is the beginning of the group.' : `This is the beginning of your conversation with ${title}.`}
+      </p>
+    </div>
+  );
+}
+
+function others0(c: Conversation, myId: string | null): string | undefined {
+  return c.members.find((m) => m.user.id !== myId)?.user.id;
+}
+
+/** Messages from others newer than `seq` (walks back from the end, so it stays cheap). */
+function countNewFromOthers(thread: Thread, seq: number, myId: string | null): number {
+  let n = 0;
+  for (let i = thread.items.length - 1; i >= 0; i--) {
+    const m = thread.items[i]!;
+    if ((m.seq ?? 0) <= seq) break;
+    if (m.sender_id !== myId) n++;
+  }
+  return n;
+}
+
+function useTabVisible(): boolean {
+  const [visible, setVisible] = useState(() => typeof document === 'undefined' || document.visibilityState === 'visible');
+  useEffect(() => {
+    const on = () => setVisible(document.visibilityState === 'visible');
+    document.addEventListener('visibilitychange', on);
+    return () => document.removeEventListener('visibilitychange', on);
+  }, []);
+  return visible;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../stores';
+import { buildRows } from './rows';
+
+const at = (d: number, h: number, m: number, s = 0) => new Date(2026, 10, d, h, m, s).toISOString();
+let n = 0;
+const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {}): ChatMessage => {
+  n += 1;
+  return {
+    key: `k${n}`,
+    id: `m${n}`,
+    client_id: null,
+    conversation_id: 'c',
+    seq: n,
+    sender_id: sender,
+    body: 'x',
+    created_at,
+    status: 'stored',
+    error: null,
+    ...extra,
+  };
+};
+
+describe('buildRows', () => {
+  it('adds a separator for each day', () => {
+    const rows = buildRows([msg('bob', at(27, 10, 0)), msg('bob', at(28, 9, 0)), msg('me', at(28, 9, 5))], [], 'me', new Date(2026, 10, 28, 12));
+    expect(rows.map((r) => (r.kind === 'day' ? r.label : r.kind))).toEqual(['Yesterday', 'message', 'Today', 'message', 'message']);
+  });
+
+  it('groups one sender’s messages within a minute', () => {
+    const rows = buildRows(
+      [
+        msg('bob', at(28, 9, 0, 1)),
+        msg('bob', at(28, 9, 0, 30)),
+        msg('bob', at(28, 9, 1, 5)),
+        msg('me', at(28, 9, 1, 6)),
+        msg('me', at(28, 9, 1, 9)),
+      ],
+      [],
+      'me',
+    ).filter((r) => r.kind === 'message');
+    expect(rows.map((r) => [r.first, r.last, r.own])).toEqual([
+      [true, false, false],
+      [false, true, false],
+      [true, true, false],
+      [true, false, true],
+      [false, true, true],
+    ]);
+  });
+
+  it('pending messages come after stored ones and keep their key', () => {
+    const rows = buildRows([msg('bob', at(28, 9, 0))], [msg('me', at(28, 9, 0), { key: 'client-1', status: 'pending', seq: null })], 'me');
+    expect(rows.at(-1)).toMatchObject({ kind: 'message', key: 'client-1', own: true });
+  });
+
+  it('an empty thread has no rows', () => {
+    expect(buildRows([], [], 'me')).toEqual([]);
+  });
+});

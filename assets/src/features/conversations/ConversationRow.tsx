@@ -1,0 +1,97 @@
+import { memo, useId, type MouseEvent } from 'react';
+import type { Conversation } from '../../api';
+import { navigateTo } from '../../app/route';
+import { conversationsSelectors, conversationTitle, otherMember, typingLabel, useAppStore } from '../../stores';
+import { Avatar, cn, PresenceDot } from '../../ui';
+import { formatListTime } from '../chat/format';
+
+interface RowProps {
+  conversation: Conversation;
+  myId: string | null;
+  active: boolean;
+}
+
+/** One conversation in the list: who, the last message (or who is typing), when, and unread. */
+export const ConversationRow = memo(function ConversationRow({ conversation: c, myId, active }: RowProps) {
+  const id = useId();
+  const title = conversationTitle(c, myId);
+  const other = c.kind === 'direct' ? otherMember(c, myId) : null;
+  const online = useAppStore((s) => conversationsSelectors.isOnline(s, other?.id));
+  const typingNames = useAppStore((s) => conversationsSelectors.typingNames(s, c.id));
+  const users = useAppStore(conversationsSelectors.users);
+  const typing = typingLabel(typingNames);
+  const unread = active ? 0 : c.unread_count;
+
+  const last = c.last_message;
+  let preview = 'No messages yet';
+  if (last) {
+    const who = last.sender_id === myId ? 'You' : c.kind === 'group' ? users[last.sender_id]?.display_name.split(' ')[0] : null;
+    preview = who ? `${who}: ${last.body}` : last.body;
+  }
+
+  const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || e.button !== 0) return; // new tab etc.
+    e.preventDefault();
+    navigateTo(c.id);
+  };
+
+  const label = [title, online ? 'online' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
+
+  return (
+    <a
+      href={`?c=${encodeURIComponent(c.id)}`}
+      onClick={onClick}
+      aria-current={active ? 'page' : undefined}
+      aria-label={label}
+      aria-describedby={`${id}-preview`}
+      className={cn(
+        'group flex items-center gap-3 rounded-2xl px-2.5 py-2 outline-offset-[-2px] transition-colors',
+        active
+          ? 'bg-white/75 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/12 dark:ring-white/10'
+          : 'hover:bg-white/45 dark:hover:bg-white/6',
+      )}
+    >
+      <span className="relative">
+        <Avatar name={title} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
+        <PresenceDot online={online} />
+      </span>
+      <span className="min-w-0 flex-1">
+        <span className="flex items-baseline gap-2">
+          <span className="truncate text-sm font-semibold text-slate-900 dark:text-white">{title}</span>
+          <time
+            dateTime={c.last_activity_at}
+            className={cn(
+              'ml-auto shrink-0 text-[11px] tabular-nums',
+              unread > 0 ? 'font-semibold text-accent-600 dark:text-accent-300' : 'text-slate-500 dark:text-slate-400',
+            )}
+          >
+            {last ? formatListTime(c.last_activity_at) : ''}
+          </time>
+        </span>
+        <span className="mt-0.5 flex items-center gap-2">
+          <span
+            id={`${id}-preview`}
+            className={cn(
+              'min-w-0 flex-1 truncate text-[13px]',
+              typing
+                ? 'font-medium text-accent-600 dark:text-accent-300'
+                : unread > 0
+                  ? 'text-slate-800 dark:text-slate-200'
+                  : 'text-slate-500 dark:text-slate-400',
+            )}
+          >
+            {typing ?? preview}
+          </span>
+          {unread > 0 && (
+            <span
+              aria-hidden="true"
+              className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-accent-500 px-1.5 text-[11px] font-semibold tabular-nums text-white shadow-sm"
+            >
+              {unread > 99 ? '99+' : unread}
+            </span>
+          )}
+        </span>
+      </span>
+    </a>
+  );
+});
