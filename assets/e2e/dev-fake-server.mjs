@@ -2,23 +2,27 @@
 /**
  * FOR UI DEVELOPMENT ONLY — not the Nexus server, and not what the real e2e run tests.
  *
- * Serves the built client (`dist/`) and fakes the auth/users/server endpoints of /api/v1 in
- * memory, following the API contract (problem JSON errors with `code`, the HttpOnly
- * `nexus_refresh` cookie on Path=/api/v1/auth, rotation on refresh). Lets you click through
- * the client and run `e2e/shell.e2e.mjs` without building the Rust server.
+ * Serves the built client (`dist/`) and fakes /api/v1 in memory, following the API contract
+ * (problem JSON errors with `code`, the HttpOnly `nexus_refresh` cookie on
+ * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
+ * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs.
+ * Lets you click through the client, take screenshots and run the e2e files without
+ * building the Rust server.
  *
  *   node e2e/dev-fake-server.mjs            # http://127.0.0.1:5174
  *   PORT=0 FAKE_REGISTRATION=invite FAKE_LATENCY_MS=400 node e2e/dev-fake-server.mjs
  *
  * Env: PORT (default 5174; 0 picks a free one), FAKE_REGISTRATION (open|invite|closed),
  * FAKE_INVITE_CODE (default "letmein"), FAKE_SERVER_NAME, FAKE_EXPIRES_IN (seconds, default
- * 900), FAKE_LATENCY_MS (added to every API call). Listens on 127.0.0.1 only.
+ * 900), FAKE_LATENCY_MS (added to every API call), FAKE_STORE_DELAY_MS (ack → message.new,
+ * default 5). Listens on 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createMessaging } from './fake-messaging.mjs';
 
 const DIST = resolve(fileURLToPath(new URL('../dist', import.meta.url)));
 const COOKIE = 'nexus_refresh';
@@ -82,6 +86,19 @@ export async function startFakeServer(opts = {}) {
   }
 
   const chars = (s) => Array.from(s).length;
+
+  const userById = (id) => [...accounts.values()].find((a) => a.user.id === id)?.user ?? null;
+  const messaging = createMessaging({
+    userById,
+    tokenUser: (token) => {
+      const entry = accessTokens.get(token);
+      if (!entry || entry.exp < Date.now()) return null;
+      const user = userById(entry.userId);
+      return user ? { user, exp: entry.exp } : null;
+    },
+    problem,
+    send,
+  });
 
   async function api(req, res, path) {
     const method = req.method ?? 'GET';
@@ -173,6 +190,7 @@ export async function startFakeServer(opts = {}) {
       }
       return send(res, 200, me);
     }
+    if (await messaging.rest(req, res, path, me, body)) return;
     if (method === 'GET' && path.startsWith('/users?')) {
       const q = new URLSearchParams(path.slice('/users?'.length)).get('query')?.toLowerCase() ?? '';
       const found = [...accounts.values()]
@@ -220,6 +238,8 @@ export async function startFakeServer(opts = {}) {
     }
   });
 
+  server.on('upgrade', (req, socket, head) => messaging.upgrade(req, socket, head));
+
   await new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(cfg.port, '127.0.0.1', ok);
@@ -227,7 +247,15 @@ export async function startFakeServer(opts = {}) {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   const url = `http://127.0.0.1:${port}`;
   if (!opts.quiet) console.log(`fake Nexus (UI development only) on ${url} — registration: ${cfg.registration}`);
-  return { url, close: () => new Promise((r) => server.close(() => r(undefined))) };
+  return {
+    url,
+    close: () =>
+      new Promise((r) => {
+        messaging.close();
+        server.closeAllConnections?.();
+        server.close(() => r(undefined));
+      }),
+  };
 }
 
 function send(res, status, body, headers = {}) {

@@ -177,7 +177,8 @@ export function createMessaging(deps) {
     const c = { id: uuidv7(), kind, name, created_at: at, last_activity_at: at, members: new Map(members), messages: [] };
     conversations.set(c.id, c);
     publishConversation(c);
-    for (const [uid] of members) emit([...contactsOf(uid)], presenceOf(uid) && { type: 'presence', ...presenceOf(uid) });
+    // New contacts learn each other's presence.
+    for (const [uid] of members) emit(members.map(([m]) => m).filter((m) => m !== uid), { type: 'presence', ...presenceOf(uid) });
     return c;
   }
 

@@ -223,13 +223,15 @@ pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     /// The `ready` event.
     pub ready: Value,
+    /// Events read while waiting for another one, handed out first by later waits.
+    backlog: std::collections::VecDeque<Value>,
 }
 
 impl Ws {
     pub async fn connect(base: &str, token: &str) -> Ws {
         let url = format!("{}/api/v1/ws?token={token}", base.replace("http://", "ws://"));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
-        let mut ws = Ws { stream, ready: Value::Null };
+        let mut ws = Ws { stream, ready: Value::Null, backlog: Default::default() };
         let ready = ws.next().await;
         assert_eq!(ready["type"], "ready", "first event: {ready}");
         ws.ready = ready;
@@ -269,8 +271,12 @@ impl Ws {
         }
     }
 
-    /// Skip events until one matches.
+    /// The first event that matches, from the backlog or the socket; events passed over
+    /// are kept in the backlog for later waits.
     pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&pred) {
+            return self.backlog.remove(i).unwrap();
+        }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -280,12 +286,13 @@ impl Ws {
             if pred(&v) {
                 return v;
             }
+            self.backlog.push_back(v);
         }
     }
 
     /// Events of one type until none arrives for `quiet`.
     pub async fn collect(&mut self, kind: &str, quiet: Duration) -> Vec<Value> {
-        let mut out = Vec::new();
+        let mut out: Vec<Value> = self.backlog.drain(..).filter(|v| v["type"] == kind).collect();
         while let Some(v) = self.try_next(quiet).await {
             if v["type"] == kind {
                 out.push(v);

@@ -9,5 +9,5 @@ export { PresenceDot } from './PresenceDot';
 export { Spinner } from './Spinner';
 export { SegmentedTabs, tabId, tabPanelId, type TabItem } from './Tabs';
 export { cn } from './cn';
-export { initialsOf } from './initials';
+export { avatarName, initialsOf } from './initials';
 export { useMediaQuery } from './useMediaQuery';

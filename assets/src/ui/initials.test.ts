@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialsOf } from './initials';
+import { avatarName, initialsOf } from './initials';
 
 describe('initialsOf', () => {
   it.each([
@@ -11,5 +11,14 @@ describe('initialsOf', () => {
     ['', ''],
   ])('%j → %j', (name, expected) => {
     expect(initialsOf(name)).toBe(expected);
+  });
+});
+
+describe('avatarName', () => {
+  it('drops emoji unless that is all there is', () => {
+    expect(avatarName('Weekend trip 🏔️')).toBe('Weekend trip');
+    expect(initialsOf(avatarName('Weekend trip 🏔️'))).toBe('WT');
+    expect(avatarName('🎉 Party 👨‍👩‍👧')).toBe('Party');
+    expect(avatarName('🎉')).toBe('🎉');
   });
 });

@@ -7,3 +7,12 @@ export function initialsOf(name: string): string {
     .join('')
     .toLocaleUpperCase();
 }
+
+/**
+ * The name to draw initials from for a conversation: emoji dropped ("Weekend trip 🏔️" →
+ * "Weekend trip"), unless the name is nothing but emoji.
+ */
+export function avatarName(title: string): string {
+  const plain = title.replace(/[\p{Extended_Pictographic}\p{Emoji_Modifier}\u200D\uFE0F]/gu, ' ').trim();
+  return plain || title;
+}

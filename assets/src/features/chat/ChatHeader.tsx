@@ -3,7 +3,7 @@ import { lazy, Suspense, useState } from 'react';
 import type { Conversation } from '../../api';
 import { backToList } from '../../app/route';
 import { conversationsSelectors, otherMember, useAppStore } from '../../stores';
-import { Avatar, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
+import { Avatar, avatarName, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
 import { lastSeenLabel } from './format';
 
 const MembersDialog = lazy(() => import('./MembersDialog'));
@@ -53,7 +53,7 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
         </IconButton>
       )}
       <span className="relative">
-        <Avatar name={title} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
+        <Avatar name={avatarName(title)} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
         <PresenceDot online={presence?.online === true} />
       </span>
       <div className="min-w-0 flex-1">

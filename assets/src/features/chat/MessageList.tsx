@@ -14,7 +14,7 @@ import {
   type ChatMessage,
   type Thread,
 } from '../../stores';
-import { Avatar, cn, Spinner, useMediaQuery } from '../../ui';
+import { Avatar, avatarName, cn, Spinner, useMediaQuery } from '../../ui';
 import { dayKey } from './format';
 import { MessageBubble } from './MessageBubble';
 import { buildRows } from './rows';
@@ -266,7 +266,7 @@ function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
   }
   return (
     <div className="flex flex-col items-center px-6 pb-2 pt-8 text-center">
-      <Avatar name={title} seed={seed} size="lg" className={isGroup ? 'rounded-3xl' : undefined} />
+      <Avatar name={avatarName(title)} seed={seed} size="lg" className={isGroup ? 'rounded-3xl' : undefined} />
       <p className="mt-3 font-semibold text-slate-900 dark:text-white">{title}</p>
       <p className="mt-1 max-w-xs text-sm text-slate-500 dark:text-slate-400">
         {isGroup ? 'This is the beginning of the group.' : `This is the beginning of your conversation with ${title}.`}

@@ -2,7 +2,7 @@ import { memo, useId, type MouseEvent } from 'react';
 import type { Conversation } from '../../api';
 import { navigateTo } from '../../app/route';
 import { conversationsSelectors, conversationTitle, otherMember, typingLabel, useAppStore } from '../../stores';
-import { Avatar, cn, PresenceDot } from '../../ui';
+import { Avatar, avatarName, cn, PresenceDot } from '../../ui';
 import { formatListTime } from '../chat/format';
 
 interface RowProps {
@@ -52,7 +52,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
       )}
     >
       <span className="relative">
-        <Avatar name={title} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
+        <Avatar name={avatarName(title)} seed={other?.id ?? c.id} className={c.kind === 'group' ? 'rounded-2xl' : undefined} />
         <PresenceDot online={online} />
       </span>
       <span className="min-w-0 flex-1">

@@ -165,6 +165,9 @@ describe('conversationsReducer: typing', () => {
     expect(stopped.typing).toEqual({});
     const spoke = conversationsReducer(typing, { type: 'messageReceived', message: message(1), myId: 'me' });
     expect(spoke.typing).toEqual({});
+    // An old message of theirs (catch-up, history) does not end a fresh typing hint.
+    const again = conversationsReducer(spoke, { type: 'typing', conversationId: 'c1', userId: 'bob', active: true, now: 2, myId: 'me' });
+    expect(conversationsReducer(again, { type: 'messageReceived', message: message(1), myId: 'me' })).toBe(again);
     expect(conversationsReducer(loaded, { type: 'typing', conversationId: 'c1', userId: 'me', active: true, now: 0, myId: 'me' })).toBe(loaded);
   });
 

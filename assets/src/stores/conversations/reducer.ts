@@ -100,8 +100,11 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
     case 'messageReceived': {
       const m = action.message;
       const c = state.byId[m.conversation_id];
+      // Known already (catch-up, a page of history): nothing changes, typing hints included.
+      if (c && m.seq <= c.last_seq) return state;
+      // A new message ends its sender's typing hint.
       const typing = withoutTyping(state.typing, m.conversation_id, m.sender_id);
-      if (!c || m.seq <= c.last_seq) return typing === state.typing ? state : { ...state, typing };
+      if (!c) return typing === state.typing ? state : { ...state, typing };
       const fromOther = m.sender_id !== action.myId;
       const next: Conversation = {
         ...c,

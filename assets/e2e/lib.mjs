@@ -1,0 +1,189 @@
+/**
+ * Helpers shared by the browser scripts (chat.e2e.mjs, screenshots.mjs): the server under
+ * test (NEXUS_URL, or the in-memory fake with NEXUS_E2E_FAKE=1), Debian's Chromium with
+ * traffic held to loopback, and a small API client that talks to /api/v1 and the gateway
+ * as a bot would (to seed data and to play other users).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+
+export const STEP_MS = 15_000;
+export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** NEXUS_URL, or a fresh fake server when NEXUS_E2E_FAKE=1. Returns { url, close }. */
+export async function serverUnderTest() {
+  let url = process.env.NEXUS_URL?.replace(/\/+$/, '');
+  let fake = null;
+  if (!url && process.env.NEXUS_E2E_FAKE === '1') {
+    const { startFakeServer } = await import('./dev-fake-server.mjs');
+    fake = await startFakeServer({ port: 0, quiet: true });
+    url = fake.url;
+  }
+  assert.ok(url, 'Set NEXUS_URL to the server under test, e.g. NEXUS_URL=http://127.0.0.1:8080 (or NEXUS_E2E_FAKE=1)');
+  assert.ok(LOOPBACK.has(new URL(url).hostname), `NEXUS_URL must be a loopback address, got ${url}`);
+  return { url, fake: !!fake, close: async () => fake?.close() };
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: STEP_MS,
+  });
+}
+
+/** A browser profile (own cookie jar) whose traffic stays on this machine. */
+export async function openContext(browser, { diagnostics = [], name = 'page', ...options } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'no-preference', ...options });
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'data:' || LOOPBACK.has(url.hostname)) return route.continue();
+    diagnostics.push(`${name}: blocked non-loopback request ${url.href}`);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.setDefaultNavigationTimeout(STEP_MS);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 401|WebSocket/.test(msg.text())) diagnostics.push(`${name} console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => diagnostics.push(`${name} page error: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 500) diagnostics.push(`${name}: HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+  return { context, page };
+}
+
+export const suffix = () => randomBytes(4).toString('hex');
+export const password = () => `pw-${randomBytes(9).toString('base64url')}`;
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A user driven through the API, as a bot: register, then REST calls and a socket. */
+export class Bot {
+  constructor(baseUrl, auth, pw) {
+    this.baseUrl = baseUrl;
+    this.user = auth.user;
+    this.token = auth.access_token;
+    this.password = pw;
+    this.socket = null;
+    this.events = [];
+  }
+
+  static async register(baseUrl, username, displayName) {
+    const pw = password();
+    const res = await fetch(`${baseUrl}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, display_name: displayName, password: pw, ...inviteCode() }),
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `register ${username}: HTTP ${res.status} ${text}`);
+    return new Bot(baseUrl, JSON.parse(text), pw);
+  }
+
+  async call(method, path, body, headers = {}) {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${this.baseUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(STEP_MS),
+      });
+      const text = await res.text();
+      const json = text ? JSON.parse(text) : null;
+      if (res.status === 429 && attempt < 50) {
+        await sleep(Math.max(50, Number(json?.retry_after_ms ?? 0) || Number(res.headers.get('retry-after') ?? 0) * 1000 || 250));
+        continue;
+      }
+      assert.ok(res.ok, `${method} ${path}: HTTP ${res.status} ${text}`);
+      return json;
+    }
+  }
+
+  direct(userId) {
+    return this.call('POST', '/conversations', { kind: 'direct', user_id: userId });
+  }
+
+  group(name, memberIds) {
+    return this.call('POST', '/conversations', { kind: 'group', name, member_ids: memberIds });
+  }
+
+  /** Sends through the same pipeline as the gateway (acknowledged = durable). */
+  post(conversationId, body, clientId = randomUUID()) {
+    return this.call('POST', `/conversations/${conversationId}/messages`, { body }, { 'Idempotency-Key': clientId });
+  }
+
+  messages(conversationId, query = '') {
+    return this.call('GET', `/conversations/${conversationId}/messages${query}`);
+  }
+
+  read(conversationId, seq) {
+    return this.call('POST', `/conversations/${conversationId}/read`, { seq });
+  }
+
+  /** Waits until the conversation holds at least `count` messages; returns the latest page. */
+  async waitForCount(conversationId, count, timeoutMs = STEP_MS) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const page = await this.messages(conversationId, '?limit=1');
+      const last = page[page.length - 1]?.seq ?? 0;
+      if (last >= count) return last;
+      assert.ok(Date.now() < until, `conversation ${conversationId} has ${last} messages, expected ${count}`);
+      await sleep(50);
+    }
+  }
+
+  /** Opens the gateway socket (presence online) and waits for `ready`. */
+  async connect() {
+    const ws = new WebSocket(`${this.baseUrl.replace(/^http/, 'ws')}/api/v1/ws?token=${encodeURIComponent(this.token)}`, {
+      headers: { origin: this.baseUrl },
+    });
+    this.socket = ws;
+    ws.on('message', (data) => this.events.push(JSON.parse(String(data))));
+    await new Promise((ok, fail) => {
+      const t = setTimeout(() => fail(new Error('no ready within the step timeout')), STEP_MS);
+      ws.on('error', fail);
+      const poll = setInterval(() => {
+        if (this.events.some((e) => e.type === 'ready')) {
+          clearInterval(poll);
+          clearTimeout(t);
+          ok();
+        }
+      }, 20);
+    });
+  }
+
+  send(event) {
+    this.socket?.send(JSON.stringify(event));
+  }
+
+  close() {
+    this.socket?.close();
+    this.socket = null;
+  }
+}
+
+function inviteCode() {
+  return process.env.NEXUS_INVITE_CODE ? { invite_code: process.env.NEXUS_INVITE_CODE } : {};
+}
+
+/** Signs a browser context in as `bot` (login sets the HttpOnly refresh cookie in its jar). */
+export async function signInContext(context, baseUrl, bot) {
+  const res = await context.request.post(`${baseUrl}/api/v1/auth/login`, {
+    data: { username: bot.user.username, password: bot.password, use_cookie: true },
+    timeout: STEP_MS,
+  });
+  assert.ok(res.ok(), `login ${bot.user.username}: HTTP ${res.status()}`);
+}
