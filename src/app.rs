@@ -42,7 +42,13 @@ impl Services {
     pub async fn build(config: Config) -> anyhow::Result<Arc<Services>> {
         let store = store::open(&config).await?;
         let bus = bus::open(&config).await?;
-        let secret = tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?;
+        // The signing secret: configured; else shared through the database (every node of a
+        // cluster must agree); else generated once into the data folder.
+        let generated = tokens::random_secret();
+        let secret = match (config.auth.jwt_secret.is_empty(), store.shared_secret("jwt", &generated).await?) {
+            (true, Some(shared)) => shared,
+            _ => tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?,
+        };
         let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
         let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
         let fanout = Fanout::new(bus.clone());
@@ -133,6 +139,7 @@ impl App {
             tracing::error!(error = %e, "final receipts flush failed");
         }
         jobs.stop().await;
+        services.store.close().await;
         tracing::info!("stopped");
         result.context("server error")
     }

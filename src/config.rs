@@ -280,7 +280,14 @@ impl Default for LogConfig {
     }
 }
 
-const SECTIONS: &[&str] = &["server", "database", "redis", "auth", "media", "jobs", "log"];
+/// The top-level sections: `NEXUS_<SECTION>__<KEY>` variables are read for these only.
+/// Derived from the defaults, so a new section can never be forgotten here.
+fn sections() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// A configuration problem, naming the key. `main` prints it and exits with code 2.
 #[derive(Debug, thiserror::Error)]
@@ -319,9 +326,10 @@ impl Config {
             });
         // Only variables naming a section are configuration (`NEXUS_SERVER__PORT`); others
         // such as `NEXUS_CONFIG` or build and test switches are not.
-        let nexus = Env::prefixed("NEXUS_").split("__").filter(|key| {
+        let sections = sections();
+        let nexus = Env::prefixed("NEXUS_").split("__").filter(move |key| {
             let section = key.as_str().split('.').next().unwrap_or_default().to_ascii_lowercase();
-            SECTIONS.contains(&section.as_str())
+            sections.contains(&section)
         });
         Ok(fig.merge(plain).merge(nexus))
     }
@@ -430,8 +438,14 @@ impl Config {
                 return bad("gateway.allowed_origins", "each must be an origin like https://chat.example.org");
             }
         }
-        if self.log.level.trim().is_empty() {
-            return bad("log.level", "must not be empty");
+        if tracing_subscriber::EnvFilter::try_new(self.log.level.trim()).is_err() || self.log.level.trim().is_empty() {
+            return bad("log.level", "is not a log filter (e.g. info, or info,nexus=debug)");
+        }
+        if self.redis.url.starts_with("rediss") {
+            return bad(
+                "redis.url",
+                "TLS (rediss://) is not supported; reach Redis over a private network or a tunnel",
+            );
         }
         Ok(())
     }

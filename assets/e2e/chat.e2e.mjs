@@ -161,8 +161,8 @@ describe('chat between two people, then three', () => {
     await open(bob, alice.displayName);
     await visible(bubble(bob, msg('Hi Bob 👋')));
     await say(bob, msg('Hello Alice! https://example.com/docs'));
-    await visible(bubble(alice, msg('Hello Alice!')));
-    const link = bubble(alice, msg('Hello Alice!')).getByRole('link', { name: 'https://example.com/docs' });
+    await visible(bubble(alice, msg('Hello Alice! https://example.com/docs')));
+    const link = bubble(alice, msg('Hello Alice! https://example.com/docs')).getByRole('link', { name: 'https://example.com/docs' });
     assert.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow');
     assert.equal(await link.getAttribute('target'), '_blank');
   });
@@ -183,7 +183,7 @@ describe('chat between two people, then three', () => {
   step('a reload keeps the history', async () => {
     await alice.page.reload({ waitUntil: 'domcontentloaded' });
     await visible(alice.page.getByRole('heading', { level: 2, name: bob.displayName }));
-    for (const text of [msg('Hi Bob 👋'), msg('Hello Alice!'), msg('Can you read this?')]) {
+    for (const text of [msg('Hi Bob 👋'), msg('Hello Alice! https://example.com/docs'), msg('Can you read this?')]) {
       await visible(bubble(alice, text));
       assert.equal(await bubble(alice, text).count(), 1, `"${text}" once after the reload`);
     }

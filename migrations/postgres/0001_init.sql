@@ -13,6 +13,12 @@ CREATE TABLE users (
 );
 CREATE INDEX users_display_name_lower ON users (lower(display_name));
 
+-- Secrets every node must share (the token signing key when none is configured).
+CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+
 CREATE TABLE refresh_tokens (
     token_hash BYTEA PRIMARY KEY,
     user_id    UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -34,6 +34,8 @@ use tokio::sync::mpsc;
 use super::{Bus, BusError, BusResult, QueueEntry, Quota, RateDecision, Subscription, new_token};
 
 const SUBSCRIPTION_CAPACITY: usize = 8192;
+/// Dead letters kept per stream (the oldest are trimmed).
+const DEAD_LETTERS_KEPT: usize = 10_000;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 const MAX_SCRIPT: &str = r"
@@ -375,6 +377,9 @@ impl Bus for RedisBus {
     async fn dead_letter(&self, stream: &str, group: &str, entry: &QueueEntry, reason: &str) -> BusResult<()> {
         let _: String = redis::cmd("XADD")
             .arg(self.key(&format!("{stream}:dead")))
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(DEAD_LETTERS_KEPT)
             .arg("*")
             .arg("p")
             .arg(entry.payload.as_ref())

@@ -16,9 +16,7 @@ mod users;
 
 use std::sync::Arc;
 
-use poem::{
-    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode, middleware::Tracing,
-};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, SecurityScheme, auth::Bearer};
 
 use crate::{app::Services, error::Error, gateway::Gateway, service::tokens::Claims};
@@ -72,7 +70,7 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
         .at("/readyz", poem::get(health::readyz).data(services.clone()))
         .nest("/", assets::ClientEndpoint.into_endpoint())
         .catch_all_error(problem::to_problem)
-        .with(Tracing)
+        .around(access_log)
 }
 
 /// Refuse request bodies over [`MAX_JSON_BODY`] with 413, whether announced by
@@ -96,15 +94,31 @@ async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     ep.call(req).await.map(IntoResponse::into_response)
 }
 
-/// The client's IP: the socket peer, or with `server.trust_forwarded_for` the first
-/// address of `X-Forwarded-For`.
+/// One log line per request: method, path (never the query, which may hold an access
+/// token), status and duration.
+async fn access_log<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let result = ep.call(req).await.map(IntoResponse::into_response);
+    let status = match &result {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.status().as_u16(),
+    };
+    tracing::info!(%method, path, status, duration_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+    result
+}
+
+/// The client's IP: the socket peer, or with `server.trust_forwarded_for` the last
+/// address of `X-Forwarded-For` (the one the trusted proxy itself appended; earlier
+/// entries come from the client and can be forged).
 pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
         if let Some(first) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.split(',').next_back())
             .map(str::trim)
             .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
         {

@@ -49,7 +49,8 @@ impl UsersApi {
     async fn update_me(&self, auth: BearerAuth, body: Json<UpdateMe>) -> Result<Json<UserView>, Error> {
         let claims = auth.claims(&self.services)?;
         let password = body.0.password.as_ref().map(|p| (&*p.current, &*p.new));
-        let user = self.services.accounts.update_me(claims.sub, body.0.display_name.as_deref(), password).await?;
+        let user =
+            self.services.accounts.update_me(claims.sub, claims.sid, body.0.display_name.as_deref(), password).await?;
         Ok(Json(user.into()))
     }
 

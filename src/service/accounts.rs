@@ -153,10 +153,10 @@ impl Accounts {
             Ok(u) if password.len() <= 1024 => self.store.credentials_by_username(u.as_str()).await?,
             _ => None,
         };
-        let ok = self
-            .passwords
-            .verify(&password[..password.len().min(1024)], creds.as_ref().map(|c| c.password_hash.as_str()))
-            .await?;
+        // An over-long password cannot match (registration refuses them) but still costs a
+        // verification, like every other failure.
+        let candidate = if password.len() <= 1024 { password } else { "" };
+        let ok = self.passwords.verify(candidate, creds.as_ref().map(|c| c.password_hash.as_str())).await?;
         let user = match (ok, creds) {
             (true, Some(c)) => self.store.user_by_id(c.id).await?,
             _ => None,
@@ -205,7 +205,7 @@ impl Accounts {
 
     /// End every session of the user (refresh tokens; access tokens expire on their own).
     pub async fn logout_all(&self, user_id: Uuid) -> Result<u64> {
-        Ok(self.store.revoke_user_refresh_tokens(user_id, Utc::now()).await?)
+        Ok(self.store.revoke_user_refresh_tokens(user_id, Utc::now(), None).await?)
     }
 
     pub async fn me(&self, user_id: Uuid) -> Result<User> {
@@ -213,10 +213,11 @@ impl Accounts {
     }
 
     /// Change the display name and/or the password (which needs the current one and ends
-    /// every other session).
+    /// every session but `keep_session`, the one asking).
     pub async fn update_me(
         &self,
         user_id: Uuid,
+        keep_session: Option<Uuid>,
         display_name: Option<&str>,
         password: Option<(&str, &str)>,
     ) -> Result<User> {
@@ -239,7 +240,7 @@ impl Accounts {
             .await?
             .ok_or_else(|| Error::unauthorized("account no longer exists"))?;
         if new_hash.is_some() {
-            self.store.revoke_user_refresh_tokens(user_id, Utc::now()).await?;
+            self.store.revoke_user_refresh_tokens(user_id, Utc::now(), keep_session).await?;
         }
         Ok(user)
     }
@@ -267,7 +268,7 @@ impl Accounts {
 
     async fn new_session(&self, user: User, family_id: Uuid) -> Result<Session> {
         let now = Utc::now();
-        let access_token = self.keys.issue(user.id, user.is_admin, now)?;
+        let access_token = self.keys.issue_for(user.id, user.is_admin, now, Some(family_id))?;
         let (refresh_token, token_hash) = tokens::new_refresh_token();
         let ttl =
             chrono::Duration::from_std(Duration::from_secs(self.config.refresh_token_ttl_secs)).unwrap_or_default();

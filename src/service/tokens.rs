@@ -31,6 +31,9 @@ pub struct Claims {
     /// Administrator at the time of issue.
     #[serde(default)]
     pub adm: bool,
+    /// The session (refresh token family) this token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 #[derive(Clone)]
@@ -55,11 +58,17 @@ impl TokenKeys {
     }
 
     pub fn issue(&self, user_id: Uuid, admin: bool, now: DateTime<Utc>) -> Result<String> {
+        self.issue_for(user_id, admin, now, None)
+    }
+
+    /// An access token of session `sid`.
+    pub fn issue_for(&self, user_id: Uuid, admin: bool, now: DateTime<Utc>, sid: Option<Uuid>) -> Result<String> {
         let claims = Claims {
             sub: user_id,
             iat: now.timestamp(),
             exp: now.timestamp() + self.access_ttl.as_secs() as i64,
             adm: admin,
+            sid,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
@@ -98,6 +107,13 @@ pub fn new_invite_code() -> (String, Vec<u8>) {
 
 pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// 32 random bytes.
+pub fn random_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    secret
 }
 
 /// The configured secret, or the one kept in `data_dir/secret.key`, created on first use.

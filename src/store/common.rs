@@ -679,7 +679,8 @@ macro_rules! impl_store {
                     return Ok(RefreshUse::Invalid);
                 };
                 if revoked_at.is_some() {
-                    return Ok(RefreshUse::Replayed { user_id, family_id });
+                    // The session was ended (logout, password change, or an earlier replay).
+                    return Ok(RefreshUse::Invalid);
                 }
                 match used_at {
                     // Two tabs refreshing with the same cookie at once: not an attack.
@@ -705,12 +706,19 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn revoke_user_refresh_tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64> {
+            async fn revoke_user_refresh_tokens(
+                &self,
+                user_id: Uuid,
+                now: DateTime<Utc>,
+                keep_family: Option<Uuid>,
+            ) -> StoreResult<u64> {
                 let done = sqlx::query::<$db>(
-                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                    "UPDATE refresh_tokens SET revoked_at = $2 \
+                     WHERE user_id = $1 AND revoked_at IS NULL AND ($3 IS NULL OR family_id <> $3)",
                 )
                 .bind(user_id)
                 .bind(now)
+                .bind(keep_family)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected())

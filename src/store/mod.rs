@@ -186,6 +186,11 @@ pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
     fn backend(&self) -> &'static str;
+    /// Close the pool (on shutdown), after in-flight queries.
+    async fn close(&self);
+    /// A secret every node shares: the stored one, or `candidate` stored now. `None` when
+    /// the backend keeps none (SQLite: one node, the data folder holds it).
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Option<Vec<u8>>>;
 
     // users
     /// True once any account exists.
@@ -219,8 +224,14 @@ pub trait Store: Send + Sync + 'static {
         grace: chrono::Duration,
     ) -> StoreResult<RefreshUse>;
     async fn revoke_refresh_family(&self, family_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Revoke every refresh token of a user ("log out everywhere").
-    async fn revoke_user_refresh_tokens(&self, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Revoke every refresh token of a user ("log out everywhere"), except those of
+    /// `keep_family` (the session that asked, when it should stay signed in).
+    async fn revoke_user_refresh_tokens(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        keep_family: Option<Uuid>,
+    ) -> StoreResult<u64>;
 
     // conversations
     /// The direct conversation of `a` and `b`, created if missing; `true` when created.

@@ -150,6 +150,21 @@ impl_store!(PgStore, Postgres, {
         "postgres"
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(candidate)
+            .execute(&self.pool)
+            .await?;
+        let (value,): (Vec<u8>,) =
+            sqlx::query_as("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
+        Ok(Some(value))
+    }
+
     async fn persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
         if batch.is_empty() {
             return Ok(BatchOutcome::default());

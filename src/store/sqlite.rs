@@ -26,7 +26,15 @@ impl SqliteStore {
     pub async fn open(path: &Path, max_connections: u32) -> anyhow::Result<Self> {
         use anyhow::Context;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+                }
+            }
         }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
@@ -41,6 +49,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        // The file holds password hashes: readable by its owner only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         Ok(Self { pool })
     }
 
@@ -68,6 +82,14 @@ impl_store!(SqliteStore, Sqlite, {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn shared_secret(&self, _name: &str, _candidate: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        Ok(None)
     }
 
     async fn persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {

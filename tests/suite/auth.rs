@@ -205,7 +205,7 @@ async fn refresh_rotates_and_a_replay_ends_the_session(scale: Scale) {
     let r = app.post("/api/v1/auth/logout", json!({"refresh_token": r2.clone()})).await;
     assert_eq!(r.status(), 204);
     let r = app.post("/api/v1/auth/refresh", json!({"refresh_token": r2})).await;
-    assert_problem(r, 401, "refresh_token_reused").await;
+    assert_problem(r, 401, "invalid_refresh_token").await;
     app.finish().await;
 }
 
@@ -246,7 +246,7 @@ async fn replay_after_grace_revokes_the_family(scale: Scale) {
     assert_problem(replay, 401, "refresh_token_reused").await;
     // The legitimate successor is dead too: the family is revoked.
     let r = app.post("/api/v1/auth/refresh", json!({"refresh_token": r1})).await;
-    assert_problem(r, 401, "refresh_token_reused").await;
+    assert_problem(r, 401, "invalid_refresh_token").await;
     app.finish().await;
 }
 
@@ -319,10 +319,8 @@ async fn hostile_access_tokens_are_refused(scale: Scale) {
     let other = nexus::service::tokens::TokenKeys::new(&[1u8; 32], std::time::Duration::from_secs(900));
     let foreign = other.issue(id.parse().unwrap(), true, chrono::Utc::now()).unwrap();
     let expired = {
-        let keys = nexus::service::tokens::TokenKeys::new(
-            &std::fs::read(app.env.data_dir().join("secret.key")).unwrap(),
-            std::time::Duration::from_secs(900),
-        );
+        let keys =
+            nexus::service::tokens::TokenKeys::new(&app.signing_secret().await, std::time::Duration::from_secs(900));
         keys.issue(id.parse().unwrap(), false, chrono::Utc::now() - chrono::Duration::hours(2)).unwrap()
     };
     let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
@@ -349,7 +347,14 @@ async fn hostile_access_tokens_are_refused(scale: Scale) {
 
 async fn profile_update_and_user_search(scale: Scale) {
     let app = spawn(scale).await;
-    let token = app.token("alice").await;
+    let this = app.register("alice").await;
+    let token = this["access_token"].as_str().unwrap().to_string();
+    let other: Value = app
+        .post("/api/v1/auth/login", json!({"username": "alice", "password": "password123"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     app.register("bob").await;
     app.register("bobby").await;
     let patch = |body: Value| app.http.patch(app.url("/api/v1/users/me")).bearer_auth(&token).json(&body).send();
@@ -363,6 +368,11 @@ async fn profile_update_and_user_search(scale: Scale) {
     assert_problem(wrong, 400, "invalid_credentials").await;
     let ok = patch(json!({"password": {"current": "password123", "new": "newpassword1"}})).await.unwrap();
     assert_eq!(ok.status(), 200);
+    // The session that changed it stays signed in; every other one is ended.
+    let r = app.post("/api/v1/auth/refresh", json!({"refresh_token": this["refresh_token"]})).await;
+    assert_eq!(r.status(), 200);
+    let r = app.post("/api/v1/auth/refresh", json!({"refresh_token": other["refresh_token"]})).await;
+    assert_problem(r, 401, "invalid_refresh_token").await;
     let r = app.post("/api/v1/auth/login", json!({"username": "alice", "password": "newpassword1"})).await;
     assert_eq!(r.status(), 200);
 

@@ -358,6 +358,22 @@ impl TestApp {
         me["id"].as_str().unwrap().to_string()
     }
 
+    /// The token signing secret the server generated (file on SQLite, table on PostgreSQL).
+    pub async fn signing_secret(&self) -> Vec<u8> {
+        match self.env.database_url() {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                let (v,): (Vec<u8>,) = sqlx::query_as("SELECT value FROM server_secrets WHERE name = 'jwt'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                v
+            }
+            None => std::fs::read(self.env.data_dir().join("secret.key")).unwrap(),
+        }
+    }
+
     /// Run raw SQL against this test's database (to break things on purpose).
     pub async fn sql(&self, statement: &str) {
         match self.env.database_url() {

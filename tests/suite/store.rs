@@ -125,7 +125,7 @@ async fn refresh_tokens_rotate_once_and_replay_revokes_the_family(scale: Scale) 
         store.consume_refresh_token(b"t1", later, grace).await.unwrap(),
         RefreshUse::Replayed { user_id: u.id, family_id: family }
     );
-    assert!(matches!(store.consume_refresh_token(b"t2", later, grace).await.unwrap(), RefreshUse::Replayed { .. }));
+    assert_eq!(store.consume_refresh_token(b"t2", later, grace).await.unwrap(), RefreshUse::Invalid, "revoked");
     assert_eq!(store.consume_refresh_token(b"unknown", later, grace).await.unwrap(), RefreshUse::Invalid);
     // Expired tokens are invalid.
     store
@@ -141,8 +141,12 @@ async fn refresh_tokens_rotate_once_and_replay_revokes_the_family(scale: Scale) 
     store.insert_refresh_token(NewRefreshToken { family_id: Uuid::now_v7(), ..token(b"t3") }).await.unwrap();
     store.insert_refresh_token(NewRefreshToken { family_id: Uuid::now_v7(), ..token(b"t4") }).await.unwrap();
     // t3, t4 and the expired one (t1/t2 were revoked with their family already).
-    assert_eq!(store.revoke_user_refresh_tokens(u.id, now).await.unwrap(), 3);
-    assert!(matches!(store.consume_refresh_token(b"t4", now, grace).await.unwrap(), RefreshUse::Replayed { .. }));
+    let kept = Uuid::now_v7();
+    store.insert_refresh_token(NewRefreshToken { family_id: kept, ..token(b"t5") }).await.unwrap();
+    assert_eq!(store.revoke_user_refresh_tokens(u.id, now, Some(kept)).await.unwrap(), 3);
+    assert_eq!(store.consume_refresh_token(b"t4", now, grace).await.unwrap(), RefreshUse::Invalid);
+    assert!(matches!(store.consume_refresh_token(b"t5", now, grace).await.unwrap(), RefreshUse::Fresh { .. }), "kept");
+    assert_eq!(store.revoke_user_refresh_tokens(u.id, now, None).await.unwrap(), 1);
     env.cleanup().await;
 }
 

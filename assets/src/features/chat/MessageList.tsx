@@ -21,8 +21,11 @@ import { buildRows } from './rows';
 
 /** Within this many pixels of the end counts as "at the latest message". */
 const AT_END_PX = 72;
-/** Start loading older messages when one of the first rows is rendered. */
+/** Start loading older messages when one of the first rows is rendered (overscan included). */
 const LOAD_OLDER_WITHIN_ROWS = 3;
+/** Heights of the block above the first row: a spinner, or the beginning of the conversation. */
+const LOADER_PX = 56;
+const BEGINNING_PX = 196;
 
 /**
  * The history of one conversation, virtualised (@tanstack/react-virtual): only the rows
@@ -68,13 +71,19 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     return null;
   }, [isGroup, thread.items, myId, pointers, others, nameOf]);
 
+  // The top of the list (a spinner, or the beginning of the conversation) is padding, not
+  // a row: the virtualizer anchors prepends to the row at the top of the viewport, and
+  // that must be a message that stays put, never this block.
+  const atBeginning = thread.status === 'ready' && !thread.hasOlder;
+  const topHeight = atBeginning ? BEGINNING_PX : LOADER_PX;
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
-    count: rows.length + 1, // row 0: the top (loading / beginning of the conversation)
+    count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (i === 0 ? 64 : rows[i - 1]?.kind === 'day' ? 44 : 46),
-    getItemKey: (i) => (i === 0 ? 'top' : rows[i - 1]!.key),
+    estimateSize: (i) => (rows[i]?.kind === 'day' ? 44 : 46),
+    getItemKey: (i) => rows[i]!.key,
     overscan: 8,
+    paddingStart: topHeight,
     paddingEnd: 6,
     anchorTo: 'end',
     followOnAppend: true,
@@ -123,7 +132,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     const bottom = top + el.clientHeight;
     let max = 0;
     for (const v of items) {
-      const row = v.index > 0 ? rows[v.index - 1] : undefined;
+      const row = rows[v.index];
       if (row?.kind !== 'message' || row.message.seq === null) continue;
       if (v.end > top && v.start < bottom) max = Math.max(max, row.message.seq);
     }
@@ -161,8 +170,11 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
         className="h-full overflow-y-auto overscroll-contain outline-offset-[-3px] [overflow-anchor:none]"
       >
         <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+          <div className="absolute inset-x-0 top-0 overflow-hidden" style={{ height: topHeight }}>
+            <TopRow thread={thread} title={title} seed={avatarSeed} isGroup={isGroup} onRetry={() => void gateway.loadLatest(cid)} />
+          </div>
           {items.map((v) => {
-            const row = v.index > 0 ? rows[v.index - 1] : undefined;
+            const row = rows[v.index];
             return (
               <div
                 key={v.key}
@@ -171,9 +183,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
                 className="absolute left-0 top-0 w-full"
                 style={{ transform: `translateY(${v.start}px)` }}
               >
-                {v.index === 0 ? (
-                  <TopRow thread={thread} title={title} seed={avatarSeed} isGroup={isGroup} onRetry={() => void gateway.loadLatest(cid)} />
-                ) : row?.kind === 'day' ? (
+                {row?.kind === 'day' ? (
                   <div role="separator" aria-label={row.label} className="flex justify-center pb-1 pt-4">
                     <span
                       aria-hidden="true"
@@ -242,15 +252,15 @@ interface TopRowProps {
 function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
   if (thread.status === 'idle' || thread.status === 'loading') {
     return (
-      <div className="flex justify-center py-8 text-slate-500">
+      <div className="flex h-full items-end justify-center pb-2 text-slate-500">
         <Spinner label="Loading messages" className="size-5" />
       </div>
     );
   }
   if (thread.status === 'error') {
     return (
-      <div className="px-6 py-8 text-center text-sm text-slate-600 dark:text-slate-400">
-        Could not load the messages.{' '}
+      <div className="flex h-full items-end justify-center px-6 pb-3 text-center text-sm text-slate-600 dark:text-slate-400">
+        Could not load the messages.&nbsp;
         <button type="button" onClick={onRetry} className="font-semibold text-accent-600 underline underline-offset-2 dark:text-accent-300">
           Try again
         </button>
@@ -259,16 +269,16 @@ function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
   }
   if (thread.hasOlder) {
     return (
-      <div className="flex h-14 items-center justify-center text-slate-500">
+      <div className="flex h-full items-center justify-center text-slate-500">
         {thread.loadingOlder && <Spinner label="Loading older messages" />}
       </div>
     );
   }
   return (
-    <div className="flex flex-col items-center px-6 pb-2 pt-8 text-center">
+    <div className="flex h-full flex-col items-center justify-end px-6 pb-2 text-center">
       <Avatar name={avatarName(title)} seed={seed} size="lg" className={isGroup ? 'rounded-3xl' : undefined} />
-      <p className="mt-3 font-semibold text-slate-900 dark:text-white">{title}</p>
-      <p className="mt-1 max-w-xs text-sm text-slate-500 dark:text-slate-400">
+      <p className="mt-3 max-w-full truncate font-semibold text-slate-900 dark:text-white">{title}</p>
+      <p className="mt-1 line-clamp-2 max-w-xs text-sm text-slate-500 dark:text-slate-400">
         {isGroup ? 'This is the beginning of the group.' : `This is the beginning of your conversation with ${title}.`}
       </p>
     </div>
