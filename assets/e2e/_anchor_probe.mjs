@@ -21,8 +21,17 @@ try {
     return { scrollTop: Math.round(el.scrollTop), minSeq: Math.min(...seqs.map((s) => s[0])), firstVisible };
   });
   console.log('opened', await state());
-  await log.evaluate((el) => { el.scrollTop = 0; });
-  await sleep(150);
+  const trace = await log.evaluate(async (el) => {
+    el.scrollTop = 0;
+    const out = [];
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const seqs = [...el.querySelectorAll('[data-testid=message]')].map((b) => Number(b.dataset.seq));
+      out.push(`${Math.round(el.scrollTop)}/${Math.min(...seqs)}/${el.scrollHeight}`);
+    }
+    return out.join(' ');
+  });
+  console.log('trace', trace);
   console.log('right after scrollTop=0', await state());
   await sleep(2000);
   console.log('2 s later', await state());

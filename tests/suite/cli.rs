@@ -16,7 +16,7 @@ use crate::{
     common::{Env, Scale},
 };
 
-fn nexus(dir: &Path) -> Command {
+pub fn nexus(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nexus"));
     c.current_dir(dir).env_remove("RUST_LOG").env("NEXUS_LOG__LEVEL", "warn");
     for (k, _) in std::env::vars() {
@@ -29,11 +29,11 @@ fn nexus(dir: &Path) -> Command {
     c
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn env_for(env: &Env, cmd: &mut Command, port: u16) {
+pub fn env_for(env: &Env, cmd: &mut Command, port: u16) {
     cmd.env("NEXUS_SERVER__HOST", "127.0.0.1").env("NEXUS_SERVER__PORT", port.to_string());
     if let Some(url) = env.database_url() {
         cmd.env("DATABASE_URL", url)
@@ -56,7 +56,7 @@ fn assert_one_line_failure(o: &Output, code: i32, mentions: &str) {
     assert!(lines[0].contains(mentions), "{mentions:?} in {err}");
 }
 
-async fn wait_ready(port: u16, child: &mut Child) {
+pub async fn wait_ready(port: u16, child: &mut Child) {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -73,7 +73,7 @@ async fn wait_ready(port: u16, child: &mut Child) {
     }
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

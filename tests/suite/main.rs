@@ -10,6 +10,7 @@ mod common;
 mod auth;
 mod bus;
 mod cli;
+mod durability;
 mod http;
 mod messaging;
 mod store;

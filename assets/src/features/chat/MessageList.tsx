@@ -80,7 +80,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.kind === 'day' ? 44 : 46),
+    estimateSize: (i) => (rows[i]?.day ? 90 : 46),
     getItemKey: (i) => rows[i]!.key,
     overscan: 8,
     paddingStart: topHeight,
@@ -133,7 +133,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     let max = 0;
     for (const v of items) {
       const row = rows[v.index];
-      if (row?.kind !== 'message' || row.message.seq === null) continue;
+      if (!row || row.message.seq === null) continue;
       if (v.end > top && v.start < bottom) max = Math.max(max, row.message.seq);
     }
     if (max > 0) gateway.markRead(cid, max);
@@ -183,30 +183,33 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
                 className="absolute left-0 top-0 w-full"
                 style={{ transform: `translateY(${v.start}px)` }}
               >
-                {row?.kind === 'day' ? (
-                  <div role="separator" aria-label={row.label} className="flex justify-center pb-1 pt-4">
-                    <span
-                      aria-hidden="true"
-                      className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
-                    >
-                      {row.label}
-                    </span>
-                  </div>
-                ) : row ? (
-                  <MessageBubble
-                    message={row.message}
-                    own={row.own}
-                    first={row.first}
-                    last={row.last}
-                    senderName={row.own ? 'You' : nameOf(row.message.sender_id)}
-                    isGroup={isGroup}
-                    tick={row.own ? tickState(row.message, pointers, others) : null}
-                    seen={seen?.key === row.key ? seen.label : null}
-                    fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
-                    onRetry={onRetry}
-                    onDiscard={onDiscard}
-                  />
-                ) : null}
+                {row && (
+                  <>
+                    {row.day && (
+                      <div role="separator" aria-label={row.day} className="flex justify-center pb-1 pt-4">
+                        <span
+                          aria-hidden="true"
+                          className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
+                        >
+                          {row.day}
+                        </span>
+                      </div>
+                    )}
+                    <MessageBubble
+                      message={row.message}
+                      own={row.own}
+                      first={row.first}
+                      last={row.last}
+                      senderName={row.own ? 'You' : nameOf(row.message.sender_id)}
+                      isGroup={isGroup}
+                      tick={row.own ? tickState(row.message, pointers, others) : null}
+                      seen={seen?.key === row.key ? seen.label : null}
+                      fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
+                      onRetry={onRetry}
+                      onDiscard={onDiscard}
+                    />
+                  </>
+                )}
               </div>
             );
           })}

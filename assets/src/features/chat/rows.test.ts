@@ -22,9 +22,11 @@ const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {
 };
 
 describe('buildRows', () => {
-  it('adds a separator for each day', () => {
-    const rows = buildRows([msg('bob', at(27, 10, 0)), msg('bob', at(28, 9, 0)), msg('me', at(28, 9, 5))], [], 'me', new Date(2026, 10, 28, 12));
-    expect(rows.map((r) => (r.kind === 'day' ? r.label : r.kind))).toEqual(['Yesterday', 'message', 'Today', 'message', 'message']);
+  it('one row per message, keyed by the message; the first of each day carries the separator', () => {
+    const items = [msg('bob', at(27, 10, 0)), msg('bob', at(28, 9, 0)), msg('me', at(28, 9, 5))];
+    const rows = buildRows(items, [], 'me', new Date(2026, 10, 28, 12));
+    expect(rows.map((r) => r.key)).toEqual(items.map((m) => m.key));
+    expect(rows.map((r) => r.day)).toEqual(['Yesterday', 'Today', null]);
   });
 
   it('groups one sender’s messages within a minute', () => {
@@ -38,7 +40,7 @@ describe('buildRows', () => {
       ],
       [],
       'me',
-    ).filter((r) => r.kind === 'message');
+    );
     expect(rows.map((r) => [r.first, r.last, r.own])).toEqual([
       [true, false, false],
       [false, true, false],
@@ -48,9 +50,17 @@ describe('buildRows', () => {
     ]);
   });
 
+  it('a new day starts a new group', () => {
+    const rows = buildRows([msg('bob', at(27, 23, 59, 50)), msg('bob', at(28, 0, 0, 5))], [], 'me');
+    expect(rows.map((r) => [r.first, r.last])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+  });
+
   it('pending messages come after stored ones and keep their key', () => {
     const rows = buildRows([msg('bob', at(28, 9, 0))], [msg('me', at(28, 9, 0), { key: 'client-1', status: 'pending', seq: null })], 'me');
-    expect(rows.at(-1)).toMatchObject({ kind: 'message', key: 'client-1', own: true });
+    expect(rows.at(-1)).toMatchObject({ key: 'client-1', own: true });
   });
 
   it('an empty thread has no rows', () => {
