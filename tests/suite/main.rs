@@ -13,4 +13,5 @@ mod cli;
 mod durability;
 mod http;
 mod messaging;
+mod receipts;
 mod store;

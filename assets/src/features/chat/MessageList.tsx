@@ -24,8 +24,9 @@ const AT_END_PX = 72;
 /** Start loading older messages when one of the first rows is rendered (overscan included). */
 const LOAD_OLDER_WITHIN_ROWS = 3;
 /** Heights of the block above the first row: a spinner, or the beginning of the conversation. */
-const LOADER_PX = 56;
-const BEGINNING_PX = 196;
+const SEPARATOR_PX = 40;
+const LOADER_PX = 56 + SEPARATOR_PX;
+const BEGINNING_PX = 164 + SEPARATOR_PX;
 
 /**
  * The history of one conversation, virtualised (@tanstack/react-virtual): only the rows
@@ -51,7 +52,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const avatarSeed = isGroup ? c.id : (others0(c, myId) ?? c.id);
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((id) => id !== myId), [c.members, myId]);
   const today = dayKey(Date.now());
-  const rows = useMemo(
+  const { rows, firstDay } = useMemo(
     () => buildRows(thread.items, thread.pending, myId, new Date(`${today}T12:00:00`)),
     // `today` is a dependency so the day separators are re-labelled after midnight.
     [thread.items, thread.pending, myId, today],
@@ -80,7 +81,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.day ? 90 : 46),
+    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46),
     getItemKey: (i) => rows[i]!.key,
     overscan: 8,
     paddingStart: topHeight,
@@ -91,12 +92,15 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   });
   const items = virtualizer.getVirtualItems();
 
-  // Open at the latest message.
+  // Open at the latest message. Until that scroll has landed (two frames), the list is not
+  // "settled": nothing is loaded or marked read for rows that only flashed by at the top.
   const opened = useRef(false);
+  const [settled, setSettled] = useState(false);
   useLayoutEffect(() => {
     if (opened.current || thread.status !== 'ready') return;
     opened.current = true;
     virtualizer.scrollToEnd();
+    requestAnimationFrame(() => requestAnimationFrame(() => setSettled(true)));
   });
 
   // An own message just written: show it, wherever the user was.
@@ -109,9 +113,9 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   // Near the top: fetch the page before.
   const firstIndex = items[0]?.index ?? 0;
   useEffect(() => {
-    if (!opened.current || thread.status !== 'ready' || !thread.hasOlder || thread.loadingOlder) return;
+    if (!settled || thread.status !== 'ready' || !thread.hasOlder || thread.loadingOlder) return;
     if (firstIndex <= LOAD_OLDER_WITHIN_ROWS) void gateway.loadOlder(cid);
-  }, [firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, cid]);
+  }, [settled, firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, cid]);
 
   const atEnd = virtualizer.getDistanceFromEnd() <= AT_END_PX;
   const newestSeq = thread.items[thread.items.length - 1]?.seq ?? 0;
@@ -119,15 +123,15 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   // What arrived while the user was reading further up.
   const [seenSeq, setSeenSeq] = useState(0);
   useEffect(() => {
-    if ((atEnd || !opened.current) && seenSeq !== newestSeq) setSeenSeq(newestSeq);
-  }, [atEnd, newestSeq, seenSeq]);
+    if ((atEnd || !settled) && seenSeq !== newestSeq) setSeenSeq(newestSeq);
+  }, [atEnd, settled, newestSeq, seenSeq]);
   const unseen = atEnd ? 0 : countNewFromOthers(thread, seenSeq, myId);
 
   // Read receipts: the newest seq on screen, while the tab is visible.
   const tabVisible = useTabVisible();
   useEffect(() => {
     const el = scrollRef.current;
-    if (!tabVisible || !opened.current || !el || thread.status !== 'ready') return;
+    if (!tabVisible || !settled || !el || thread.status !== 'ready') return;
     const top = el.scrollTop;
     const bottom = top + el.clientHeight;
     let max = 0;
@@ -171,7 +175,10 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
       >
         <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
           <div className="absolute inset-x-0 top-0 overflow-hidden" style={{ height: topHeight }}>
-            <TopRow thread={thread} title={title} seed={avatarSeed} isGroup={isGroup} onRetry={() => void gateway.loadLatest(cid)} />
+            <div style={{ height: topHeight - SEPARATOR_PX }}>
+              <TopRow thread={thread} title={title} seed={avatarSeed} isGroup={isGroup} onRetry={() => void gateway.loadLatest(cid)} />
+            </div>
+            {firstDay && <DaySeparator label={firstDay} />}
           </div>
           {items.map((v) => {
             const row = rows[v.index];
@@ -185,16 +192,6 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
               >
                 {row && (
                   <>
-                    {row.day && (
-                      <div role="separator" aria-label={row.day} className="flex justify-center pb-1 pt-4">
-                        <span
-                          aria-hidden="true"
-                          className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
-                        >
-                          {row.day}
-                        </span>
-                      </div>
-                    )}
                     <MessageBubble
                       message={row.message}
                       own={row.own}
@@ -208,6 +205,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
                       onRetry={onRetry}
                       onDiscard={onDiscard}
                     />
+                    {row.dayAfter && <DaySeparator label={row.dayAfter} />}
                   </>
                 )}
               </div>
@@ -250,6 +248,20 @@ interface TopRowProps {
   seed: string;
   isGroup: boolean;
   onRetry(): void;
+}
+
+/** "Today", "Yesterday", … between days. */
+function DaySeparator({ label }: { label: string }) {
+  return (
+    <div role="separator" aria-label={label} className="flex h-10 items-end justify-center pb-0.5">
+      <span
+        aria-hidden="true"
+        className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
+      >
+        {label}
+      </span>
+    </div>
+  );
 }
 
 function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {

@@ -22,15 +22,25 @@ const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {
 };
 
 describe('buildRows', () => {
-  it('one row per message, keyed by the message; the first of each day carries the separator', () => {
+  it('one row per message, keyed by the message; a new day hangs below the day before', () => {
     const items = [msg('bob', at(27, 10, 0)), msg('bob', at(28, 9, 0)), msg('me', at(28, 9, 5))];
-    const rows = buildRows(items, [], 'me', new Date(2026, 10, 28, 12));
+    const { rows, firstDay } = buildRows(items, [], 'me', new Date(2026, 10, 28, 12));
     expect(rows.map((r) => r.key)).toEqual(items.map((m) => m.key));
-    expect(rows.map((r) => r.day)).toEqual(['Yesterday', 'Today', null]);
+    expect(firstDay).toBe('Yesterday');
+    expect(rows.map((r) => r.dayAfter)).toEqual(['Today', null, null]);
+  });
+
+  it('prepending older messages changes no existing row', () => {
+    const now = new Date(2026, 10, 28, 12);
+    const newer = [msg('bob', at(28, 9, 0)), msg('me', at(28, 9, 5))];
+    const older = [msg('carol', at(27, 10, 0)), msg('carol', at(28, 8, 0))];
+    const before = buildRows(newer, [], 'me', now).rows;
+    const after = buildRows([...older, ...newer], [], 'me', now).rows.slice(older.length);
+    expect(after).toEqual(before);
   });
 
   it('groups one sender’s messages within a minute', () => {
-    const rows = buildRows(
+    const { rows } = buildRows(
       [
         msg('bob', at(28, 9, 0, 1)),
         msg('bob', at(28, 9, 0, 30)),
@@ -51,7 +61,7 @@ describe('buildRows', () => {
   });
 
   it('a new day starts a new group', () => {
-    const rows = buildRows([msg('bob', at(27, 23, 59, 50)), msg('bob', at(28, 0, 0, 5))], [], 'me');
+    const { rows } = buildRows([msg('bob', at(27, 23, 59, 50)), msg('bob', at(28, 0, 0, 5))], [], 'me');
     expect(rows.map((r) => [r.first, r.last])).toEqual([
       [true, true],
       [true, true],
@@ -59,11 +69,11 @@ describe('buildRows', () => {
   });
 
   it('pending messages come after stored ones and keep their key', () => {
-    const rows = buildRows([msg('bob', at(28, 9, 0))], [msg('me', at(28, 9, 0), { key: 'client-1', status: 'pending', seq: null })], 'me');
+    const { rows } = buildRows([msg('bob', at(28, 9, 0))], [msg('me', at(28, 9, 0), { key: 'client-1', status: 'pending', seq: null })], 'me');
     expect(rows.at(-1)).toMatchObject({ key: 'client-1', own: true });
   });
 
   it('an empty thread has no rows', () => {
-    expect(buildRows([], [], 'me')).toEqual([]);
+    expect(buildRows([], [], 'me')).toEqual({ rows: [], firstDay: null });
   });
 });

@@ -1,8 +1,14 @@
 /**
  * Turns a thread into the rows the message list virtualises: one row per message, keyed by
- * the message (so a row keeps its identity when older pages are prepended — the list
- * anchors on it), carrying the day separator above it when it opens a day, and its place in
- * a group: consecutive messages of one sender within the same minute share a group (the
+ * the message, so a row keeps its identity — and its height — when older pages are
+ * prepended (the list anchors on the row at the top of the viewport).
+ *
+ * Day separators never sit above a row: the one that opens a day hangs below the last
+ * message of the day before (`dayAfter`), and the first loaded day's label (`firstDay`) is
+ * shown by the fixed-height block above the list. Prepending a page therefore only adds
+ * rows above, and no existing row changes size.
+ *
+ * Groups: consecutive messages of one sender within the same minute share a group (the
  * name shows on the first, the corners join).
  */
 import type { ChatMessage } from '../../stores';
@@ -12,11 +18,17 @@ export interface Row {
   key: string;
   message: ChatMessage;
   own: boolean;
-  /** The day separator shown above this message ("Today"), when it is the first of its day. */
-  day: string | null;
   /** First / last bubble of its group. */
   first: boolean;
   last: boolean;
+  /** The separator below this message when the next one opens a new day ("Today"). */
+  dayAfter: string | null;
+}
+
+export interface Rows {
+  rows: Row[];
+  /** The day of the first loaded message, shown above the list. */
+  firstDay: string | null;
 }
 
 const minuteOf = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
@@ -26,28 +38,27 @@ export function buildRows(
   pending: readonly ChatMessage[],
   myId: string | null,
   now: Date = new Date(),
-): Row[] {
+): Rows {
   const all = pending.length ? [...items, ...pending] : items;
   const rows: Row[] = [];
   let prevDay: string | null = null;
   let prev: Row | null = null;
+  let firstDay: string | null = null;
   for (const m of all) {
     const day = dayKey(m.created_at);
     const newDay = day !== prevDay;
+    if (newDay) {
+      const label = dayLabel(m.created_at, now);
+      if (prev) prev.dayAfter = label;
+      else firstDay = label;
+    }
     prevDay = day;
     const continues =
       !newDay && prev !== null && prev.message.sender_id === m.sender_id && minuteOf(prev.message.created_at) === minuteOf(m.created_at);
     if (prev && continues) prev.last = false;
-    const row: Row = {
-      key: m.key,
-      message: m,
-      own: m.sender_id === myId,
-      day: newDay ? dayLabel(m.created_at, now) : null,
-      first: !continues,
-      last: true,
-    };
+    const row: Row = { key: m.key, message: m, own: m.sender_id === myId, first: !continues, last: true, dayAfter: null };
     rows.push(row);
     prev = row;
   }
-  return rows;
+  return { rows, firstDay };
 }
