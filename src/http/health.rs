@@ -38,3 +38,85 @@ pub async fn readyz(services: Data<&Arc<Services>>) -> Response {
     Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("not reachable: {}", down.join(", ")), None)
         .into_response()
 }
+
+/// `GET /metrics`: Prometheus text format.
+#[handler]
+pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gateway::Gateway>) -> Response {
+    use std::{fmt::Write, sync::atomic::Ordering::Relaxed};
+    let m = &services.messages.stats;
+    let r = &services.receipts.stats;
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    metric("nexus_websocket_connections", "gauge", "WebSocket sessions on this node.", gateway.registry.len() as f64);
+    metric(
+        "nexus_messages_accepted_total",
+        "counter",
+        "Messages accepted for delivery by this node.",
+        m.accepted.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_messages_stored_total",
+        "counter",
+        "Messages stored by this node's worker.",
+        m.stored.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_messages_duplicates_total",
+        "counter",
+        "Retries answered with the stored message.",
+        m.duplicates.load(Relaxed) as f64,
+    );
+    metric("nexus_message_batches_total", "counter", "Batches (transactions) stored.", m.batches.load(Relaxed) as f64);
+    metric(
+        "nexus_messages_reclaimed_total",
+        "counter",
+        "Messages taken over from stopped consumers.",
+        m.reclaimed.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_messages_dead_lettered_total",
+        "counter",
+        "Messages given up after repeated failures.",
+        m.dead_lettered.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_receipts_flushes_total",
+        "counter",
+        "Receipt flushes run by this node.",
+        r.flushes.load(Relaxed) as f64,
+    );
+    metric("nexus_receipts_flushed_total", "counter", "Receipt pointer pairs written.", r.entries.load(Relaxed) as f64);
+    metric(
+        "nexus_receipts_flush_statements_total",
+        "counter",
+        "Database statements of receipt flushes.",
+        r.statements.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_receipts_flush_failures_total",
+        "counter",
+        "Failed receipt flushes.",
+        r.failures.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_receipts_last_flush_seconds",
+        "gauge",
+        "Duration of the last flush.",
+        r.last_duration_us.load(Relaxed) as f64 / 1e6,
+    );
+    metric(
+        "nexus_receipts_last_flush_success_timestamp_seconds",
+        "gauge",
+        "Unix time of the last successful flush.",
+        r.last_success.load(Relaxed) as f64,
+    );
+    if let Some(rss) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<f64>().ok())
+    {
+        metric("process_resident_memory_bytes", "gauge", "Resident memory of this process.", rss * 1024.0);
+    }
+    Response::builder().content_type("text/plain; version=0.0.4").body(out)
+}

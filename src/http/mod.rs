@@ -62,12 +62,13 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
-        .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway))
+        .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway.clone()))
         .nest("/api/v1", api.around(limit_body))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/healthz", poem::get(health::healthz))
         .at("/readyz", poem::get(health::readyz).data(services.clone()))
+        .at("/metrics", poem::get(health::metrics).data(services.clone()).data(gateway.clone()))
         .nest("/", assets::ClientEndpoint.into_endpoint())
         .catch_all_error(problem::to_problem)
         .around(access_log)

@@ -35,6 +35,9 @@ struct ServerInfo {
     version: String,
     /// Who may create an account.
     registration: RegistrationMode,
+    /// No account exists yet: the next registration creates the administrator and needs
+    /// no invite code.
+    setup_required: bool,
 }
 
 #[derive(Object)]
@@ -54,17 +57,18 @@ enum InviteCreated {
 impl ServerApi {
     /// Name, version and registration mode of this server.
     #[oai(path = "/server", method = "get")]
-    async fn server(&self) -> Json<ServerInfo> {
+    async fn server(&self) -> Result<Json<ServerInfo>, Error> {
         let registration = match self.services.accounts.registration() {
             Registration::Open => RegistrationMode::Open,
             Registration::Invite => RegistrationMode::Invite,
             Registration::Closed => RegistrationMode::Closed,
         };
-        Json(ServerInfo {
+        Ok(Json(ServerInfo {
             name: self.services.config.server.name.clone(),
             version: env!("CARGO_PKG_VERSION").into(),
             registration,
-        })
+            setup_required: !self.services.store.has_users().await?,
+        }))
     }
 
     /// Create a single-use invite code, valid for 7 days (administrators).

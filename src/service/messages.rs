@@ -91,6 +91,18 @@ pub struct Messages {
     consumer: String,
     /// Embedded mode only: senders waiting for the commit of their message, by message id.
     waiters: Mutex<Waiters>,
+    pub stats: PipelineStats,
+}
+
+/// Counters of the pipeline, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    pub accepted: std::sync::atomic::AtomicU64,
+    pub stored: std::sync::atomic::AtomicU64,
+    pub duplicates: std::sync::atomic::AtomicU64,
+    pub batches: std::sync::atomic::AtomicU64,
+    pub dead_lettered: std::sync::atomic::AtomicU64,
+    pub reclaimed: std::sync::atomic::AtomicU64,
 }
 
 /// A `client_id`: 1–64 printable characters.
@@ -108,7 +120,17 @@ impl Messages {
         config: MessagesConfig,
     ) -> Self {
         let consumer = format!("node-{}", Uuid::now_v7().simple());
-        Self { store, bus, fanout, caches, receipts, config, consumer, waiters: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            bus,
+            fanout,
+            caches,
+            receipts,
+            config,
+            consumer,
+            waiters: Mutex::new(HashMap::new()),
+            stats: PipelineStats::default(),
+        }
     }
 
     /// Accept a message for delivery. Resolves quickly; [`Pending::wait`] gives the ack.
@@ -169,6 +191,7 @@ impl Messages {
             let _ = self.bus.delete(&dedupe).await;
             return Err(unavailable(e));
         }
+        self.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(match rx {
             Some(rx) => Pending::Waiting(rx),
             None => Pending::Done(ack),
@@ -251,6 +274,7 @@ impl Messages {
         {
             Ok(entries) if !entries.is_empty() => {
                 let n = entries.len();
+                self.stats.reclaimed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(n, "reclaimed messages of a stopped consumer");
                 self.process(entries).await;
                 n
@@ -315,6 +339,17 @@ impl Messages {
                 return Err(e.into());
             }
         };
+        {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.stats.batches.fetch_add(1, Relaxed);
+            for r in &outcome.results {
+                match r {
+                    Persisted::Stored(_) => self.stats.stored.fetch_add(1, Relaxed),
+                    Persisted::Duplicate(_) => self.stats.duplicates.fetch_add(1, Relaxed),
+                    Persisted::Rejected(_) => 0,
+                };
+            }
+        }
         // Stored: now, and only now, deliver.
         let mut envelopes = Vec::with_capacity(outcome.results.len());
         let mut own = Vec::new();
@@ -373,6 +408,7 @@ impl Messages {
     }
 
     async fn give_up(&self, job: &NewMessage, entry: &QueueEntry, reason: &str) {
+        self.stats.dead_lettered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, entry, reason).await {
             tracing::error!(error = %e, "dead-lettering failed");
         }

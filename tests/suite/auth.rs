@@ -394,8 +394,11 @@ async fn registration_modes(scale: Scale) {
     let app = spawn_with(scale, |c| c.auth.registration = Registration::Invite).await;
     let info: Value = app.http.get(app.url("/api/v1/server")).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["registration"], "invite");
+    assert_eq!(info["setup_required"], true);
     // The first account needs no invite; the second does.
     let admin = app.token("admin").await;
+    let info: Value = app.http.get(app.url("/api/v1/server")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["setup_required"], false);
     let body = |code: Option<&str>| json!({"username": "guest", "display_name": "Guest", "password": "password123", "invite_code": code});
     assert_problem(app.post("/api/v1/auth/register", body(None)).await, 400, "invite_required").await;
     assert_problem(app.post("/api/v1/auth/register", body(Some("bogus"))).await, 400, "invalid_invite").await;

@@ -89,7 +89,36 @@ async fn web_client_is_served_with_spa_fallback(scale: Scale) {
     app.finish().await;
 }
 
+async fn metrics_count_the_pipeline(scale: Scale) {
+    let app = spawn(scale).await;
+    let (alice, _) = crate::common::user(&app, "alice").await;
+    let (_, bob_id) = crate::common::user(&app, "bob").await;
+    let cid = app.conversation(&alice, serde_json::json!({"kind": "direct", "user_id": bob_id})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut ws = crate::common::Ws::connect(&app.base, &alice).await;
+    ws.send_message(&cid, "m1", "counted").await;
+    ws.wait_for("message.new", |v| v["type"] == "message.new").await;
+    app.services.receipts.flush().await.unwrap();
+    let text = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    assert_eq!(value("nexus_websocket_connections"), 1.0);
+    assert_eq!(value("nexus_messages_stored_total"), 1.0);
+    assert!(value("nexus_receipts_flushes_total") >= 1.0);
+    assert!(value("nexus_receipts_last_flush_success_timestamp_seconds") > 0.0);
+    assert!(value("process_resident_memory_bytes") > 0.0);
+    app.finish().await;
+}
+
 both_scales!(
+    metrics_count_the_pipeline,
     health_and_readiness,
     openapi_and_swagger_ui,
     unknown_api_routes_are_problems,
