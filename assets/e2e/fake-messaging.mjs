@@ -10,6 +10,7 @@
  * - The sender's own message moves the sender's read and delivered pointers.
  * - The server pings at the WebSocket level; a client `{"type":"ping"}` gets `pong`.
  * - A socket whose access token expires is closed with 4003.
+ * - A body starting with "/fail" is refused with `rate_limited` (to see the failed state).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -121,6 +122,8 @@ export function createMessaging(deps) {
     if (typeof body !== 'string' || chars(body) < 1 || chars(body) > MAX_BODY || !body.trim()) {
       return { error: ['validation_failed', `body must be 1–${MAX_BODY} characters`] };
     }
+    // UI development knob: a body starting with "/fail" is refused, to see the failed state.
+    if (body.startsWith('/fail')) return { error: ['rate_limited', 'too many messages; retry in 300 ms'] };
     const key = `${me}:${clientId}`;
     const seen = acks.get(key);
     if (seen) return { ack: seen };

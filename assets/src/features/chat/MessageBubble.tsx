@@ -66,13 +66,13 @@ export const MessageBubble = memo(function MessageBubble({
           data-seq={m.seq ?? undefined}
           data-status={m.status}
           className={cn(
-            'relative min-w-0 max-w-full text-[15px] leading-snug',
+            'relative min-w-0 max-w-full',
             fresh && 'bubble-in',
             emoji
               ? 'px-1 text-4xl leading-tight'
               : own
-                ? 'rounded-[1.25rem] bg-gradient-to-br from-accent-500 to-accent-600 px-3.5 py-2 text-white shadow-sm shadow-accent-700/20 dark:from-accent-500 dark:to-accent-700'
-                : 'rounded-[1.25rem] bg-white/85 px-3.5 py-2 text-slate-900 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/10 dark:text-slate-100 dark:ring-white/8',
+                ? 'rounded-[1.25rem] text-[15px] leading-snug bg-gradient-to-br from-accent-500 to-accent-600 px-3.5 py-2 text-white shadow-sm shadow-accent-700/20 dark:from-accent-500 dark:to-accent-700'
+                : 'rounded-[1.25rem] text-[15px] leading-snug bg-white/85 px-3.5 py-2 text-slate-900 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/10 dark:text-slate-100 dark:ring-white/8',
             !emoji && own && !first && 'rounded-tr-md',
             !emoji && own && !last && 'rounded-br-md',
             !emoji && !own && !first && 'rounded-tl-md',
