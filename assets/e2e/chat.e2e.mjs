@@ -7,7 +7,7 @@
  * starts a direct chat with bob through "New chat"; they exchange messages; bob sees alice
  * typing; alice's ticks turn to read while bob has the chat open; a reload keeps the
  * history; bob goes offline, alice sends three messages, bob comes back and shows each
- * exactly once; carol joins and alice's group of three shows "Seen by".
+ * exactly once; carol joins and alice's group of three shows "Seen by"; carol leaves it.
  *
  * "long history": a group with NEXUS_E2E_LONG_COUNT messages (default 10,000), seeded
  * through POST /api/v1/conversations/{id}/messages by several bot members within
@@ -180,13 +180,16 @@ describe('chat between two people, then three', () => {
     assert.equal(await tick(alice, msg('Can you read this?')).getAttribute('data-state'), 'read');
   });
 
-  step('a reload keeps the history', async () => {
+  step('a reload keeps the history, and the draft', async () => {
+    await composer(alice).fill('half a thought');
     await alice.page.reload({ waitUntil: 'domcontentloaded' });
     await visible(alice.page.getByRole('heading', { level: 2, name: bob.displayName }));
     for (const text of [msg('Hi Bob 👋'), msg('Hello Alice! https://example.com/docs'), msg('Can you read this?')]) {
       await visible(bubble(alice, text));
       assert.equal(await bubble(alice, text).count(), 1, `"${text}" once after the reload`);
     }
+    assert.equal(await composer(alice).inputValue(), 'half a thought');
+    await composer(alice).fill('');
   });
 
   step('bob goes offline, alice sends three messages, bob catches up each exactly once', async () => {
@@ -236,6 +239,18 @@ describe('chat between two people, then three', () => {
     // In a group, others' names label their bubbles.
     await say(bob, msg('Hi both'));
     await visible(carol.page.getByRole('log').getByText(bob.displayName, { exact: true }));
+  });
+
+  step('carol leaves the group', async () => {
+    await carol.page.getByRole('button', { name: 'Group options' }).click();
+    await carol.page.getByRole('menuitem', { name: /Leave group/ }).click();
+    const confirm = carol.page.getByRole('dialog', { name: `Leave Trio ${tag}?` });
+    await visible(confirm);
+    await confirm.getByRole('button', { name: 'Leave group' }).click();
+    await conversationLink(carol, `Trio ${tag}`).waitFor({ state: 'detached', timeout: STEP_MS });
+    assert.doesNotMatch(carol.page.url(), /[?&]c=/, 'the URL no longer names the group');
+    // The others see two members now.
+    await visible(alice.page.getByText(/^2 members/));
   });
 
   after(async () => {
@@ -319,7 +334,13 @@ describe('a conversation with a long history', () => {
           most = Math.max(most, now.count);
           assert.ok(now.count < MAX_BUBBLES, `${now.count} bubbles in the DOM`);
           min = now.min;
-          return now.min < top;
+          if (now.min < top) return true;
+          // Keep scrolling up, as a person would: the previous page's scroll correction may
+          // have landed after our scroll and moved the view away from the top.
+          await log.evaluate((el) => {
+            el.scrollTop = 0;
+          });
+          return false;
         });
       }
       assert.equal(min, 1, 'reached the first message');

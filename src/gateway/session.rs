@@ -27,6 +27,9 @@ use crate::{
     store::User,
 };
 
+/// Queued events written per flush at most.
+const WRITE_BATCH: usize = 64;
+
 /// At most one `typing` fan-out per conversation per socket in this window.
 const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 
@@ -129,7 +132,15 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
             }
             out = rx.recv() => {
                 let Some(text) = out else { break };
-                if sink.send(Message::Text(text.to_string())).await.is_err() {
+                // Write what is queued in one go: one flush (one syscall) for a burst.
+                let mut ok = sink.feed(Message::Text(text.to_string())).await.is_ok();
+                let mut n = 1;
+                while ok && n < WRITE_BATCH {
+                    let Ok(more) = rx.try_recv() else { break };
+                    ok = sink.feed(Message::Text(more.to_string())).await.is_ok();
+                    n += 1;
+                }
+                if !ok || sink.flush().await.is_err() {
                     break;
                 }
             }

@@ -44,6 +44,8 @@ export function Dialog({ title, description, onClose, children, className }: Dia
       }}
       className={cn(
         'nexus-dialog glass m-auto w-[min(28rem,calc(100vw-1.5rem))] max-h-[min(40rem,calc(100dvh-2rem))] overflow-hidden rounded-3xl p-0',
+        // More opaque than a panel: what is behind a modal should not read through it.
+        'bg-white/85 dark:bg-slate-900/85',
         'text-slate-900 dark:text-slate-100',
         className,
       )}

@@ -14,7 +14,8 @@ export function ConnectionBanner() {
   const shown = useDelayedBanner(banner);
 
   return (
-    <div className="pointer-events-none fixed inset-x-0 top-[max(0.75rem,env(safe-area-inset-top))] z-40 flex justify-center px-4">
+    // Below the chat header on a phone; in the gap above the panels on a wide screen.
+    <div className="pointer-events-none fixed inset-x-0 top-[calc(env(safe-area-inset-top)+4.5rem)] z-40 flex justify-center px-4 md:top-1">
       <div role="status" aria-live="polite">
         <AnimatePresence>
           {shown && (
@@ -24,7 +25,7 @@ export function ConnectionBanner() {
               animate={{ opacity: 1, y: 0 }}
               exit={{ opacity: 0, y: -8 }}
               transition={{ duration: 0.2 }}
-              className="glass pointer-events-auto flex items-center gap-2 rounded-full px-4 py-2 text-sm font-medium text-slate-800 dark:text-slate-100"
+              className="glass pointer-events-auto flex items-center gap-2 rounded-full px-3.5 py-1.5 text-[13px] font-medium text-slate-800 dark:text-slate-100"
             >
               {shown.tone === 'offline' ? (
                 <WifiOff className="size-4 text-amber-600 dark:text-amber-400" aria-hidden />
