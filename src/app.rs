@@ -44,10 +44,13 @@ impl Services {
         let bus = bus::open(&config).await?;
         // The signing secret: configured; else shared through the database (every node of a
         // cluster must agree); else generated once into the data folder.
-        let generated = tokens::random_secret();
-        let secret = match (config.auth.jwt_secret.is_empty(), store.shared_secret("jwt", &generated).await?) {
-            (true, Some(shared)) => shared,
-            _ => tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?,
+        let shared = match config.auth.jwt_secret.is_empty() {
+            true => store.shared_secret("jwt", &tokens::random_secret()).await?,
+            false => None,
+        };
+        let secret = match shared {
+            Some(s) => s,
+            None => tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?,
         };
         let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
         let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
@@ -131,7 +134,8 @@ impl App {
             .run_with_graceful_shutdown(crate::http::routes(services.clone(), gateway), signal, Some(grace))
             .await;
         let _ = stop_tx.send(true);
-        if tokio::time::timeout(grace, worker).await.is_err() {
+        // What is still queued here (embedded mode) is a few batches at most.
+        if tokio::time::timeout(Duration::from_secs(5), worker).await.is_err() {
             tracing::warn!("message worker did not stop in time");
         }
         let _ = dispatcher.await;

@@ -88,7 +88,8 @@ pub struct ServerConfig {
     pub name: String,
     /// Folder every default path derives from (SQLite file, secret key, media).
     pub data_dir: PathBuf,
-    /// Trust the first address of `X-Forwarded-For` as the client IP (behind a proxy).
+    /// Trust the last address of `X-Forwarded-For` (the one the proxy appended) as the
+    /// client IP, behind a reverse proxy.
     pub trust_forwarded_for: bool,
     /// Seconds to wait for in-flight requests on shutdown.
     pub shutdown_grace_secs: u64,
@@ -434,8 +435,11 @@ impl Config {
             return bad("messages.batch_size", "must be at most 5000");
         }
         for origin in &self.gateway.allowed_origins {
-            if url::Url::parse(origin).map(|u| u.origin().is_tuple()).unwrap_or(false) == false {
-                return bad("gateway.allowed_origins", "each must be an origin like https://chat.example.org");
+            let ok = url::Url::parse(origin)
+                .map(|u| u.origin().is_tuple() && u.origin().ascii_serialization() == origin.trim_end_matches('/'))
+                .unwrap_or(false);
+            if !ok {
+                return bad("gateway.allowed_origins", "each must be an origin (scheme://host[:port], no path)");
             }
         }
         if tracing_subscriber::EnvFilter::try_new(self.log.level.trim()).is_err() || self.log.level.trim().is_empty() {

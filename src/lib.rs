@@ -5,7 +5,7 @@
 //! ```text
 //!  http (REST, OpenAPI)        gateway (WebSocket)
 //!            \                    /
-//!   service: auth (accounts, tokens), conversations, messages, receipts, calls
+//!   service: accounts, conversations, messages, receipts, presence
 //!            /                    \
 //!   store (all SQL)              bus (queue, pub/sub, buffers, locks, rate limits)
 //!   sqlite | postgres            memory | redis

@@ -12,7 +12,7 @@ use nexus::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Parser)]
-#[command(name = "nexus", version, about = "Self-hosted real-time chat and video calls in one binary")]
+#[command(name = "nexus", version, about = "Self-hosted real-time chat in one binary")]
 struct Cli {
     /// Configuration file (default: ./nexus.toml when it exists). Environment variables
     /// NEXUS_* override it.

@@ -15,7 +15,8 @@
  * Env: PORT (default 5174; 0 picks a free one), FAKE_REGISTRATION (open|invite|closed),
  * FAKE_INVITE_CODE (default "letmein"), FAKE_SERVER_NAME, FAKE_EXPIRES_IN (seconds, default
  * 900), FAKE_LATENCY_MS (added to every API call), FAKE_STORE_DELAY_MS (ack → message.new,
- * default 5). Listens on 127.0.0.1 only.
+ * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited). Listens on
+ * 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';

@@ -11,6 +11,8 @@
  * - The server pings at the WebSocket level; a client `{"type":"ping"}` gets `pong`.
  * - A socket whose access token expires is closed with 4003.
  * - A body starting with "/fail" is refused with `rate_limited` (to see the failed state).
+ * - FAKE_MESSAGE_RATE=10 limits each user to 10 messages/s (burst 30), answered with
+ *   `rate_limited` + `retry_after_ms` (429 over REST), like the server's default.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
@@ -48,6 +50,22 @@ export function createMessaging(deps) {
   const sockets = new Map();
   /** userId → RFC 3339 */
   const lastSeen = new Map();
+  /** Optional per-user message rate (FAKE_MESSAGE_RATE per second, burst 30), like the server's. */
+  const rate = Number(process.env.FAKE_MESSAGE_RATE ?? 0);
+  const buckets = new Map();
+  function limited(uid) {
+    if (!rate) return 0;
+    const t = Date.now();
+    const b = buckets.get(uid) ?? { tokens: 30, at: t };
+    b.tokens = Math.min(30, b.tokens + ((t - b.at) / 1000) * rate);
+    b.at = t;
+    buckets.set(uid, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) / rate) * 1000);
+  }
 
   const now = () => new Date().toISOString();
   const pointer = (cid, uid) => receipts.get(`${cid}:${uid}`) ?? { delivered_seq: 0, read_seq: 0 };
@@ -127,6 +145,8 @@ export function createMessaging(deps) {
     const key = `${me}:${clientId}`;
     const seen = acks.get(key);
     if (seen) return { ack: seen };
+    const wait = limited(me);
+    if (wait) return { error: ['rate_limited', `too many messages; retry in ${wait} ms`], retry_after_ms: wait };
     const id = uuidv7();
     const ack = { type: 'message.ack', client_id: clientId, id, conversation_id: cid, created_at: now() };
     acks.set(key, ack);
@@ -257,6 +277,10 @@ export function createMessaging(deps) {
     if (sub === 'messages' && method === 'POST') {
       const clientId = req.headers['idempotency-key'] ?? randomUUID();
       const r = submit(me.id, c.id, clientId, body.body);
+      if (r.retry_after_ms) {
+        const status = 429;
+        return send(res, status, { type: 'about:blank', title: 'Too Many Requests', status, detail: r.error[1], code: r.error[0], retry_after_ms: r.retry_after_ms }, { 'content-type': 'application/problem+json' }), true;
+      }
       if (r.error) return problem(res, r.error[0] === 'not_found' ? 404 : 422, ...r.error), true;
       const { id: mid, conversation_id, client_id, created_at } = r.ack;
       return send(res, 202, { id: mid, conversation_id, client_id, created_at }), true;
@@ -340,6 +364,7 @@ export function createMessaging(deps) {
             return fail('invalid_event', 'message.send needs client_id, conversation_id and body', cid);
           }
           const r = submit(me, e.conversation_id, e.client_id, e.body);
+          if (r.retry_after_ms) return reply({ type: 'error', code: r.error[0], message: r.error[1], client_id: cid, retry_after_ms: r.retry_after_ms });
           if (r.error) return fail(r.error[0], r.error[1], cid);
           typingIn.delete(e.conversation_id);
           return reply(r.ack);

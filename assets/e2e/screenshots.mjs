@@ -106,7 +106,8 @@ try {
 
       await page.goto(base, { waitUntil: 'domcontentloaded' });
       await page.getByRole('link', { name: /Weekend trip/ }).waitFor();
-      await page.getByText(/Erin Walsh|Erin/).first().waitFor();
+      await page.getByText('Erin Walsh is typing…').waitFor();
+      await page.getByText('Bob Chen is typing…').waitFor();
       await sleep(700);
       shots.push(await shoot(page, `list-${device}-${scheme}.png`));
 

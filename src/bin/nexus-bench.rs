@@ -82,6 +82,9 @@ enum Cmd {
         database_url: String,
         #[arg(long, default_value = "")]
         redis_url: String,
+        /// Prefix of the Redis keys this run makes.
+        #[arg(long, default_value = "nexus:bench:")]
+        redis_prefix: String,
         #[arg(long, default_value_t = 10_000)]
         events: usize,
         #[arg(long, default_value_t = 100)]
@@ -102,8 +105,8 @@ fn main() -> anyhow::Result<()> {
             Cmd::Idle { url, connections, users, hold, server_pid } => {
                 idle(&url, connections, users, hold, server_pid).await
             }
-            Cmd::Receipts { database_url, redis_url, events, conversations, users } => {
-                receipts(&database_url, &redis_url, events, conversations, users).await
+            Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
+                receipts(&database_url, &redis_url, &redis_prefix, events, conversations, users).await
             }
         }
     })
@@ -479,6 +482,7 @@ async fn idle(url: &str, connections: usize, users: usize, hold: u64, server_pid
 async fn receipts(
     database_url: &str,
     redis_url: &str,
+    redis_prefix: &str,
     events: usize,
     conversations: usize,
     users: usize,
@@ -497,7 +501,7 @@ async fn receipts(
     config.server.data_dir = dir.clone();
     config.database.url = database_url.to_string();
     config.redis.url = redis_url.to_string();
-    config.redis.prefix = format!("nexus:bench:{}:", Uuid::now_v7().simple());
+    config.redis.prefix = redis_prefix.to_string();
     let services = Services::build(config).await?;
     let store = services.store.clone();
     let scale = format!("{} + {}", store.backend(), services.bus.backend());

@@ -102,7 +102,7 @@ fn problem(e: Error) -> Response {
 /// `Origin` header at all (not a browser).
 fn origin_allowed(req: &Request, allowed: &[String]) -> bool {
     let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else { return true };
-    if allowed.iter().any(|a| a.trim_end_matches('/') == origin) {
+    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
         return true;
     }
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();

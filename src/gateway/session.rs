@@ -152,7 +152,8 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                 }
             }
             code = kick.kicked() => {
-                close = Some((code, "too slow; reconnect and catch up"));
+                let reason = if code == CLOSE_GOING_AWAY { "server shutting down" } else { "too slow; reconnect and catch up" };
+                close = Some((code, reason));
             }
             _ = &mut token_deadline => {
                 close = Some((CLOSE_TOKEN_EXPIRED, "access token expired"));

@@ -83,7 +83,7 @@ pub struct NewRefreshToken {
 pub enum RefreshUse {
     /// Valid and now consumed: issue a successor in the same family.
     Fresh { user_id: Uuid, family_id: Uuid },
-    /// Already used or revoked: a replay. The family has been revoked.
+    /// Already used (past the two-tab grace): a replay. The family has been revoked.
     Replayed { user_id: Uuid, family_id: Uuid },
     /// Unknown or expired.
     Invalid,

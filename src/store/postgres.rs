@@ -73,19 +73,22 @@ impl PgStore {
 impl PgStore {
     async fn try_persist_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
         let mut tx = self.pool.begin().await?;
+        // Lock every conversation of the batch first, in id order (no deadlocks). Two
+        // nodes storing the same entry (one reclaimed it from the other) then serialise
+        // here, and the duplicate check below sees the first one's committed rows.
+        let mut ids: Vec<Uuid> = batch.iter().map(|m| m.conversation_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await?;
         let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
         let members = Self::batch_members(&mut tx, batch).await?;
         let (results, to_store) = common::classify(batch, &stored_before, &members);
         let counts = common::counts(batch, &to_store);
         let mut new_last = std::collections::HashMap::new();
         if !counts.is_empty() {
-            // Lock the counters in id order, so concurrent batches never deadlock.
-            let mut ids: Vec<Uuid> = counts.iter().map(|c| c.0).collect();
-            ids.sort_unstable();
-            sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-                .bind(&ids)
-                .fetch_all(&mut *tx)
-                .await?;
             let n: Vec<i64> = counts.iter().map(|c| c.1).collect();
             let at: Vec<DateTime<Utc>> = counts.iter().map(|c| c.2).collect();
             let ids: Vec<Uuid> = counts.iter().map(|c| c.0).collect();
