@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct Passwords {
     argon: Arc<Argon2<'static>>,
+    /// At most one hash per core at a time: each takes 19 MiB and a core for tens of
+    /// milliseconds, so a flood of logins queues instead of exhausting memory (and the
+    /// allocator reuses the same few buffers instead of growing an arena per thread).
+    slots: Arc<tokio::sync::Semaphore>,
     /// A hash of a random password, verified against when the username is unknown so
     /// that "no such user" costs the same time as "wrong password".
     dummy_hash: Arc<String>,
@@ -26,10 +30,16 @@ impl Passwords {
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))
             .context("hashing the timing-equaliser password")?
             .to_string();
-        Ok(Self { argon: Arc::new(argon), dummy_hash: Arc::new(dummy_hash) })
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Self {
+            argon: Arc::new(argon),
+            slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            dummy_hash: Arc::new(dummy_hash),
+        })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String> {
+        let _slot = self.slots.acquire().await.map_err(Error::internal)?;
         let argon = self.argon.clone();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
@@ -43,6 +53,7 @@ impl Passwords {
     /// True when `password` matches `hash`. With `hash = None` (unknown user) a dummy
     /// verification runs and the answer is false.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool> {
+        let _slot = self.slots.acquire().await.map_err(Error::internal)?;
         let argon = self.argon.clone();
         let password = password.to_string();
         let (hash, known) = match hash {

@@ -49,7 +49,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const users = useAppStore(conversationsSelectors.users);
   const reduceMotion = useMediaQuery('(prefers-reduced-motion: reduce)');
   const isGroup = c.kind === 'group';
-  const avatarSeed = isGroup ? c.id : (others0(c, myId) ?? c.id);
+  const avatarSeed = isGroup ? c.id : (otherMemberId(c, myId) ?? c.id);
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((id) => id !== myId), [c.members, myId]);
   const today = dayKey(Date.now());
   const { rows, firstDay } = useMemo(
@@ -300,7 +300,7 @@ function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
   );
 }
 
-function others0(c: Conversation, myId: string | null): string | undefined {
+function otherMemberId(c: Conversation, myId: string | null): string | undefined {
   return c.members.find((m) => m.user.id !== myId)?.user.id;
 }
 
