@@ -76,10 +76,13 @@ impl PgStore {
         // Lock every conversation of the batch first, in id order (no deadlocks). Two
         // nodes storing the same entry (one reclaimed it from the other) then serialise
         // here, and the duplicate check below sees the first one's committed rows.
+        // NO KEY UPDATE, like the counter UPDATE itself: a plain FOR UPDATE would also
+        // wait for the KEY SHARE locks that foreign-key checks of a receipts flush take on
+        // the same conversations, stalling delivery for the whole flush.
         let mut ids: Vec<Uuid> = batch.iter().map(|m| m.conversation_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
             .bind(&ids)
             .fetch_all(&mut *tx)
             .await?;
