@@ -125,6 +125,12 @@ fn check_loopback(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Small read buffers: the default 128 KiB is zeroed on every read, which made the load
+/// generator itself a large share of the machine's CPU.
+fn client_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(8 * 1024)
+}
+
 fn rss_mb(pid: Option<u32>) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
@@ -271,9 +277,13 @@ async fn chat(plan: ChatPlan) -> anyhow::Result<()> {
     let stats = Arc::new(Stats::default());
     let mut sockets = Vec::with_capacity(users.len());
     for u in &users {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{ws_base}/api/v1/ws?token={}", u.token))
-            .await
-            .context("websocket connect")?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            format!("{ws_base}/api/v1/ws?token={}", u.token),
+            Some(client_config()),
+            false,
+        )
+        .await
+        .context("websocket connect")?;
         sockets.push(ws);
     }
     eprintln!("{} sockets open; RSS {:?} MB", sockets.len(), rss_mb(plan.server_pid));
@@ -439,9 +449,13 @@ async fn idle(url: &str, connections: usize, users: usize, hold: u64, server_pid
     let t0 = Instant::now();
     for i in 0..connections {
         let u = &accounts[i % accounts.len()];
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{ws_base}/api/v1/ws?token={}", u.token))
-            .await
-            .with_context(|| format!("connection {i}"))?;
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(
+            format!("{ws_base}/api/v1/ws?token={}", u.token),
+            Some(client_config()),
+            false,
+        )
+        .await
+        .with_context(|| format!("connection {i}"))?;
         sockets.push(ws);
     }
     eprintln!("{connections} connections in {:.1}s; holding {hold}s", t0.elapsed().as_secs_f64());
