@@ -192,8 +192,13 @@ describe('web client shell', () => {
   step('fits a 375 px wide screen', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await expectShell();
+    // The two-pane layout animates into the one-screen layout; once settled, nothing may
+    // stick out sideways.
+    const settled = await page
+      .waitForFunction(() => document.documentElement.scrollWidth <= window.innerWidth, null, { timeout: 3000 })
+      .then(() => true, () => false);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 375px`);
+    assert.ok(settled && overflow <= 0, `the page scrolls sideways by ${overflow}px at 375px`);
     await page.setViewportSize({ width: 1280, height: 800 });
     await expectShell();
   });
