@@ -557,7 +557,8 @@ async fn receipts(
     let evs: Vec<(Uuid, Uuid, Kind, i64)> = (0..events)
         .map(|i| {
             let (c, members) = &convs[(i * 7919) % convs.len()];
-            let u = members[(i * 104729) % members.len()];
+            // Spread over every member of every conversation (all `users`).
+            let u = members[(i / convs.len() + i) % members.len()];
             let kind = if i % 2 == 0 { Kind::Delivered } else { Kind::Read };
             (*c, u, kind, 1 + ((i * 31) % 100) as i64)
         })
