@@ -1,6 +1,12 @@
 //! The in-process bus of the embedded mode: the same promises as Redis within one process.
 //! State sits behind one `std::sync::Mutex` (held only for map operations, never across
 //! an `.await`), and queue readers wait on a per-stream `Notify`.
+//!
+//! Max-wins buffers can be journaled ([`MemoryBus::with_journal`]): every write is
+//! appended to `<dir>/<buffer>.journal` (one `write` call, so it survives the process being
+//! killed), `buffer_take` renames it to `<buffer>.flushing.journal` (merging into one left
+//! by an interrupted flush), `buffer_done` deletes that, and start-up replays both — the
+//! same life cycle as the Redis hash and its `:flushing` twin.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -27,6 +33,8 @@ const SWEEP_EVERY: u64 = 4096;
 pub struct MemoryBus {
     state: Arc<Mutex<State>>,
     epoch: EpochClock,
+    /// Folder of the buffer journals, if buffers are journaled.
+    journal: Option<std::path::PathBuf>,
 }
 
 struct EpochClock(Instant);
@@ -89,9 +97,65 @@ impl MemoryBus {
         Self::default()
     }
 
+    /// A bus whose max-wins buffers survive the process being killed: journaled in `dir`,
+    /// replayed now.
+    pub fn with_journal(dir: &std::path::Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let bus = Self { journal: Some(dir.to_path_buf()), ..Self::default() };
+        {
+            let mut state = bus.lock();
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+                let (buffer, flushing) = match name.strip_suffix(".flushing.journal") {
+                    Some(b) => (b.to_string(), true),
+                    None => match name.strip_suffix(".journal") {
+                        Some(b) => (b.to_string(), false),
+                        None => continue,
+                    },
+                };
+                let b = state.buffers.entry(buffer).or_default();
+                let target = if flushing { &mut b.flushing } else { &mut b.dirty };
+                for line in std::fs::read_to_string(&path)?.lines() {
+                    // A torn last line (killed mid-write) is skipped.
+                    let Some((field, value)) = line.rsplit_once(' ') else { continue };
+                    let Ok(value) = value.parse::<i64>() else { continue };
+                    let slot = target.entry(field.to_string()).or_insert(value);
+                    *slot = (*slot).max(value);
+                }
+            }
+        }
+        Ok(bus)
+    }
+
+    fn journal_path(&self, buffer: &str, flushing: bool) -> Option<std::path::PathBuf> {
+        let safe: String = buffer.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let suffix = if flushing { ".flushing.journal" } else { ".journal" };
+        self.journal.as_ref().map(|d| d.join(format!("{safe}{suffix}")))
+    }
+
+    /// Append entries to the buffer's journal in one write.
+    fn journal_append(&self, buffer: &str, entries: &[(&str, i64)]) -> BusResult<()> {
+        let Some(path) = self.journal_path(buffer, false) else { return Ok(()) };
+        use std::io::Write;
+        let mut text = String::new();
+        for (field, value) in entries {
+            text.push_str(field);
+            text.push(' ');
+            text.push_str(&value.to_string());
+            text.push('\n');
+        }
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn io(e: std::io::Error) -> super::BusError {
+    super::BusError::Other(format!("buffer journal: {e}"))
 }
 
 impl State {
@@ -341,6 +405,7 @@ impl Bus for MemoryBus {
 
     async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
         let mut state = self.lock();
+        self.journal_append(buffer, &[(field, value)])?;
         let b = state.buffers.entry(buffer.to_string()).or_default();
         let slot = b.dirty.entry(field.to_string()).or_insert(value);
         *slot = (*slot).max(value);
@@ -349,6 +414,8 @@ impl Bus for MemoryBus {
 
     async fn buffer_max_many(&self, buffer: &str, entries: &[(String, i64)]) -> BusResult<()> {
         let mut state = self.lock();
+        let refs: Vec<(&str, i64)> = entries.iter().map(|(f, v)| (f.as_str(), *v)).collect();
+        self.journal_append(buffer, &refs)?;
         let b = state.buffers.entry(buffer.to_string()).or_default();
         for (field, value) in entries {
             let slot = b.dirty.entry(field.clone()).or_insert(*value);
@@ -373,6 +440,20 @@ impl Bus for MemoryBus {
 
     async fn buffer_take(&self, buffer: &str) -> BusResult<Vec<(String, i64)>> {
         let mut state = self.lock();
+        if let (Some(dirty), Some(flushing)) = (self.journal_path(buffer, false), self.journal_path(buffer, true)) {
+            // Under the lock, so no write lands between reading and renaming.
+            if dirty.exists() {
+                if flushing.exists() {
+                    let text = std::fs::read_to_string(&dirty).map_err(io)?;
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new().append(true).open(&flushing).map_err(io)?;
+                    f.write_all(text.as_bytes()).map_err(io)?;
+                    std::fs::remove_file(&dirty).map_err(io)?;
+                } else {
+                    std::fs::rename(&dirty, &flushing).map_err(io)?;
+                }
+            }
+        }
         let b = state.buffers.entry(buffer.to_string()).or_default();
         for (field, value) in std::mem::take(&mut b.dirty) {
             let slot = b.flushing.entry(field).or_insert(value);
@@ -382,8 +463,16 @@ impl Bus for MemoryBus {
     }
 
     async fn buffer_done(&self, buffer: &str) -> BusResult<()> {
-        if let Some(b) = self.lock().buffers.get_mut(buffer) {
+        let mut state = self.lock();
+        if let Some(b) = state.buffers.get_mut(buffer) {
             b.flushing.clear();
+        }
+        if let Some(flushing) = self.journal_path(buffer, true) {
+            match std::fs::remove_file(&flushing) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
         }
         Ok(())
     }

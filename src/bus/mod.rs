@@ -224,7 +224,11 @@ pub trait Bus: Send + Sync + 'static {
 /// Build the bus `config` selects: Redis when `redis.url` is set, in-process otherwise.
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
     if config.redis.url.is_empty() {
-        Ok(Arc::new(memory::MemoryBus::new()))
+        // Buffered receipts must survive a killed process: journal them in the data folder.
+        let dir = config.server.data_dir.join("journal");
+        let bus = memory::MemoryBus::with_journal(&dir)
+            .map_err(|e| anyhow::anyhow!("cannot open the buffer journal in {}: {e}", dir.display()))?;
+        Ok(Arc::new(bus))
     } else {
         use anyhow::Context;
         let bus = redis::RedisBus::connect(&config.redis.url, &config.redis.prefix)

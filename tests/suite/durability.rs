@@ -23,12 +23,17 @@ struct Node {
 
 impl Node {
     async fn start(env: &Env, port: u16, dir: &std::path::Path) -> Node {
+        Self::start_flushing_every(env, port, dir, 1).await
+    }
+
+    async fn start_flushing_every(env: &Env, port: u16, dir: &std::path::Path, flush_secs: u64) -> Node {
         let mut cmd: Command = nexus(dir);
         env_for(env, &mut cmd, port);
         cmd.env("NEXUS_MESSAGES__RATE_PER_SEC", "100000")
             .env("NEXUS_MESSAGES__RATE_BURST", "100000")
             .env("NEXUS_MESSAGES__RECLAIM_IDLE_SECS", "2")
             .env("NEXUS_GATEWAY__FRAMES_PER_SEC", "100000")
+            .env("NEXUS_RECEIPTS__FLUSH_INTERVAL_SECS", flush_secs.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().unwrap();
@@ -258,3 +263,61 @@ async fn a_dead_consumers_messages_are_reclaimed() {
     assert!(app.services.bus.dead_letters(keys::MESSAGES_STREAM, 10).await.unwrap().is_empty());
     app.finish().await;
 }
+
+/// A read receipt that was only buffered when the node was killed reaches the database
+/// after the restart (journal in the embedded mode, the Redis hash in the cluster).
+async fn buffered_receipts_survive_kill_9(scale: Scale) {
+    let env = Env::new(scale).await;
+    let dir = env.dir.path().to_path_buf();
+    let port = free_port();
+    // No flush before the kill: the receipt exists only in the buffer.
+    let mut node = Node::start_flushing_every(&env, port, &dir, 3600).await;
+    let base = node.base();
+    let (alice, _) = register(&base, "alice").await;
+    let (bob, bob_id) = register(&base, "bob").await;
+    let cid = open_direct(&base, &alice, &bob_id).await;
+    let mut a = Ws::connect(&base, &alice).await;
+    a.send_message(&cid, "m1", "read me").await;
+    a.wait_for("stored", |v| v["type"] == "message.new").await;
+    let mut b = Ws::connect(&base, &bob).await;
+    b.send(json!({"type": "receipt.read", "conversation_id": cid, "seq": 1})).await;
+    a.wait_for("receipt", |v| v["type"] == "receipt" && v["user_id"] == bob_id.as_str() && v["read_seq"] == 1).await;
+    node.kill9();
+    drop((a, b));
+    let node = Node::start(&env, port, &dir).await; // flushes every second (see Node::start)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let read: Option<i64> = match env.database_url() {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                let r = sqlx::query_scalar("SELECT read_seq FROM receipts WHERE user_id = $1")
+                    .bind(bob_id.parse::<uuid::Uuid>().unwrap())
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                r
+            }
+            None => {
+                let path = dir.join("data/nexus.db");
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+                let r = sqlx::query_scalar("SELECT read_seq FROM receipts WHERE user_id = $1")
+                    .bind(bob_id.parse::<uuid::Uuid>().unwrap())
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                r
+            }
+        };
+        if read == Some(1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "receipt not in the database 20 s after the restart: {read:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    drop(node);
+    env.cleanup().await;
+}
+
+both_scales!(buffered_receipts_survive_kill_9);
