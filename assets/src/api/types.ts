@@ -28,6 +28,8 @@ export interface ServerInfo {
   name: string;
   registration: RegistrationMode;
   version: string;
+  /** No account exists yet: the next sign-up creates the administrator, without a code. */
+  setup_required?: boolean;
 }
 
 export interface RegisterRequest {

@@ -13,5 +13,5 @@ export const serverSelectors = {
   /** Unknown (info not loaded) counts as open: the server still has the last word. */
   registration: (s: WithServer): RegistrationMode => s.server.info?.registration ?? 'open',
   canSignUp: (s: WithServer) => (s.server.info?.registration ?? 'open') !== 'closed',
-  needsInvite: (s: WithServer) => s.server.info?.registration === 'invite',
+  needsInvite: (s: WithServer) => s.server.info?.registration === 'invite' && !s.server.info?.setup_required,
 };

@@ -10,6 +10,15 @@ const info = (registration: ServerInfo['registration']): ServerInfo => ({
   version: '0.1.0',
 });
 
+describe('needsInvite', () => {
+  it('asks for a code on invite servers, except for the very first account', () => {
+    const withInfo = (i: ServerInfo) => ({ server: { status: 'ready' as const, info: i } });
+    expect(serverSelectors.needsInvite(withInfo(info('invite')))).toBe(true);
+    expect(serverSelectors.needsInvite(withInfo({ ...info('invite'), setup_required: true }))).toBe(false);
+    expect(serverSelectors.needsInvite(withInfo(info('open')))).toBe(false);
+  });
+});
+
 describe('serverReducer', () => {
   it('starts loading', () => {
     expect(initialServerState).toEqual({ status: 'loading', info: null });
