@@ -171,7 +171,7 @@ async fn two_nodes_exchange_and_survive_a_node_dying() {
     std::fs::create_dir_all(&dir_b).unwrap();
     let mut a = Node::start(&env, free_port(), &dir_a).await;
     let b = Node::start(&env, free_port(), &dir_b).await;
-    let (alice, alice_id) = register(&a.base(), "alice").await;
+    let (alice, _) = register(&a.base(), "alice").await;
     // Bob registers on node B; tokens work across nodes (shared signing secret).
     let (bob, bob_id) = register(&b.base(), "bob").await;
     let cid = open_direct(&a.base(), &alice, &bob_id).await;
@@ -202,7 +202,6 @@ async fn two_nodes_exchange_and_survive_a_node_dying() {
     // Alice reconnects to node B and carries on.
     let mut wa = Ws::connect(&b.base(), &alice).await;
     assert_eq!(wa.send_message(&cid, "after", "still here").await["type"], "message.ack");
-    let _ = alice_id;
     drop(b);
     env.cleanup().await;
 }

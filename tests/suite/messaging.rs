@@ -296,7 +296,7 @@ async fn nothing_is_delivered_before_it_is_stored(scale: Scale) {
 async fn non_members_get_nothing(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _) = user(&app, "alice").await;
-    let (bob, bob_id) = user(&app, "bob").await;
+    let (_bob, bob_id) = user(&app, "bob").await;
     let (eve, _) = user(&app, "eve").await;
     let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
         .as_str()
@@ -356,7 +356,6 @@ async fn non_members_get_nothing(scale: Scale) {
     assert!(leaked.is_empty(), "{leaked:?}");
     let mut e2 = Ws::connect(&app.base, &eve).await;
     assert!(e2.collect("typing", Duration::from_millis(300)).await.is_empty());
-    drop(bob);
     app.finish().await;
 }
 
@@ -445,7 +444,7 @@ async fn hostile_frames_get_errors_and_others_keep_working(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
-    let (mallory, mallory_id) = user(&app, "mallory").await;
+    let (mallory, _mallory_id) = user(&app, "mallory").await;
     let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
         .as_str()
         .unwrap()
@@ -511,7 +510,6 @@ async fn hostile_frames_get_errors_and_others_keep_working(scale: Scale) {
     let mut b = Ws::connect(&app.base, &bob).await;
     assert_eq!(a.send_message(&cid, "still", "still here").await["type"], "message.ack");
     assert_eq!(b.wait_for("message.new", |v| v["type"] == "message.new").await["message"]["body"], "still here");
-    drop(mallory_id);
     app.finish().await;
 }
 
@@ -543,7 +541,7 @@ async fn websocket_requires_a_valid_token_and_origin(scale: Scale) {
 
 async fn typing_and_presence(scale: Scale) {
     let app = spawn(scale).await;
-    let (alice, alice_id) = user(&app, "alice").await;
+    let (alice, _alice_id) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
     let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
         .as_str()
@@ -570,7 +568,6 @@ async fn typing_and_presence(scale: Scale) {
     let p = a.wait_for("presence", |v| v["type"] == "presence").await;
     assert_eq!(p["online"], false);
     assert!(p["last_seen"].is_string());
-    drop(alice_id);
     app.finish().await;
 }
 
