@@ -46,7 +46,8 @@ USER nexus
 WORKDIR /var/lib/nexus
 ENV NEXUS_SERVER__DATA_DIR=/var/lib/nexus/data
 VOLUME /var/lib/nexus
-EXPOSE 8080
+# HTTP + WebSocket; the TURN/STUN relay (udp) and its relay ports (udp, turn.relay_*_port).
+EXPOSE 8080 3478/udp 49160-49359/udp
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["nexus", "healthcheck"]
 ENTRYPOINT ["nexus"]
 CMD ["serve"]

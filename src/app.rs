@@ -16,9 +16,10 @@ use crate::{
     config::Config,
     gateway::{CLOSE_GOING_AWAY, Gateway},
     jobs::Jobs,
+    rtc::turn::{Relay, ReleaseOnCallEnd},
     service::{
-        accounts::Accounts, cache::Caches, conversations::Conversations, events::Fanout, messages::Messages,
-        presence::Presence, receipts::Receipts, tokens,
+        accounts::Accounts, cache::Caches, calls::Calls, conversations::Conversations, events::Fanout,
+        messages::Messages, presence::Presence, receipts::Receipts, tokens,
     },
     store::{self, Store},
 };
@@ -35,6 +36,11 @@ pub struct Services {
     pub messages: Arc<Messages>,
     pub receipts: Arc<Receipts>,
     pub presence: Presence,
+    pub calls: Arc<Calls>,
+    /// Shared secret of the TURN REST credentials.
+    pub turn_secret: String,
+    /// This node's TURN relay, once started.
+    pub turn: std::sync::OnceLock<Arc<Relay>>,
 }
 
 impl Services {
@@ -67,6 +73,17 @@ impl Services {
             config.messages.clone(),
         ));
         let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
+        let calls = Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone());
+        // Configured, or derived from the signing secret so that every node agrees.
+        let turn_secret = match config.turn.secret.is_empty() {
+            false => config.turn.secret.clone(),
+            true => {
+                use hmac::{Hmac, Mac};
+                let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
+                mac.update(b"nexus turn rest secret");
+                hex::encode(mac.finalize().into_bytes())
+            }
+        };
         Ok(Arc::new(Services {
             config,
             store,
@@ -78,6 +95,9 @@ impl Services {
             messages,
             receipts,
             presence,
+            calls,
+            turn_secret,
+            turn: std::sync::OnceLock::new(),
         }))
     }
 }
@@ -91,6 +111,11 @@ pub struct App {
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let services = Services::build(config).await?;
+        if services.config.turn.enabled {
+            let relay = Relay::start(&services.config.turn, services.turn_secret.clone()).await?;
+            services.calls.set_hook(Arc::new(ReleaseOnCallEnd(relay.clone())));
+            let _ = services.turn.set(relay);
+        }
         let wanted = services.config.listen_addr();
         let acceptor =
             TcpListener::bind(wanted).into_acceptor().await.with_context(|| format!("cannot listen on {wanted}"))?;
@@ -143,6 +168,9 @@ impl App {
             tracing::error!(error = %e, "final receipts flush failed");
         }
         jobs.stop().await;
+        if let Some(relay) = services.turn.get() {
+            relay.close().await;
+        }
         services.store.close().await;
         tracing::info!("stopped");
         result.context("server error")

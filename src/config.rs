@@ -29,6 +29,8 @@ pub struct Config {
     pub receipts: ReceiptsConfig,
     pub media: MediaConfig,
     pub jobs: JobsConfig,
+    pub calls: CallsConfig,
+    pub turn: TurnConfig,
     pub log: LogConfig,
 }
 
@@ -156,6 +158,52 @@ pub struct JobsConfig {
     pub partitions_cron: String,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// An unanswered call ends as `missed` after this long.
+    pub ring_timeout_secs: u64,
+    /// An accepted call whose media does not connect in this long ends as `failed`.
+    pub connect_timeout_secs: u64,
+    /// A participant whose socket dropped has this long to come back (`call.rejoin`).
+    pub reconnect_grace_secs: u64,
+    /// `call.invite` per user per minute (bursts of the same size).
+    pub invites_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TurnConfig {
+    /// Run the embedded TURN/STUN relay (UDP).
+    pub enabled: bool,
+    /// UDP address of the relay's listener; port 0 picks one (tests).
+    pub listen: SocketAddr,
+    /// Host name or address browsers use to reach the relay (in the ICE server URLs).
+    /// Empty: the host name of the request to `GET /api/v1/calls/ice-servers`.
+    pub public_host: String,
+    /// Address relayed ports are announced at (must be reachable by the peers). Empty: the
+    /// listener's address if it is a specific one, else this machine's primary address.
+    pub public_ip: String,
+    /// Relay ports are taken from this range (open it in the firewall, UDP).
+    pub relay_min_port: u16,
+    pub relay_max_port: u16,
+    pub realm: String,
+    /// Shared secret of the TURN REST credentials. Empty: derived from the signing secret
+    /// (so every node of a cluster agrees). Set it to the same value as an external TURN
+    /// server's `static-auth-secret` to hand out its credentials instead.
+    pub secret: String,
+    /// Lifetime of the credentials `ice-servers` hands out.
+    pub credential_ttl_secs: u64,
+    /// Relay allocations one user may hold at once.
+    pub user_quota: u32,
+    /// Relay to loopback, private and other reserved addresses too. Only for tests on one
+    /// machine: on a real server it would let anyone reach the server's internal network.
+    pub allow_private_peers: bool,
+    /// Extra ICE server URLs to hand out (e.g. `turn:turn.example.org:3478` of an external
+    /// coturn sharing `turn.secret`, or `stun:…`). TURN URLs get the same credentials.
+    pub extra_urls: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -183,6 +231,8 @@ impl Default for Config {
             receipts: ReceiptsConfig::default(),
             media: MediaConfig::default(),
             jobs: JobsConfig::default(),
+            calls: CallsConfig::default(),
+            turn: TurnConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -272,6 +322,31 @@ impl Default for MediaConfig {
 impl Default for JobsConfig {
     fn default() -> Self {
         Self { partitions_cron: "0 17 3 * * *".into() }
+    }
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self { ring_timeout_secs: 45, connect_timeout_secs: 30, reconnect_grace_secs: 30, invites_per_minute: 10 }
+    }
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 3478)),
+            public_host: String::new(),
+            public_ip: String::new(),
+            relay_min_port: 49160,
+            relay_max_port: 49359,
+            realm: "nexus".into(),
+            secret: String::new(),
+            credential_ttl_secs: 600,
+            user_quota: 10,
+            allow_private_peers: false,
+            extra_urls: Vec::new(),
+        }
     }
 }
 
@@ -417,9 +492,40 @@ impl Config {
             ("messages.max_attempts", self.messages.max_attempts),
             ("messages.dedupe_ttl_secs", self.messages.dedupe_ttl_secs),
             ("receipts.flush_interval_secs", self.receipts.flush_interval_secs),
+            ("calls.ring_timeout_secs", self.calls.ring_timeout_secs),
+            ("calls.connect_timeout_secs", self.calls.connect_timeout_secs),
+            ("calls.reconnect_grace_secs", self.calls.reconnect_grace_secs),
+            ("calls.invites_per_minute", u64::from(self.calls.invites_per_minute)),
+            ("turn.credential_ttl_secs", self.turn.credential_ttl_secs),
+            ("turn.user_quota", u64::from(self.turn.user_quota)),
         ] {
             if v == 0 {
                 return bad(key, "must be at least 1");
+            }
+        }
+        if self.turn.enabled {
+            if self.turn.relay_min_port == 0 || self.turn.relay_max_port < self.turn.relay_min_port {
+                return bad(
+                    "turn.relay_max_port",
+                    "turn.relay_min_port..=turn.relay_max_port must be a non-empty range of ports above 0",
+                );
+            }
+            if self.turn.realm.is_empty() || !self.turn.realm.is_ascii() || self.turn.realm.len() > 127 {
+                return bad("turn.realm", "must be 1 to 127 ASCII characters");
+            }
+            if !self.turn.public_ip.is_empty() && self.turn.public_ip.parse::<IpAddr>().is_err() {
+                return bad("turn.public_ip", "must be an IP address (or empty)");
+            }
+        }
+        if !self.turn.secret.is_empty() && self.turn.secret.len() < 16 {
+            return bad("turn.secret", "must be at least 16 characters (or empty to derive one)");
+        }
+        if self.turn.public_host.contains(['/', ' ', '?', '#']) {
+            return bad("turn.public_host", "must be a bare host name or address");
+        }
+        for url in &self.turn.extra_urls {
+            if !(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")) {
+                return bad("turn.extra_urls", "each URL must start with stun:, turn: or turns:");
             }
         }
         if self.gateway.idle_timeout_secs <= self.gateway.ping_interval_secs {

@@ -37,6 +37,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod rtc;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -546,6 +546,7 @@ async fn receipts(
                 conversation_id: conv.id,
                 sender_id: members[k % members.len()],
                 client_id: format!("seed-{k}"),
+                kind: "text".into(),
                 body: "seed".into(),
                 created_at: Utc::now(),
             })

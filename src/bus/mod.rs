@@ -69,6 +69,26 @@ pub mod keys {
     pub const RECEIPTS_BUFFER: &str = "receipts";
     /// Lock of the receipts flusher.
     pub const RECEIPTS_FLUSH_LOCK: &str = "lock:receipts:flush";
+    /// A call's state: `call:<call id>` (JSON).
+    pub fn call(call: &uuid::Uuid) -> String {
+        format!("call:{call}")
+    }
+    /// The call a user is in: `call:user:<user>` -> call id.
+    pub fn user_call(user: &uuid::Uuid) -> String {
+        format!("call:user:{user}")
+    }
+    /// Lock of one call's state.
+    pub fn call_lock(call: &uuid::Uuid) -> String {
+        format!("lock:call:{call}")
+    }
+    /// Lock serialising invites within a conversation (glare).
+    pub fn call_conversation_lock(conversation: &uuid::Uuid) -> String {
+        format!("lock:call:conv:{conversation}")
+    }
+    /// Rate limit of `call.invite` per user: `rl:call:<user>`.
+    pub fn call_invites(user: &uuid::Uuid) -> String {
+        format!("rl:call:{user}")
+    }
     /// Rate limit of registrations per client IP: `rl:register:ip:<ip>`.
     pub fn register_ip(ip: &str) -> String {
         format!("rl:register:ip:{ip}")

@@ -69,9 +69,16 @@ impl Gateway {
                         for env in batch {
                             if let Some(effect) = &env.effect {
                                 svc.caches.apply(effect);
+                                if let events::Effect::CallEnded { caller, callee } = *effect {
+                                    svc.calls.call_ended(caller, callee);
+                                }
                             }
                             let text: Arc<str> = Arc::from(env.event.get());
-                            reg.deliver(&env.to, &text);
+                            if env.only.is_empty() && env.except.is_empty() {
+                                reg.deliver(&env.to, &text);
+                            } else {
+                                reg.deliver_some(&env.to, &env.only, &env.except, &text);
+                            }
                         }
                     }
                     _ = heartbeat.tick() => {

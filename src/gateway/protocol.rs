@@ -6,6 +6,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::service::calls::{HangupReason, IceCandidate, Media};
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type")]
 pub enum ClientEvent {
@@ -19,11 +21,49 @@ pub enum ClientEvent {
     ReceiptDelivered { conversation_id: Uuid, seq: i64 },
     #[serde(rename = "receipt.read")]
     ReceiptRead { conversation_id: Uuid, seq: i64 },
+    #[serde(rename = "call.invite")]
+    CallInvite { call_id: Uuid, conversation_id: Uuid, media: Media },
+    #[serde(rename = "call.accept")]
+    CallAccept { call_id: Uuid },
+    #[serde(rename = "call.reject")]
+    CallReject { call_id: Uuid },
+    #[serde(rename = "call.offer")]
+    CallOffer { call_id: Uuid, sdp: String },
+    #[serde(rename = "call.answer")]
+    CallAnswer { call_id: Uuid, sdp: String },
+    #[serde(rename = "call.ice")]
+    CallIce { call_id: Uuid, candidate: Option<IceCandidate> },
+    #[serde(rename = "call.connected")]
+    CallConnected { call_id: Uuid },
+    #[serde(rename = "call.hangup")]
+    CallHangup {
+        call_id: Uuid,
+        #[serde(default)]
+        reason: Option<HangupReason>,
+    },
+    #[serde(rename = "call.rejoin")]
+    CallRejoin { call_id: Uuid },
     #[serde(rename = "ping")]
     Ping,
 }
 
-const TYPES: &[&str] = &["message.send", "typing.start", "typing.stop", "receipt.delivered", "receipt.read", "ping"];
+const TYPES: &[&str] = &[
+    "message.send",
+    "typing.start",
+    "typing.stop",
+    "receipt.delivered",
+    "receipt.read",
+    "call.invite",
+    "call.accept",
+    "call.reject",
+    "call.offer",
+    "call.answer",
+    "call.ice",
+    "call.connected",
+    "call.hangup",
+    "call.rejoin",
+    "ping",
+];
 
 /// Why a frame is not an event: `(code, message, client_id if the frame had one)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +71,12 @@ pub struct FrameError {
     pub code: &'static str,
     pub message: String,
     pub client_id: Option<String>,
+    /// The frame's `call_id`, when it had a valid one.
+    pub call_id: Option<Uuid>,
 }
 
 pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
-    let err = |code, message: String, client_id| FrameError { code, message, client_id };
+    let err = |code, message: String, client_id| FrameError { code, message, client_id, call_id: None };
     let value: Value = serde_json::from_str(text).map_err(|e| err("invalid_frame", format!("not JSON: {e}"), None))?;
     let Some(obj) = value.as_object() else {
         return Err(err("invalid_frame", "an event must be a JSON object".into(), None));
@@ -47,7 +89,13 @@ pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
         let shown: String = kind.chars().take(40).collect();
         return Err(err("unknown_type", format!("unknown event type {shown:?}"), client_id));
     }
-    serde_json::from_value(value).map_err(|e| err("invalid_event", e.to_string(), client_id))
+    let call_id = obj.get("call_id").and_then(Value::as_str).and_then(|c| c.parse::<Uuid>().ok());
+    serde_json::from_value(value).map_err(|e| FrameError {
+        code: "invalid_event",
+        message: e.to_string(),
+        client_id,
+        call_id,
+    })
 }
 
 #[cfg(test)]

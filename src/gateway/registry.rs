@@ -79,6 +79,24 @@ impl Registry {
         }
     }
 
+    /// [`Registry::deliver`] restricted to the sockets in `only` (when not empty) and not
+    /// in `except`.
+    pub fn deliver_some(&self, to: &[Uuid], only: &[Uuid], except: &[Uuid], text: &Arc<str>) {
+        let users = self.users.read().unwrap_or_else(|p| p.into_inner());
+        for user in to {
+            if let Some(list) = users.get(user) {
+                for s in list {
+                    if (!only.is_empty() && !only.contains(&s.id)) || except.contains(&s.id) {
+                        continue;
+                    }
+                    if let Err(mpsc::error::TrySendError::Full(_)) = s.tx.try_send(text.clone()) {
+                        s.kick.kick(super::CLOSE_TOO_SLOW);
+                    }
+                }
+            }
+        }
+    }
+
     /// `(user, session)` of every local socket.
     pub fn sessions(&self) -> Vec<(Uuid, Uuid)> {
         let users = self.users.read().unwrap_or_else(|p| p.into_inner());

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     app::Services,
-    service::{events::ServerEvent, messages::Pending, receipts::Kind, views::UserView},
+    service::{calls::Signal, events::ServerEvent, messages::Pending, receipts::Kind, views::UserView},
     store::User,
 };
 
@@ -73,11 +73,13 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     let (mut sink, mut stream) = socket.split();
 
     let presence = services.presence.snapshot(me).await.unwrap_or_default();
+    let calls = services.calls.current(me).await.unwrap_or_default();
     let ready = ServerEvent::Ready {
         session_id: session,
         server_time: chrono::Utc::now(),
         user: UserView::from(user),
         presence,
+        calls,
     };
     let mut close: Option<(u16, &'static str)> = None;
     if sink.send(Message::Text(ready.to_json().to_string())).await.is_err() {
@@ -119,7 +121,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                             continue;
                         }
                         let reply = match msg {
-                            Message::Text(text) => handle(&services, me, &text, &tx, &mut typing_sent).await,
+                            Message::Text(text) => handle(&services, me, session, &text, &tx, &mut typing_sent).await,
                             _ => Some(error_event("invalid_frame", "binary frames are not accepted", None)),
                         };
                         if let Some(reply) = reply {
@@ -188,13 +190,26 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     for (conversation, _) in typing_sent {
         let _ = services.conversations.typing(me, conversation, false).await;
     }
+    if let Err(e) = services.calls.socket_closed(me, session).await {
+        tracing::warn!(error = %e, "call update on disconnect failed");
+    }
     if let Err(e) = services.presence.disconnected(me, session).await {
         tracing::warn!(error = %e, "presence update failed");
     }
 }
 
 fn error_event(code: &str, message: &str, client_id: Option<String>) -> ServerEvent {
-    ServerEvent::Error { code: code.into(), message: message.into(), client_id, retry_after_ms: None }
+    ServerEvent::Error { code: code.into(), message: message.into(), client_id, call_id: None, retry_after_ms: None }
+}
+
+/// The `error` event for a failed call event: carries the frame's `call_id`.
+fn call_error(e: &crate::error::Error, call_id: Uuid) -> ServerEvent {
+    match ServerEvent::from_error(e, None) {
+        ServerEvent::Error { code, message, client_id, retry_after_ms, .. } => {
+            ServerEvent::Error { code, message, client_id, call_id: Some(call_id), retry_after_ms }
+        }
+        other => other,
+    }
 }
 
 /// Handle one text frame; returns the direct reply, if any. Acks that wait for a commit
@@ -202,14 +217,23 @@ fn error_event(code: &str, message: &str, client_id: Option<String>) -> ServerEv
 async fn handle(
     services: &Arc<Services>,
     me: Uuid,
+    session: Uuid,
     text: &str,
     tx: &mpsc::Sender<Arc<str>>,
     typing_sent: &mut HashMap<Uuid, Instant>,
 ) -> Option<ServerEvent> {
     let event = match parse(text) {
         Ok(e) => e,
-        Err(e) => return Some(error_event(e.code, &e.message, e.client_id)),
+        Err(e) => {
+            let mut event = error_event(e.code, &e.message, e.client_id);
+            if let ServerEvent::Error { call_id, .. } = &mut event {
+                *call_id = e.call_id;
+            }
+            return Some(event);
+        }
     };
+    let calls = &services.calls;
+    let call = |result: crate::error::Result<()>, call_id: Uuid| result.err().map(|e| call_error(&e, call_id));
     match event {
         ClientEvent::Ping => Some(ServerEvent::Pong),
         ClientEvent::MessageSend { client_id, conversation_id, body } => {
@@ -261,6 +285,23 @@ async fn handle(
         ClientEvent::ReceiptRead { conversation_id, seq } => {
             receipt(services, me, conversation_id, Kind::Read, seq).await
         }
+        ClientEvent::CallInvite { call_id, conversation_id, media } => {
+            call(calls.invite(me, session, call_id, conversation_id, media).await, call_id)
+        }
+        ClientEvent::CallAccept { call_id } => call(calls.accept(me, session, call_id).await, call_id),
+        ClientEvent::CallReject { call_id } => call(calls.reject(me, session, call_id).await, call_id),
+        ClientEvent::CallOffer { call_id, sdp } => {
+            call(calls.relay(me, session, call_id, Signal::Offer(sdp)).await, call_id)
+        }
+        ClientEvent::CallAnswer { call_id, sdp } => {
+            call(calls.relay(me, session, call_id, Signal::Answer(sdp)).await, call_id)
+        }
+        ClientEvent::CallIce { call_id, candidate } => {
+            call(calls.relay(me, session, call_id, Signal::Ice(candidate)).await, call_id)
+        }
+        ClientEvent::CallConnected { call_id } => call(calls.connected(me, session, call_id).await, call_id),
+        ClientEvent::CallHangup { call_id, reason } => call(calls.hangup(me, session, call_id, reason).await, call_id),
+        ClientEvent::CallRejoin { call_id } => call(calls.rejoin(me, session, call_id).await, call_id),
     }
 }
 

@@ -112,6 +112,45 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
         "Unix time of the last successful flush.",
         r.last_success.load(Relaxed) as f64,
     );
+    let c = &services.calls.stats;
+    metric("nexus_calls_started_total", "counter", "Calls that rang.", c.started.load(Relaxed) as f64);
+    metric("nexus_calls_ended_total", "counter", "Calls that ended (any reason).", c.ended.load(Relaxed) as f64);
+    metric("nexus_calls_missed_total", "counter", "Calls nobody answered.", c.missed.load(Relaxed) as f64);
+    metric("nexus_calls_busy_total", "counter", "Invites refused as busy.", c.busy.load(Relaxed) as f64);
+    if let Some(turn) = services.turn.get() {
+        let t = &turn.stats;
+        metric("nexus_turn_allocations", "gauge", "TURN allocations open now.", t.allocations.load(Relaxed) as f64);
+        metric(
+            "nexus_turn_allocations_total",
+            "counter",
+            "TURN allocations granted.",
+            t.allocations_total.load(Relaxed) as f64,
+        );
+        metric(
+            "nexus_turn_relayed_bytes_total",
+            "counter",
+            "Bytes relayed to and from peers.",
+            t.relayed_bytes.load(Relaxed) as f64,
+        );
+        metric(
+            "nexus_turn_refused_quota_total",
+            "counter",
+            "Allocations refused: user quota reached.",
+            t.refused_quota.load(Relaxed) as f64,
+        );
+        metric(
+            "nexus_turn_refused_peer_total",
+            "counter",
+            "Permissions or packets refused: reserved peer address.",
+            t.refused_peer.load(Relaxed) as f64,
+        );
+        metric(
+            "nexus_turn_refused_credentials_total",
+            "counter",
+            "Requests with expired or malformed credentials.",
+            t.refused_credentials.load(Relaxed) as f64,
+        );
+    }
     if let Some(rss) = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<f64>().ok())

@@ -7,6 +7,7 @@
 
 pub mod assets;
 mod auth;
+mod calls;
 mod conversations;
 mod health;
 pub mod problem;
@@ -35,7 +36,7 @@ impl BearerAuth {
     }
 }
 
-type Apis = (auth::AuthApi, users::UsersApi, conversations::ConversationsApi, server::ServerApi);
+type Apis = (auth::AuthApi, users::UsersApi, conversations::ConversationsApi, calls::CallsApi, server::ServerApi);
 
 pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
@@ -43,6 +44,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             auth::AuthApi { services: services.clone() },
             users::UsersApi { services: services.clone() },
             conversations::ConversationsApi { services: services.clone() },
+            calls::CallsApi { services: services.clone() },
             server::ServerApi { services },
         ),
         "Nexus API",

@@ -80,6 +80,7 @@ impl Caches {
                 self.members.lock().unwrap_or_else(|p| p.into_inner()).remove(&conversation_id);
             }
             Effect::Seq { conversation_id, seq } => self.note_seq(conversation_id, seq),
+            Effect::CallEnded { .. } => {}
         }
     }
 }

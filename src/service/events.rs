@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::views::{ConversationView, MessageView, PresenceView, UserView};
+use super::{
+    calls::{CallView, IceCandidate},
+    views::{ConversationView, MessageView, PresenceView, UserView},
+};
 use crate::{
     bus::{Bus, keys},
     error::{Error, Result},
@@ -24,7 +27,14 @@ use crate::{
 #[serde(tag = "type")]
 pub enum ServerEvent {
     #[serde(rename = "ready")]
-    Ready { session_id: Uuid, server_time: DateTime<Utc>, user: UserView, presence: Vec<PresenceView> },
+    Ready {
+        session_id: Uuid,
+        server_time: DateTime<Utc>,
+        user: UserView,
+        presence: Vec<PresenceView>,
+        /// The user's current call (at most one), to rejoin or to show as ringing.
+        calls: Vec<CallView>,
+    },
     #[serde(rename = "message.ack")]
     MessageAck { client_id: String, id: Uuid, conversation_id: Uuid, created_at: DateTime<Utc> },
     #[serde(rename = "message.new")]
@@ -39,12 +49,24 @@ pub enum ServerEvent {
     ConversationUpdated { conversation: ConversationView },
     #[serde(rename = "conversation.removed")]
     ConversationRemoved { conversation_id: Uuid },
+    #[serde(rename = "call.ringing")]
+    CallRinging(CallView),
+    #[serde(rename = "call.state")]
+    CallState(CallView),
+    #[serde(rename = "call.offer")]
+    CallOffer { call_id: Uuid, from: Uuid, sdp: String },
+    #[serde(rename = "call.answer")]
+    CallAnswer { call_id: Uuid, from: Uuid, sdp: String },
+    #[serde(rename = "call.ice")]
+    CallIce { call_id: Uuid, from: Uuid, candidate: Option<IceCandidate> },
     #[serde(rename = "error")]
     Error {
         code: String,
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call_id: Option<Uuid>,
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
@@ -63,7 +85,7 @@ impl ServerEvent {
             Error::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        ServerEvent::Error { code: e.code().to_string(), message, client_id, retry_after_ms }
+        ServerEvent::Error { code: e.code().to_string(), message, client_id, call_id: None, retry_after_ms }
     }
 
     pub fn to_json(&self) -> Arc<str> {
@@ -83,12 +105,20 @@ pub enum Effect {
     MembersChanged { conversation_id: Uuid },
     /// The conversation's last `seq` is now at least this.
     Seq { conversation_id: Uuid, seq: i64 },
+    /// A call between these two users ended: their TURN allocations go.
+    CallEnded { caller: Uuid, callee: Uuid },
 }
 
 /// One event for a set of users, as it travels on the bus.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Envelope {
     pub to: Vec<Uuid>,
+    /// When not empty, only these sockets (session ids) of the recipients get the event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<Uuid>,
+    /// These sockets of the recipients do not get it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<Effect>,
     pub event: Box<RawValue>,
@@ -97,7 +127,19 @@ pub struct Envelope {
 impl Envelope {
     pub fn new(to: Vec<Uuid>, event: &ServerEvent) -> Self {
         let event = RawValue::from_string(serde_json::to_string(event).expect("events serialise")).expect("valid JSON");
-        Envelope { to, effect: None, event }
+        Envelope { to, only: Vec::new(), except: Vec::new(), effect: None, event }
+    }
+
+    /// Only to the sockets `sessions`.
+    pub fn only(mut self, sessions: Vec<Uuid>) -> Self {
+        self.only = sessions;
+        self
+    }
+
+    /// Not to the sockets `sessions`.
+    pub fn except(mut self, sessions: Vec<Uuid>) -> Self {
+        self.except = sessions;
+        self
     }
 
     pub fn with_effect(mut self, effect: Effect) -> Self {

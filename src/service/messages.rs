@@ -135,6 +135,30 @@ impl Messages {
 
     /// Accept a message for delivery. Resolves quickly; [`Pending::wait`] gives the ack.
     pub async fn submit(&self, sender: Uuid, conversation_id: Uuid, client_id: &str, body: &str) -> Result<Pending> {
+        self.submit_kind(sender, conversation_id, client_id, body, "text").await
+    }
+
+    /// A message the server writes on a user's behalf (a call entry): same path, same
+    /// dedupe by `client_id`, not counted against the user's rate.
+    pub async fn submit_system(
+        &self,
+        sender: Uuid,
+        conversation_id: Uuid,
+        client_id: &str,
+        body: &str,
+        kind: &str,
+    ) -> Result<Pending> {
+        self.submit_kind(sender, conversation_id, client_id, body, kind).await
+    }
+
+    async fn submit_kind(
+        &self,
+        sender: Uuid,
+        conversation_id: Uuid,
+        client_id: &str,
+        body: &str,
+        kind: &str,
+    ) -> Result<Pending> {
         if !valid_client_id(client_id) {
             return Err(Error::validation("client_id: must be 1 to 64 printable ASCII characters"));
         }
@@ -152,8 +176,9 @@ impl Messages {
             return Err(not_found());
         }
         let quota = Quota::per_second(self.config.rate_per_sec, self.config.rate_burst);
-        if let RateDecision::Limited { retry_after } =
-            self.bus.rate_limit(&keys::message_rate(&sender), quota).await.map_err(unavailable)?
+        if kind == "text"
+            && let RateDecision::Limited { retry_after } =
+                self.bus.rate_limit(&keys::message_rate(&sender), quota).await.map_err(unavailable)?
         {
             return Err(Error::RateLimited { retry_after_ms: retry_after.as_millis().max(1) as u64 });
         }
@@ -177,6 +202,7 @@ impl Messages {
             conversation_id,
             sender_id: sender,
             client_id: client_id.to_string(),
+            kind: kind.to_string(),
             body: body.to_string(),
             created_at,
         };

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod calls;
 pub mod conversations;
 pub mod events;
 pub mod messages;

@@ -38,6 +38,8 @@ pub struct MessageView {
     /// Position in the conversation: 1, 2, 3, … without gaps.
     pub seq: i64,
     pub sender_id: Uuid,
+    /// `text`, or `call` for a call entry the server wrote ("Missed video call").
+    pub kind: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
     /// The sender's id for it, to match an optimistic bubble.
@@ -51,6 +53,7 @@ impl From<Message> for MessageView {
             conversation_id: m.conversation_id,
             seq: m.seq,
             sender_id: m.sender_id,
+            kind: m.kind,
             body: m.body,
             created_at: m.created_at,
             client_id: m.client_id,

@@ -112,7 +112,7 @@ pub(crate) fn number(
                     seq,
                     sender_id: m.sender_id,
                     client_id: Some(m.client_id.clone()),
-                    kind: "text".into(),
+                    kind: m.kind.clone(),
                     body: m.body.clone(),
                     created_at: m.created_at,
                 },

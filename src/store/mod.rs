@@ -136,8 +136,15 @@ pub struct NewMessage {
     pub conversation_id: Uuid,
     pub sender_id: Uuid,
     pub client_id: String,
+    /// `text`, or `call` for a call entry (a missed call) the server writes.
+    #[serde(default = "text_kind")]
+    pub kind: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+}
+
+fn text_kind() -> String {
+    "text".into()
 }
 
 /// What became of one message of a batch.

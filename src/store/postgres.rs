@@ -113,19 +113,21 @@ impl PgStore {
             let col = |f: fn(&Message) -> Uuid| stored.iter().map(|(_, m)| f(m)).collect::<Vec<Uuid>>();
             let seqs: Vec<i64> = stored.iter().map(|(_, m)| m.seq).collect();
             let clients: Vec<Option<String>> = stored.iter().map(|(_, m)| m.client_id.clone()).collect();
+            let kinds: Vec<String> = stored.iter().map(|(_, m)| m.kind.clone()).collect();
             let bodies: Vec<String> = stored.iter().map(|(_, m)| m.body.clone()).collect();
             let times: Vec<DateTime<Utc>> = stored.iter().map(|(_, m)| m.created_at).collect();
             sqlx::query(
                 "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) \
-                 SELECT id, cid, seq, sid, client, 'text', body, at \
-                 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[]) \
-                 AS t(id, cid, seq, sid, client, body, at)",
+                 SELECT id, cid, seq, sid, client, kind, body, at \
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) \
+                 AS t(id, cid, seq, sid, client, kind, body, at)",
             )
             .bind(col(|m| m.id))
             .bind(col(|m| m.conversation_id))
             .bind(&seqs)
             .bind(col(|m| m.sender_id))
             .bind(&clients)
+            .bind(&kinds)
             .bind(&bodies)
             .bind(&times)
             .execute(&mut *tx)

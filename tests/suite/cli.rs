@@ -26,6 +26,8 @@ pub fn nexus(dir: &Path) -> Command {
             c.env_remove(k);
         }
     }
+    // Parallel servers must not all want udp/3478.
+    c.env("NEXUS_TURN__LISTEN", "127.0.0.1:0");
     c
 }
 

@@ -9,6 +9,7 @@ mod common;
 
 mod auth;
 mod bus;
+mod calls;
 mod cli;
 mod durability;
 mod http;

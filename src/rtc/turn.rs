@@ -1,0 +1,645 @@
+//! The embedded TURN relay (RFC 5766 over UDP), which also answers STUN binding
+//! requests. The protocol engine is the `turn` crate; around it, Nexus adds what a relay
+//! on the open Internet needs:
+//!
+//! - **credentials**: TURN REST (`username = <expiry>:<user>`, `password =
+//!   base64(HMAC-SHA1(secret, username))`); expired or forged credentials are refused;
+//! - **per-user quota**: at most `turn.user_quota` allocations per user (`486 Allocation
+//!   Quota Reached`), counted from the allocations the server grants and closes;
+//! - **peer filter**: no permission, channel or packet to loopback, private, link-local,
+//!   multicast or otherwise reserved addresses (`403 Forbidden`), unless
+//!   `turn.allow_private_peers` (tests) — except this relay's own relayed addresses, so
+//!   two peers that both relay here can reach each other;
+//! - **clean-up**: when a call ends, its two users' allocations are deleted;
+//! - **metrics**: allocations, relayed bytes, refusals (`/metrics`).
+//!
+//! The filter sits in two `Conn` wrappers: [`Listener`] sees every client packet before
+//! the engine (and the engine's answers), [`RelaySocket`] every packet to or from a peer.
+
+use std::{
+    collections::{HashMap, HashSet},
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use stun::{
+    attributes::{ATTR_MESSAGE_INTEGRITY, ATTR_USERNAME, ATTR_XOR_PEER_ADDRESS},
+    error_code::{CODE_ALLOC_QUOTA_REACHED, CODE_FORBIDDEN, CODE_UNAUTHORIZED, ErrorCode, ErrorCodeAttribute},
+    integrity::MessageIntegrity,
+    message::{
+        CLASS_ERROR_RESPONSE, CLASS_REQUEST, CLASS_SUCCESS_RESPONSE, METHOD_ALLOCATE, METHOD_CHANNEL_BIND,
+        METHOD_CREATE_PERMISSION, Message, MessageType, Setter,
+    },
+};
+use tokio::{net::UdpSocket, sync::mpsc};
+use turn::{
+    allocation::AllocationInfo,
+    auth::{AuthHandler, generate_auth_key},
+    relay::RelayAddressGenerator,
+    server::{
+        Server,
+        config::{ConnConfig, ServerConfig},
+    },
+};
+use uuid::Uuid;
+use webrtc_util::Conn;
+
+use crate::{config::TurnConfig, service::calls};
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct TurnStats {
+    pub allocations: AtomicU64,
+    pub allocations_total: AtomicU64,
+    pub relayed_bytes: AtomicU64,
+    pub refused_quota: AtomicU64,
+    pub refused_peer: AtomicU64,
+    pub refused_credentials: AtomicU64,
+}
+
+/// Who holds which allocations (by the client's address), per user.
+#[derive(Default)]
+struct Ledger {
+    /// Client address -> user, for Allocate requests not answered yet.
+    pending: HashMap<SocketAddr, String>,
+    /// Client address -> user, for granted allocations.
+    granted: HashMap<SocketAddr, String>,
+    /// User -> number of allocations and the usernames they used.
+    users: HashMap<String, (u32, HashSet<String>)>,
+}
+
+struct Shared {
+    secret: String,
+    quota: u32,
+    allow_private: bool,
+    /// The relay's announced address; peers at it (our own relayed ports) are allowed.
+    public_ip: IpAddr,
+    /// Relayed ports open now.
+    open_ports: Mutex<HashSet<u16>>,
+    ledger: Mutex<Ledger>,
+    stats: Arc<TurnStats>,
+}
+
+impl Shared {
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn peer_allowed(&self, peer: SocketAddr) -> bool {
+        if self.allow_private || !is_reserved(peer.ip()) {
+            return true;
+        }
+        peer.ip() == self.public_ip && self.open_ports.lock().unwrap_or_else(|p| p.into_inner()).contains(&peer.port())
+    }
+}
+
+/// The running relay.
+pub struct Relay {
+    server: Server,
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    pub stats: Arc<TurnStats>,
+}
+
+impl Relay {
+    /// Bind the listener and start serving.
+    pub async fn start(cfg: &TurnConfig, secret: String) -> anyhow::Result<Arc<Relay>> {
+        let socket = UdpSocket::bind(cfg.listen).await.with_context(|| {
+            format!("cannot listen for TURN on udp/{} (set turn.listen, or turn.enabled = false)", cfg.listen)
+        })?;
+        let addr = socket.local_addr()?;
+        let public_ip = announced_ip(cfg, addr.ip());
+        let stats = Arc::new(TurnStats::default());
+        let shared = Arc::new(Shared {
+            secret: secret.clone(),
+            quota: cfg.user_quota,
+            allow_private: cfg.allow_private_peers,
+            public_ip,
+            open_ports: Mutex::new(HashSet::new()),
+            ledger: Mutex::new(Ledger::default()),
+            stats: stats.clone(),
+        });
+        let (closed_tx, mut closed_rx) = mpsc::channel::<AllocationInfo>(1024);
+        let generator = Ports {
+            bind_ip: addr.ip(),
+            public_ip,
+            min: cfg.relay_min_port,
+            max: cfg.relay_max_port,
+            shared: shared.clone(),
+        };
+        let server = Server::new(ServerConfig {
+            conn_configs: vec![ConnConfig {
+                conn: Arc::new(Listener { socket, shared: shared.clone() }),
+                relay_addr_generator: Box::new(generator),
+            }],
+            realm: cfg.realm.clone(),
+            auth_handler: Arc::new(RestAuth { secret, stats: stats.clone() }),
+            channel_bind_timeout: Duration::from_secs(0),
+            alloc_close_notify: Some(closed_tx),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("TURN relay: {e}"))?;
+        let ledger_of = shared.clone();
+        tokio::spawn(async move {
+            while let Some(info) = closed_rx.recv().await {
+                let mut ledger = ledger_of.ledger();
+                if let Some(user) = ledger.granted.remove(&info.five_tuple.src_addr)
+                    && let Some(entry) = ledger.users.get_mut(&user)
+                {
+                    entry.0 = entry.0.saturating_sub(1);
+                    if entry.0 == 0 {
+                        ledger.users.remove(&user);
+                    }
+                }
+                ledger_of.stats.allocations.fetch_sub(1, Ordering::Relaxed);
+            }
+        });
+        tracing::info!(%addr, relay_ip = %public_ip, ports = ?(cfg.relay_min_port, cfg.relay_max_port), "TURN relay listening");
+        Ok(Arc::new(Relay { server, shared, addr, stats }))
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Delete every allocation of `users` (their call ended).
+    pub async fn release(&self, users: &[Uuid]) {
+        let names: Vec<String> = {
+            let ledger = self.shared.ledger();
+            users
+                .iter()
+                .filter_map(|u| ledger.users.get(&u.to_string()))
+                .flat_map(|(_, names)| names.iter().cloned())
+                .collect()
+        };
+        for name in names {
+            if let Err(e) = self.server.delete_allocations_by_username(name).await {
+                tracing::warn!(error = %e, "TURN allocations not deleted");
+            }
+        }
+    }
+
+    /// Allocations held by `user` now.
+    pub fn allocations_of(&self, user: &str) -> u32 {
+        self.shared.ledger().users.get(user).map_or(0, |(n, _)| *n)
+    }
+
+    pub async fn close(&self) {
+        let _ = self.server.close().await;
+    }
+}
+
+/// Deletes the allocations of a call's users when it ends (on every node).
+pub struct ReleaseOnCallEnd(pub Arc<Relay>);
+
+impl calls::CallEndedHook for ReleaseOnCallEnd {
+    fn call_ended(&self, users: [Uuid; 2]) {
+        let relay = self.0.clone();
+        tokio::spawn(async move { relay.release(&users).await });
+    }
+}
+
+/// The address relayed ports are announced at.
+fn announced_ip(cfg: &TurnConfig, listen: IpAddr) -> IpAddr {
+    if let Ok(ip) = cfg.public_ip.parse() {
+        return ip;
+    }
+    if !listen.is_unspecified() {
+        return listen;
+    }
+    // The address this machine would use towards the Internet: connecting a UDP socket
+    // only consults the routing table; nothing is sent (192.0.2.1 is a documentation
+    // address).
+    let primary = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip());
+    match primary {
+        Ok(ip) if !ip.is_unspecified() => ip,
+        _ => {
+            tracing::warn!("no network address found for TURN relaying; set turn.public_ip");
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+    }
+}
+
+/// Loopback, private, link-local, shared (CGNAT), multicast, documentation and other
+/// special-purpose addresses: a relay must not be a way into them.
+pub fn is_reserved(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || o[0] >= 240
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_reserved(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+                || v6 == Ipv6Addr::UNSPECIFIED
+        }
+    }
+}
+
+/// TURN REST credentials: the key for `username` if its expiry is ahead.
+struct RestAuth {
+    secret: String,
+    stats: Arc<TurnStats>,
+}
+
+impl AuthHandler for RestAuth {
+    fn auth_handle(&self, username: &str, realm: &str, src: SocketAddr) -> Result<Vec<u8>, turn::Error> {
+        let refuse = |why: &str| {
+            self.stats.refused_credentials.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%src, username, why, "TURN credentials refused");
+            Err(turn::Error::Other(why.to_string()))
+        };
+        let Some((expiry, user)) = username.split_once(':') else { return refuse("username is not <expiry>:<user>") };
+        let Ok(expiry) = expiry.parse::<u64>() else { return refuse("expiry is not a number") };
+        if user.is_empty() {
+            return refuse("no user");
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        if expiry < now {
+            return refuse("expired");
+        }
+        Ok(generate_auth_key(username, realm, &rest_password(&self.secret, username)))
+    }
+}
+
+fn rest_password(secret: &str, username: &str) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(username.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A parsed STUN message, if `buf` is one.
+fn stun_message(buf: &[u8]) -> Option<Message> {
+    if buf.len() < 20 || buf[0] & 0xc0 != 0 || buf[4..8] != [0x21, 0x12, 0xa4, 0x42] {
+        return None;
+    }
+    let mut m = Message { raw: buf.to_vec(), ..Default::default() };
+    m.decode().ok()?;
+    Some(m)
+}
+
+/// The XOR-PEER-ADDRESS attributes of a message.
+fn peer_addresses(m: &Message) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for attr in m.attributes.0.iter().filter(|a| a.typ == ATTR_XOR_PEER_ADDRESS) {
+        let v = &attr.value;
+        if v.len() < 8 {
+            continue;
+        }
+        let port = u16::from_be_bytes([v[2], v[3]]) ^ 0x2112;
+        let ip = match (v[1], v.len()) {
+            (0x01, 8) => {
+                let x = u32::from_be_bytes([v[4], v[5], v[6], v[7]]) ^ 0x2112_a442;
+                IpAddr::V4(Ipv4Addr::from(x))
+            }
+            (0x02, 20) => {
+                let mut key = [0u8; 16];
+                key[..4].copy_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+                key[4..].copy_from_slice(&m.transaction_id.0);
+                let mut b = [0u8; 16];
+                for i in 0..16 {
+                    b[i] = v[4 + i] ^ key[i];
+                }
+                IpAddr::V6(Ipv6Addr::from(b))
+            }
+            _ => continue,
+        };
+        out.push(SocketAddr::new(ip, port));
+    }
+    out
+}
+
+fn username_of(m: &Message) -> Option<String> {
+    m.get(ATTR_USERNAME).ok().and_then(|v| String::from_utf8(v).ok())
+}
+
+/// An error response to request `m`, without integrity (as the engine's own are).
+fn error_response(m: &Message, code: ErrorCode) -> Option<Vec<u8>> {
+    let mut out = Message::new();
+    let setters: Vec<Box<dyn Setter>> = vec![
+        Box::new(Message { transaction_id: m.transaction_id, ..Default::default() }),
+        Box::new(MessageType::new(m.typ.method, CLASS_ERROR_RESPONSE)),
+        Box::new(ErrorCodeAttribute { code, reason: Vec::new() }),
+    ];
+    out.build(&setters).ok()?;
+    Some(out.raw)
+}
+
+/// The client-facing socket, with the quota and the peer filter in front of the engine.
+struct Listener {
+    socket: UdpSocket,
+    shared: Arc<Shared>,
+}
+
+impl Listener {
+    /// What to do with a client packet: `None` passes it on, `Some(reply)` answers it here.
+    fn screen(&self, buf: &[u8], src: SocketAddr) -> Option<Vec<u8>> {
+        let m = stun_message(buf)?;
+        if m.typ.class != CLASS_REQUEST {
+            return None;
+        }
+        let s = &self.shared;
+        if m.typ.method == METHOD_ALLOCATE {
+            let username = username_of(&m)?;
+            if !m.contains(ATTR_MESSAGE_INTEGRITY) {
+                return None; // the engine asks for credentials (401 with realm and nonce)
+            }
+            if !self.authentic(&m, &username) {
+                // Expired or forged: refuse as coturn does (the engine would say 400).
+                s.stats.refused_credentials.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%src, username, "TURN allocation refused: bad credentials");
+                return error_response(&m, CODE_UNAUTHORIZED);
+            }
+            let user = username.split_once(':').map(|(_, u)| u.to_string())?;
+            let mut ledger = s.ledger();
+            if ledger.granted.contains_key(&src) {
+                return None; // a retransmission, or a second Allocate the engine refuses
+            }
+            let held = ledger.users.get(&user).map_or(0, |(n, _)| *n);
+            if held >= s.quota {
+                drop(ledger);
+                s.stats.refused_quota.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%src, user, held, "TURN allocation refused: quota reached");
+                return error_response(&m, CODE_ALLOC_QUOTA_REACHED);
+            }
+            ledger.pending.insert(src, username);
+            return None;
+        }
+        if (m.typ.method == METHOD_CREATE_PERMISSION || m.typ.method == METHOD_CHANNEL_BIND)
+            && let Some(peer) = peer_addresses(&m).into_iter().find(|p| !s.peer_allowed(*p))
+        {
+            s.stats.refused_peer.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%src, %peer, "TURN permission refused: reserved peer address");
+            return error_response(&m, CODE_FORBIDDEN);
+        }
+        None
+    }
+
+    /// The message's integrity checks out with the REST password of `username`, and the
+    /// username has not expired.
+    fn authentic(&self, m: &Message, username: &str) -> bool {
+        let expiry = username.split_once(':').and_then(|(e, _)| e.parse::<u64>().ok());
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        if expiry.is_none_or(|e| e < now) {
+            return false;
+        }
+        let Some(realm) = m.get(stun::attributes::ATTR_REALM).ok().and_then(|r| String::from_utf8(r).ok()) else {
+            return false;
+        };
+        let integrity = MessageIntegrity::new_long_term_integrity(
+            username.to_string(),
+            realm,
+            rest_password(&self.shared.secret, username),
+        );
+        let mut copy = m.clone();
+        integrity.check(&mut copy).is_ok()
+    }
+
+    /// Note the engine's answers to Allocate requests.
+    fn observe_reply(&self, buf: &[u8], dst: SocketAddr) {
+        let Some(m) = stun_message(buf) else { return };
+        if m.typ.method != METHOD_ALLOCATE {
+            return;
+        }
+        let mut ledger = self.shared.ledger();
+        if m.typ.class == CLASS_SUCCESS_RESPONSE {
+            if let Some(username) = ledger.pending.remove(&dst) {
+                let user = username.split_once(':').map(|(_, u)| u.to_string()).unwrap_or_default();
+                let entry = ledger.users.entry(user.clone()).or_default();
+                entry.0 += 1;
+                entry.1.insert(username);
+                ledger.granted.insert(dst, user);
+                self.shared.stats.allocations.fetch_add(1, Ordering::Relaxed);
+                self.shared.stats.allocations_total.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if m.typ.class == CLASS_ERROR_RESPONSE {
+            ledger.pending.remove(&dst);
+        }
+    }
+}
+
+#[async_trait]
+impl Conn for Listener {
+    async fn connect(&self, addr: SocketAddr) -> webrtc_util::Result<()> {
+        Ok(self.socket.connect(addr).await?)
+    }
+
+    async fn recv(&self, buf: &mut [u8]) -> webrtc_util::Result<usize> {
+        Ok(self.recv_from(buf).await?.0)
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
+        loop {
+            let (n, src) = self.socket.recv_from(buf).await?;
+            match self.screen(&buf[..n], src) {
+                None => return Ok((n, src)),
+                Some(reply) => {
+                    let _ = self.socket.send_to(&reply, src).await;
+                }
+            }
+        }
+    }
+
+    async fn send(&self, buf: &[u8]) -> webrtc_util::Result<usize> {
+        Ok(self.socket.send(buf).await?)
+    }
+
+    async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {
+        self.observe_reply(buf, target);
+        Ok(self.socket.send_to(buf, target).await?)
+    }
+
+    fn local_addr(&self) -> webrtc_util::Result<SocketAddr> {
+        Ok(self.socket.local_addr()?)
+    }
+
+    fn remote_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    async fn close(&self) -> webrtc_util::Result<()> {
+        Ok(())
+    }
+
+    fn as_any(&self) -> &(dyn std::any::Any + Send + Sync) {
+        self
+    }
+}
+
+/// A relayed port: counts bytes, and drops traffic to or from a refused peer.
+struct RelaySocket {
+    socket: UdpSocket,
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl Drop for RelaySocket {
+    fn drop(&mut self) {
+        self.shared.open_ports.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.port);
+    }
+}
+
+#[async_trait]
+impl Conn for RelaySocket {
+    async fn connect(&self, addr: SocketAddr) -> webrtc_util::Result<()> {
+        Ok(self.socket.connect(addr).await?)
+    }
+
+    async fn recv(&self, buf: &mut [u8]) -> webrtc_util::Result<usize> {
+        Ok(self.recv_from(buf).await?.0)
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
+        loop {
+            let (n, src) = self.socket.recv_from(buf).await?;
+            if self.shared.peer_allowed(src) {
+                self.shared.stats.relayed_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                return Ok((n, src));
+            }
+            self.shared.stats.refused_peer.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    async fn send(&self, buf: &[u8]) -> webrtc_util::Result<usize> {
+        Ok(self.socket.send(buf).await?)
+    }
+
+    async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {
+        if !self.shared.peer_allowed(target) {
+            self.shared.stats.refused_peer.fetch_add(1, Ordering::Relaxed);
+            return Ok(buf.len());
+        }
+        let n = self.socket.send_to(buf, target).await?;
+        self.shared.stats.relayed_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn local_addr(&self) -> webrtc_util::Result<SocketAddr> {
+        Ok(self.socket.local_addr()?)
+    }
+
+    fn remote_addr(&self) -> Option<SocketAddr> {
+        None
+    }
+
+    async fn close(&self) -> webrtc_util::Result<()> {
+        Ok(())
+    }
+
+    fn as_any(&self) -> &(dyn std::any::Any + Send + Sync) {
+        self
+    }
+}
+
+/// Relayed ports from the configured range.
+struct Ports {
+    bind_ip: IpAddr,
+    public_ip: IpAddr,
+    min: u16,
+    max: u16,
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl RelayAddressGenerator for Ports {
+    fn validate(&self) -> Result<(), turn::Error> {
+        if self.min == 0 || self.max < self.min {
+            return Err(turn::Error::ErrMaxPortLessThanMinPort);
+        }
+        Ok(())
+    }
+
+    async fn allocate_conn(
+        &self,
+        use_ipv4: bool,
+        requested_port: u16,
+    ) -> Result<(Arc<dyn Conn + Send + Sync>, SocketAddr), turn::Error> {
+        if !use_ipv4 && self.bind_ip.is_ipv4() {
+            return Err(turn::Error::Other("IPv6 relaying is not offered".into()));
+        }
+        let span = u32::from(self.max - self.min) + 1;
+        let start = rand::random::<u32>() % span;
+        let tries: Vec<u16> = if requested_port != 0 {
+            vec![requested_port]
+        } else {
+            (0..span.min(64)).map(|i| self.min + ((start + i * 7919) % span) as u16).collect()
+        };
+        for port in tries {
+            if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.bind_ip, port)).await {
+                self.shared.open_ports.lock().unwrap_or_else(|p| p.into_inner()).insert(port);
+                let conn = RelaySocket { socket, port, shared: self.shared.clone() };
+                return Ok((Arc::new(conn), SocketAddr::new(self.public_ip, port)));
+            }
+        }
+        Err(turn::Error::ErrMaxRetriesExceeded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.7",
+            "198.18.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(is_reserved(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(!is_reserved(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn rest_password_is_hmac_sha1_base64() {
+        // `printf %s 1700000000:alice | openssl dgst -sha1 -hmac north -binary | base64`
+        assert_eq!(rest_password("north", "1700000000:alice"), "Cd/49soE35ICqcJF/bCTn8Z4OyE=");
+    }
+}
