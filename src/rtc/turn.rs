@@ -110,7 +110,7 @@ pub struct Relay {
 impl Relay {
     /// Bind the listener and start serving.
     pub async fn start(cfg: &TurnConfig, secret: String) -> anyhow::Result<Arc<Relay>> {
-        let socket = UdpSocket::bind(cfg.listen).await.with_context(|| {
+        let socket = udp_socket(cfg.listen).with_context(|| {
             format!("cannot listen for TURN on udp/{} (set turn.listen, or turn.enabled = false)", cfg.listen)
         })?;
         let addr = socket.local_addr()?;
@@ -203,6 +203,22 @@ impl calls::CallEndedHook for ReleaseOnCallEnd {
         let relay = self.0.clone();
         tokio::spawn(async move { relay.release(&users).await });
     }
+}
+
+/// Socket buffers: a relay takes bursts from many peers on one socket; the default
+/// (~200 KiB) overflows under load where 4 MiB does not. The kernel caps the request at
+/// `net.core.rmem_max` / `wmem_max`.
+const SOCKET_BUFFER: usize = 4 << 20;
+
+/// A bound, non-blocking UDP socket with large buffers.
+fn udp_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 /// The address relayed ports are announced at.
@@ -596,7 +612,7 @@ impl RelayAddressGenerator for Ports {
             (0..span.min(64)).map(|i| self.min + ((start + i * 7919) % span) as u16).collect()
         };
         for port in tries {
-            if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.bind_ip, port)).await {
+            if let Ok(socket) = udp_socket(SocketAddr::new(self.bind_ip, port)) {
                 self.shared.open_ports.lock().unwrap_or_else(|p| p.into_inner()).insert(port);
                 let conn = RelaySocket { socket, port, shared: self.shared.clone() };
                 return Ok((Arc::new(conn), SocketAddr::new(self.public_ip, port)));
