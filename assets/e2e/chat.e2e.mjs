@@ -130,6 +130,23 @@ after(async () => {
   await server?.close();
 });
 
+
+/**
+ * Cut a browser profile off the network (Playwright's offline emulation) and tell the page
+ * as the browser would. Inside a loopback-only network namespace Chromium reports offline
+ * from the start (`navigator.onLine` is false), so it fires no `offline`/`online` events of
+ * its own when the emulation changes; dispatching them keeps the test the same everywhere.
+ */
+async function goOffline(p) {
+  await p.context.setOffline(true);
+  await p.page.evaluate(() => window.dispatchEvent(new Event('offline')));
+}
+
+async function goOnline(p) {
+  await p.context.setOffline(false);
+  await p.page.evaluate(() => window.dispatchEvent(new Event('online')));
+}
+
 describe('chat between two people, then three', () => {
   const step = steps();
   const tag = suffix();
@@ -194,7 +211,7 @@ describe('chat between two people, then three', () => {
 
   step('bob goes offline, alice sends three messages, bob catches up each exactly once', async () => {
     const before = await bubbles(bob).count();
-    await bob.context.setOffline(true);
+    await goOffline(bob);
     await visible(bob.page.getByText(/You’re offline/));
     const texts = [1, 2, 3].map((i) => msg(`While you were away ${i}`));
     for (const text of texts) await say(alice, text);
@@ -205,7 +222,7 @@ describe('chat between two people, then three', () => {
     }
     assert.equal(await bubbles(bob).filter({ hasText: 'While you were away' }).count(), 0, 'nothing arrived while offline');
 
-    await bob.context.setOffline(false);
+    await goOnline(bob);
     for (const text of texts) await visible(bubble(bob, text));
     await sleep(1_500); // late live copies or a second catch-up would show up by now
     for (const text of texts) assert.equal(await bubble(bob, text).count(), 1, `"${text}" exactly once`);

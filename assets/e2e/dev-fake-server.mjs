@@ -5,7 +5,8 @@
  * Serves the built client (`dist/`) and fakes /api/v1 in memory, following the API contract
  * (problem JSON errors with `code`, the HttpOnly `nexus_refresh` cookie on
  * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
- * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs.
+ * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs;
+ * call signaling (no TURN) in fake-calls.mjs.
  * Lets you click through the client, take screenshots and run the e2e files without
  * building the Rust server.
  *
@@ -15,7 +16,9 @@
  * Env: PORT (default 5174; 0 picks a free one), FAKE_REGISTRATION (open|invite|closed),
  * FAKE_INVITE_CODE (default "letmein"), FAKE_SERVER_NAME, FAKE_EXPIRES_IN (seconds, default
  * 900), FAKE_LATENCY_MS (added to every API call), FAKE_STORE_DELAY_MS (ack → message.new,
- * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited). Listens on
+ * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited), FAKE_RING_SECS
+ * (call ring timeout, default 30), FAKE_CALL_GRACE_SECS (default 30), FAKE_ICE_SERVERS (JSON
+ * list for GET /calls/ice-servers, default []). Listens on
  * 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -181,6 +184,11 @@ export async function startFakeServer(opts = {}) {
       return send(res, 204, null);
     }
     if (method === 'GET' && path === '/users/me') return send(res, 200, me);
+    // Calls (fake-calls.mjs): no STUN/TURN of its own; peers on one machine connect over host
+    // candidates. FAKE_ICE_SERVERS (JSON, e.g. a local coturn) is handed out as it is.
+    if (method === 'GET' && path === '/calls/ice-servers') {
+      return send(res, 200, { ice_servers: JSON.parse(process.env.FAKE_ICE_SERVERS || '[]'), ttl: 600 });
+    }
     if (method === 'PATCH' && path === '/users/me') {
       if (typeof body.display_name === 'string') {
         const name = body.display_name.trim();

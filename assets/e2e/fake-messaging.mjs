@@ -16,6 +16,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
+import { createCalls } from './fake-calls.mjs';
 
 const MAX_BODY = 4000;
 const PING_MS = 20_000;
@@ -97,6 +98,20 @@ export function createMessaging(deps) {
   }
 
   const membersOf = (c) => [...c.members.keys()];
+
+  // Calls (fake-calls.mjs): signaling only; a missed call leaves a `kind: "call"` message.
+  const calls = createCalls({
+    emit,
+    conversation: (id) => (typeof id === 'string' ? conversations.get(id) : undefined),
+    storeCallMessage: (cid, senderId, body) => {
+      const c = conversations.get(cid);
+      if (!c) return;
+      const message = { id: uuidv7(), conversation_id: cid, seq: c.messages.length + 1, sender_id: senderId, body, kind: 'call', created_at: now(), client_id: null };
+      c.messages.push(message);
+      c.last_activity_at = message.created_at;
+      emit(membersOf(c), { type: 'message.new', message });
+    },
+  });
 
   function publishConversation(c) {
     for (const uid of c.members.keys()) emit([uid], { type: 'conversation.updated', conversation: view(c, uid) });
@@ -325,13 +340,15 @@ export function createMessaging(deps) {
     const wasOffline = set.size === 0;
     set.add(ws);
     sockets.set(me, set);
+    const sessionId = uuidv7();
     ws.send(
       JSON.stringify({
         type: 'ready',
-        session_id: uuidv7(),
+        session_id: sessionId,
         server_time: now(),
         user: userById(me),
         presence: [...contactsOf(me)].map(presenceOf),
+        calls: calls.ready(ws, sessionId, me),
       }),
     );
     if (wasOffline) emit([...contactsOf(me)], { type: 'presence', ...presenceOf(me) });
@@ -344,6 +361,7 @@ export function createMessaging(deps) {
 
     const reply = (event) => ws.readyState === 1 && ws.send(JSON.stringify(event));
     const fail = (code, message, client_id) => reply({ type: 'error', code, message, ...(client_id ? { client_id } : {}) });
+    const failCall = (code, message, extra) => reply({ type: 'error', code, message, ...extra });
 
     ws.on('message', (data, isBinary) => {
       if (isBinary) return fail('invalid_frame', 'binary frames are not events');
@@ -389,11 +407,13 @@ export function createMessaging(deps) {
           return;
         }
         default:
+          if (typeof e.type === 'string' && e.type.startsWith('call.')) return calls.handle(ws, e, reply, failCall);
           return fail('unknown_type', `unknown event type ${JSON.stringify(String(e.type ?? '')).slice(0, 40)}`, cid);
       }
     });
 
     ws.on('close', () => {
+      calls.closed(ws);
       clearInterval(ping);
       clearInterval(expiry);
       set.delete(ws);
@@ -409,6 +429,7 @@ export function createMessaging(deps) {
   }
 
   function close() {
+    calls.close();
     for (const set of sockets.values()) for (const ws of set) ws.terminate();
     wss.close();
   }

@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the browser scripts (chat.e2e.mjs, screenshots.mjs): the server under
+ * Helpers shared by the browser scripts (chat.e2e.mjs, call.e2e.mjs, screenshots.mjs): the server under
  * test (NEXUS_URL, or the in-memory fake with NEXUS_E2E_FAKE=1), Debian's Chromium with
  * traffic held to loopback, and a small API client that talks to /api/v1 and the gateway
  * as a bot would (to seed data and to play other users).
@@ -26,7 +26,8 @@ export async function serverUnderTest() {
   return { url, fake: !!fake, close: async () => fake?.close() };
 }
 
-export function launchBrowser() {
+/** Debian's Chromium, headless; `args` are added to the defaults (e.g. fake camera flags for calls). */
+export function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: [
@@ -38,6 +39,7 @@ export function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
     timeout: STEP_MS,
   });

@@ -7,6 +7,7 @@ import type {
   AuthResponse,
   Conversation,
   CreateConversationRequest,
+  IceServersResponse,
   LoginRequest,
   Message,
   MessageAccepted,
@@ -107,6 +108,14 @@ export function createNexusApi(http: HttpClient) {
         http.request<void>(`/conversations/${enc(id)}/read`, { method: 'POST', body: { seq } }),
       receipts: (id: string) =>
         http.request<unknown>(`/conversations/${enc(id)}/receipts`).then(asList<Receipt>),
+    },
+    calls: {
+      /** Fetched right before each peer connection: the TURN credentials expire (`ttl`). */
+      iceServers: () =>
+        http.request<IceServersResponse>('/calls/ice-servers').then((r) => ({
+          ice_servers: Array.isArray(r?.ice_servers) ? r.ice_servers : [],
+          ttl: typeof r?.ttl === 'number' ? r.ttl : 0,
+        })),
     },
   };
 }

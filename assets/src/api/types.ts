@@ -81,7 +81,14 @@ export interface Message {
   created_at: string;
   /** The sender's idempotency key, used to match the sender's optimistic bubble. */
   client_id?: string | null;
+  /**
+   * "text" (the default when absent) or "call": a record the server writes about a call
+   * (e.g. "Missed video call"), shown as a small system row rather than a bubble.
+   */
+  kind?: MessageKind;
 }
+
+export type MessageKind = 'text' | 'call';
 
 export type ConversationKind = 'direct' | 'group';
 
@@ -138,4 +145,11 @@ export interface MessagePageQuery {
   after_seq?: number;
   /** 1–100, default 50. */
   limit?: number;
+}
+
+/** `GET /calls/ice-servers`: STUN/TURN servers for RTCPeerConnection, with short-lived TURN credentials. */
+export interface IceServersResponse {
+  ice_servers: RTCIceServer[];
+  /** Seconds the TURN credentials stay valid. */
+  ttl: number;
 }

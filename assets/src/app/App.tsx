@@ -6,6 +6,7 @@ import { Shell } from '../features/shell/Shell';
 import { sessionSelectors, useAppStore } from '../stores';
 import { listenToOtherTabs } from './api';
 import { bootstrap } from './bootstrap';
+import { runCalls } from './calls';
 import { runGateway } from './gateway';
 import { runRouter } from './route';
 import { Splash } from './Splash';
@@ -17,9 +18,12 @@ export function App() {
     void bootstrap();
     const stopTabs = listenToOtherTabs();
     const stopRouter = runRouter();
+    // Calls first: on sign-out they hang up before the gateway closes its socket.
+    const stopCalls = runCalls();
     const stopGateway = runGateway();
     return () => {
       stopGateway();
+      stopCalls();
       stopRouter();
       stopTabs();
     };

@@ -224,17 +224,32 @@ describe('gateway connection', () => {
     expect(h.sockets).toHaveLength(2);
   });
 
-  it('waits while offline and connects at once when woken', async () => {
+  it('while offline, only probes every 30 s, and connects at once when woken', async () => {
     const h = setup();
     await connected(h);
     h.server.online = false;
     h.client.connection.goOffline();
     expect(h.store.getState().connection.status).toBe('offline');
-    await tick(60_000);
+    await tick(29_999);
     expect(h.sockets).toHaveLength(1);
+    // navigator.onLine is only a hint (a LAN server may be reachable): try anyway.
+    await tick(1);
+    expect(h.sockets).toHaveLength(2);
+    expect(h.store.getState().connection.status).toBe('offline');
+    h.socket().drop(1006);
+    expect(h.store.getState().connection.status).toBe('offline');
+    expect(h.sockets).toHaveLength(2);
     h.server.online = true;
     h.client.connection.wake();
-    expect(h.sockets).toHaveLength(2);
+    expect(h.sockets).toHaveLength(3);
+  });
+
+  it('connects even when the browser claims to be offline from the start', async () => {
+    const h = setup();
+    h.server.online = false;
+    h.client.start();
+    expect(h.sockets).toHaveLength(1);
+    expect(h.store.getState().connection.status).toBe('offline');
   });
 
   it('stop closes the socket and never reconnects', async () => {
@@ -535,5 +550,73 @@ describe('gateway typing', () => {
     expect(h.store.getState().conversations.typing.c1?.bob).toBeDefined();
     await tick(1);
     expect(h.store.getState().conversations.typing).toEqual({});
+  });
+});
+
+describe('gateway calls', () => {
+  const call = {
+    call_id: 'k1',
+    conversation_id: 'c1',
+    media: 'video' as const,
+    caller_id: ME.id,
+    callee_id: 'bob',
+    state: 'ringing' as const,
+    reason: null,
+    caller_session: 's',
+    callee_session: null,
+    created_at: 't',
+    answered_at: null,
+    ended_at: null,
+  };
+
+  it('call.ringing and call.state go to the calls slice; signaling and call errors to the listener', async () => {
+    const h = setup();
+    await connected(h);
+    const heard: unknown[] = [];
+    const off = h.client.onCallEvent((e) => heard.push(e));
+    h.socket().push({ type: 'call.ringing', ...call, caller_id: 'bob', callee_id: ME.id, caller_session: 's-bob' });
+    expect(h.store.getState().calls).toMatchObject({ phase: 'receiving', call: { id: 'k1', role: 'callee' } });
+    h.socket().push({ type: 'call.offer', call_id: 'k1', from: 'bob', sdp: 'v=0' });
+    h.socket().push({ type: 'error', code: 'call_not_found', message: 'gone', call_id: 'k1' });
+    expect(heard).toEqual([
+      { type: 'call.offer', call_id: 'k1', from: 'bob', sdp: 'v=0' },
+      { type: 'error', code: 'call_not_found', message: 'gone', call_id: 'k1' },
+    ]);
+    // call_not_found for a call only ringing here: it is gone.
+    expect(h.store.getState().calls.phase).toBe('idle');
+    off();
+    h.socket().push({ type: 'call.ice', call_id: 'k1', from: 'bob', candidate: null });
+    expect(heard).toHaveLength(2);
+  });
+
+  it('after a reconnect, the call this device holds is rejoined on the new socket', async () => {
+    const h = setup();
+    await connected(h);
+    const s = h.store.getState();
+    s.callsInvited('k1', 'c1', 'video', 'bob');
+    h.socket().push({ type: 'call.state', ...call, state: 'connecting', callee_session: 's-bob' });
+    s.callsMediaConnected('k1');
+    expect(h.store.getState().calls.phase).toBe('connected');
+
+    h.socket().drop();
+    await tick(60_000);
+    h.socket().accept({ session_id: 's2', calls: [{ ...call, state: 'active', callee_session: 's-bob' }] } as Partial<ServerEvent>);
+    await tick();
+    expect(h.socket().ofType('call.rejoin')).toEqual([{ type: 'call.rejoin', call_id: 'k1' }]);
+    expect(h.store.getState().calls).toMatchObject({ sessionId: 's2', rejoining: true, phase: 'connected' });
+  });
+
+  it('a reconnect does not rejoin a call held by another device', async () => {
+    const h = setup();
+    await connected(h);
+    h.socket().drop();
+    await tick(60_000);
+    h.socket().accept({
+      session_id: 's2',
+      calls: [{ ...call, state: 'active', caller_session: 's-phone', callee_session: 's-bob' }],
+    } as Partial<ServerEvent>);
+    await tick();
+    expect(h.socket().ofType('call.rejoin')).toEqual([]);
+    expect(h.store.getState().calls.elsewhere).toMatchObject({ id: 'k1' });
   });
 });

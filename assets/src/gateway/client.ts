@@ -14,6 +14,9 @@
  * - Receipts it sends: `receipt.delivered` for what arrived, `receipt.read` for what the
  *   open conversation showed; both only forward, throttled, and re-sent after a reconnect.
  * - Typing it sends: `typing.start` at most every 3 s, `typing.stop` when done.
+ * - Calls: `call.ringing`/`call.state` go to the calls slice; on `ready` a call this device
+ *   held is rejoined (`call.rejoin`); the SDP/ICE relay and call errors go to the call
+ *   controller (features/calls/controller.ts) through `onCallEvent`.
  */
 import type { Conversation, Message } from '../api/types';
 import { MAX_PAGE_LIMIT } from '../api/endpoints';
@@ -23,7 +26,10 @@ import type { AppStore } from '../stores';
 import { conversationsSelectors } from '../stores/conversations/selectors';
 import { messagesSelectors } from '../stores/messages/selectors';
 import { GatewayConnection, realTimers, type ConnectionOptions, type Timers } from './connection';
-import type { ServerEvent } from './protocol';
+import type { CallSignalEvent, ErrorEvent, ServerEvent } from './protocol';
+
+/** What the call controller hears from the gateway: the relayed signaling and call errors. */
+export type CallGatewayEvent = CallSignalEvent | (ErrorEvent & { call_id: string });
 
 export const SEND_TIMEOUT_MS = 10_000;
 export const TYPING_THROTTLE_MS = 3_000;
@@ -68,6 +74,7 @@ export class GatewayClient {
   private readonly typingSentAt = new Map<string, number>();
   private typingPruneTimer: unknown = null;
   private typingPruneAt = Infinity;
+  private readonly callListeners = new Set<(e: CallGatewayEvent) => void>();
 
   constructor(options: GatewayClientOptions) {
     this.store = options.store;
@@ -131,11 +138,16 @@ export class GatewayClient {
   handle(e: ServerEvent): void {
     const s = this.state;
     switch (e.type) {
-      case 'ready':
+      case 'ready': {
         if (s.session.user && s.session.user.id === e.user.id) s.sessionUserUpdated(e.user);
         s.conversationsPresenceSnapshot(e.presence);
+        s.callsReady(e.session_id, e.server_time, e.calls);
+        const calls = this.state.calls;
+        // This socket replaces the one our side of the call was bound to: take it back.
+        if (calls.rejoining && calls.call) this.connection.send({ type: 'call.rejoin', call_id: calls.call.id });
         void this.resync();
         return;
+      }
       case 'message.ack':
         this.settle(e.client_id);
         s.messagesAcked(e.conversation_id, e.client_id, e.id, e.created_at);
@@ -167,8 +179,23 @@ export class GatewayClient {
       case 'conversation.removed':
         this.forgetConversation(e.conversation_id);
         return;
+      case 'call.ringing':
+        s.callsServerEvent('ringing', e);
+        return;
+      case 'call.state':
+        s.callsServerEvent('state', e);
+        return;
+      case 'call.offer':
+      case 'call.answer':
+      case 'call.ice':
+        for (const l of this.callListeners) l(e);
+        return;
       case 'error':
-        if (e.client_id) {
+        if (e.call_id) {
+          const callError = { ...e, call_id: e.call_id };
+          s.callsError(e.call_id, e.code);
+          for (const l of this.callListeners) l(callError);
+        } else if (e.client_id) {
           const p = messagesSelectors.findPending(s, e.client_id);
           this.settle(e.client_id);
           if (p) s.messagesFailed(p.conversation_id, e.client_id, e.code);
@@ -179,6 +206,12 @@ export class GatewayClient {
       case 'pong':
         return;
     }
+  }
+
+  /** Listens to the call signaling relayed by the server (and call errors). Returns an unsubscribe. */
+  onCallEvent(listener: (e: CallGatewayEvent) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
   }
 
   /** Stored messages from `message.new`, a catch-up page or the latest page. */

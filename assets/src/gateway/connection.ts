@@ -69,6 +69,9 @@ export interface ConnectionOptions {
 
 const OPEN = 1;
 
+/** While the browser reports no network, how often to try the server anyway. */
+export const OFFLINE_PROBE_MS = 30_000;
+
 export class GatewayConnection {
   private readonly o: ConnectionOptions;
   private readonly timers: Timers;
@@ -137,16 +140,24 @@ export class GatewayConnection {
     if (!this.started) return;
     this.clearRetry();
     if (this.socket) this.handleClose(this.generation, CLIENT_DEAD_SOCKET, true);
-    else this.o.onStatus('offline', { attempt: this.attempt, retryAt: null });
+    else this.probeWhileOffline();
+  }
+
+  /** The browser says offline: show it, and try again every OFFLINE_PROBE_MS (or on wake). */
+  private probeWhileOffline(): void {
+    if (!this.started || this.socket) return;
+    this.clearRetry();
+    const retryAt = this.now() + OFFLINE_PROBE_MS;
+    this.o.onStatus('offline', { attempt: this.attempt, retryAt });
+    this.retryTimer = this.timers.setTimeout(() => this.connect(), OFFLINE_PROBE_MS);
   }
 
   private connect(): void {
     this.retryTimer = null;
     if (!this.started || this.socket) return;
-    if (!this.o.isOnline()) {
-      this.o.onStatus('offline', { attempt: this.attempt, retryAt: null });
-      return;
-    }
+    // `navigator.onLine === false` is only a hint: a server on this machine or on the LAN
+    // may well be reachable. Try anyway; while "offline", failures retry slowly.
+    const offline = !this.o.isOnline();
     const token = this.o.getToken();
     if (!token) {
       // Signed out, or the session is being refreshed: try to get a token, then retry.
@@ -160,7 +171,10 @@ export class GatewayConnection {
     this.opened = false;
     this.ready = false;
     const gen = ++this.generation;
-    this.o.onStatus(this.everReady ? 'reconnecting' : 'connecting', { attempt: this.attempt, retryAt: null });
+    this.o.onStatus(offline ? 'offline' : this.everReady ? 'reconnecting' : 'connecting', {
+      attempt: this.attempt,
+      retryAt: null,
+    });
 
     let socket: SocketLike;
     try {
@@ -227,7 +241,7 @@ export class GatewayConnection {
     if (!this.started) return;
 
     if (!this.o.isOnline()) {
-      this.o.onStatus('offline', { attempt: this.attempt, retryAt: null });
+      this.probeWhileOffline();
       return;
     }
     if (code === CloseCode.tokenExpired) {

@@ -42,6 +42,86 @@ describe('parseServerEvent', () => {
   });
 });
 
+describe('parseServerEvent: calls', () => {
+  const call = {
+    call_id: 'k',
+    conversation_id: 'c',
+    media: 'video',
+    caller_id: 'a',
+    callee_id: 'b',
+    state: 'ringing',
+    reason: null,
+    caller_session: 's1',
+    callee_session: null,
+    created_at: 't',
+    answered_at: null,
+    ended_at: null,
+  };
+
+  it('accepts call.ringing, call.state and the relayed signaling', () => {
+    expect(parseServerEvent(frame({ type: 'call.ringing', ...call }))).toEqual({ type: 'call.ringing', ...call, replaced_by: null });
+    const ended = parseServerEvent(frame({ type: 'call.state', ...call, state: 'ended', reason: 'glare', replaced_by: 'k2' }));
+    expect(ended).toMatchObject({ type: 'call.state', state: 'ended', reason: 'glare', replaced_by: 'k2' });
+    expect(parseServerEvent(frame({ type: 'call.offer', call_id: 'k', from: 'a', sdp: 'v=0' }))).toEqual({
+      type: 'call.offer',
+      call_id: 'k',
+      from: 'a',
+      sdp: 'v=0',
+    });
+    expect(parseServerEvent(frame({ type: 'call.answer', call_id: 'k', from: 'b', sdp: 'v=0' }))?.type).toBe('call.answer');
+    const candidate = { candidate: 'candidate:1 1 udp 1 10.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' };
+    expect(parseServerEvent(frame({ type: 'call.ice', call_id: 'k', from: 'a', candidate }))).toEqual({
+      type: 'call.ice',
+      call_id: 'k',
+      from: 'a',
+      candidate,
+    });
+    expect(parseServerEvent(frame({ type: 'call.ice', call_id: 'k', from: 'a', candidate: null }))).toMatchObject({ candidate: null });
+  });
+
+  it('fills the optional call fields a server may leave out', () => {
+    const { reason: _r, callee_session: _c, answered_at: _a, ended_at: _e, ...bare } = call;
+    expect(parseServerEvent(frame({ type: 'call.state', ...bare }))).toMatchObject({
+      reason: null,
+      callee_session: null,
+      answered_at: null,
+      ended_at: null,
+      replaced_by: null,
+    });
+  });
+
+  it('ready carries the current calls; absent (an older server) means none; broken entries are dropped', () => {
+    const base = { type: 'ready', session_id: 's', server_time: 't', user: { id: 'u' } };
+    expect(parseServerEvent(frame(base))).toMatchObject({ calls: [] });
+    const e = parseServerEvent(frame({ ...base, calls: [call, { ...call, media: 'hologram' }, 'x'] }));
+    expect(e).toMatchObject({ type: 'ready', calls: [{ call_id: 'k', state: 'ringing' }] });
+    expect(e?.type === 'ready' && e.calls).toHaveLength(1);
+  });
+
+  it('errors keep the call_id of the frame that failed', () => {
+    expect(parseServerEvent(frame({ type: 'error', code: 'call_not_found', message: 'no', call_id: 'k' }))).toMatchObject({
+      code: 'call_not_found',
+      call_id: 'k',
+    });
+  });
+
+  it('drops call events without what the client needs', () => {
+    for (const bad of [
+      { type: 'call.state', ...call, state: 'exploded' },
+      { type: 'call.state', ...call, media: 'smell' },
+      { type: 'call.ringing', ...call, call_id: 7 },
+      { type: 'call.ringing', ...call, caller_session: 5 },
+      { type: 'call.offer', call_id: 'k', from: 'a' },
+      { type: 'call.answer', call_id: 'k', from: 'a', sdp: 42 },
+      { type: 'call.ice', call_id: 'k', from: 'a' },
+      { type: 'call.ice', call_id: 'k', from: 'a', candidate: { sdpMid: '0' } },
+      { type: 'call.ice', call_id: 'k', from: 'a', candidate: { candidate: 'c', sdpMLineIndex: -1 } },
+    ]) {
+      expect(parseServerEvent(frame(bad))).toBeNull();
+    }
+  });
+});
+
 describe('charCount', () => {
   it('counts code points like the server', () => {
     expect(charCount('abc')).toBe(3);

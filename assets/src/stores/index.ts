@@ -4,9 +4,11 @@
  * with `useAppStore(selector)` so they re-render only when their slice of state changes.
  *
  * Chat slices: conversations (list, typing, presence, which one is open), messages (history
- * and the outbox), receipts (members' pointers), drafts, connection (the gateway socket).
+ * and the outbox), receipts (members' pointers), drafts, connection (the gateway socket),
+ * calls (the call this device is in).
  */
 import { create } from 'zustand';
+import { createCallsSlice, type CallsSlice } from './calls/slice';
 import { createConnectionSlice, type ConnectionSlice } from './connection/slice';
 import { createConversationsSlice, type ConversationsSlice } from './conversations/slice';
 import { createDraftsSlice, type DraftsSlice } from './drafts/slice';
@@ -22,7 +24,8 @@ export type AppState = SessionSlice &
   ConversationsSlice &
   MessagesSlice &
   ReceiptsSlice &
-  DraftsSlice & {
+  DraftsSlice &
+  CallsSlice & {
     /** Forgets all chat state (sign-out): every chat slice back to its initial state. */
     chatReset(): void;
   };
@@ -41,6 +44,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
     ...createMessagesSlice<AppState>()(...a),
     ...createReceiptsSlice<AppState>()(...a),
     ...createDraftsSlice<AppState>(options.draftStorage ?? defaultDraftStorage)(...a),
+    ...createCallsSlice<AppState>(options.now)(...a),
     chatReset: () => {
       const s = a[1]();
       s.connectionReset();
@@ -48,6 +52,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
       s.messagesReset();
       s.receiptsReset();
       s.draftsReset();
+      s.callsReset();
     },
   }));
 
@@ -68,5 +73,7 @@ export {
 export { messagesSelectors } from './messages/selectors';
 export { receiptsSelectors, seenBy, seenByLabel, tickState, type TickState } from './receipts/selectors';
 export { draftsSelectors } from './drafts/selectors';
+export { callsSelectors, callStatusText, endReasonLabel, formatCallDuration, callStartedAt } from './calls/selectors';
+export type { CallPhase, CallRole, CallsState, CurrentCall, ElsewhereCall } from './calls/reducer';
 export type { ChatMessage, Thread } from './messages/reducer';
 export type { ConnectionStatus } from './connection/reducer';

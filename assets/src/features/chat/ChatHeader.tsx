@@ -4,6 +4,7 @@ import type { Conversation } from '../../api';
 import { backToList } from '../../app/route';
 import { conversationsSelectors, otherMember, useAppStore } from '../../stores';
 import { Avatar, avatarName, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
+import { CallButtons } from '../calls/CallButtons';
 import { lastSeenLabel } from './format';
 
 const MembersDialog = lazy(() => import('./MembersDialog'));
@@ -70,6 +71,8 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
           {subtitle}
         </p>
       </div>
+      {/* Calls are 1-on-1: direct conversations with someone else only. */}
+      {c.kind === 'direct' && other && other.id !== myId && <CallButtons conversationId={c.id} peer={other} />}
       {c.kind === 'group' && (
         <>
           <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">

@@ -15,6 +15,7 @@ import {
   type Thread,
 } from '../../stores';
 import { Avatar, avatarName, cn, Spinner, useMediaQuery } from '../../ui';
+import { CallRecord } from './CallRecord';
 import { dayKey } from './format';
 import { MessageBubble } from './MessageBubble';
 import { buildRows } from './rows';
@@ -64,7 +65,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     if (!isGroup) return null;
     for (let i = thread.items.length - 1; i >= 0; i--) {
       const m = thread.items[i]!;
-      if (m.sender_id !== myId || m.seq === null) continue;
+      if (m.sender_id !== myId || m.seq === null || m.kind === 'call') continue;
       const ids = seenBy(m.seq, pointers, others);
       const label = seenByLabel(ids.map(nameOf), ids.length === others.length);
       return label ? { key: m.key, label } : null;
@@ -192,19 +193,26 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
               >
                 {row && (
                   <>
-                    <MessageBubble
-                      message={row.message}
-                      own={row.own}
-                      first={row.first}
-                      last={row.last}
-                      senderName={row.own ? 'You' : nameOf(row.message.sender_id)}
-                      isGroup={isGroup}
-                      tick={row.own ? tickState(row.message, pointers, others) : null}
-                      seen={seen?.key === row.key ? seen.label : null}
-                      fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
-                      onRetry={onRetry}
-                      onDiscard={onDiscard}
-                    />
+                    {row.message.kind === 'call' ? (
+                      <CallRecord
+                        message={row.message}
+                        fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
+                      />
+                    ) : (
+                      <MessageBubble
+                        message={row.message}
+                        own={row.own}
+                        first={row.first}
+                        last={row.last}
+                        senderName={row.own ? 'You' : nameOf(row.message.sender_id)}
+                        isGroup={isGroup}
+                        tick={row.own ? tickState(row.message, pointers, others) : null}
+                        seen={seen?.key === row.key ? seen.label : null}
+                        fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
+                        onRetry={onRetry}
+                        onDiscard={onDiscard}
+                      />
+                    )}
                     {row.dayAfter && <DaySeparator label={row.dayAfter} />}
                   </>
                 )}

@@ -14,6 +14,7 @@ const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {
     seq: n,
     sender_id: sender,
     body: 'x',
+    kind: 'text',
     created_at,
     status: 'stored',
     error: null,
@@ -71,6 +72,22 @@ describe('buildRows', () => {
   it('pending messages come after stored ones and keep their key', () => {
     const { rows } = buildRows([msg('bob', at(28, 9, 0))], [msg('me', at(28, 9, 0), { key: 'client-1', status: 'pending', seq: null })], 'me');
     expect(rows.at(-1)).toMatchObject({ key: 'client-1', own: true });
+  });
+
+  it('a call record breaks a group and never joins one', () => {
+    const items = [
+      msg('bob', at(28, 9, 0, 1)),
+      msg('bob', at(28, 9, 0, 2), { kind: 'call', body: 'Missed video call' }),
+      msg('bob', at(28, 9, 0, 3)),
+      msg('bob', at(28, 9, 0, 4)),
+    ];
+    const { rows } = buildRows(items, [], 'me');
+    expect(rows.map((r) => [r.first, r.last])).toEqual([
+      [true, true],
+      [true, true],
+      [true, false],
+      [false, true],
+    ]);
   });
 
   it('an empty thread has no rows', () => {

@@ -9,7 +9,7 @@
  * rows above, and no existing row changes size.
  *
  * Groups: consecutive messages of one sender within the same minute share a group (the
- * name shows on the first, the corners join).
+ * name shows on the first, the corners join). Call records (`kind: "call"`) never join one.
  */
 import type { ChatMessage } from '../../stores';
 import { dayKey, dayLabel } from './format';
@@ -53,8 +53,14 @@ export function buildRows(
       else firstDay = label;
     }
     prevDay = day;
+    // A call record stands alone: it neither joins a group of bubbles nor starts one.
     const continues =
-      !newDay && prev !== null && prev.message.sender_id === m.sender_id && minuteOf(prev.message.created_at) === minuteOf(m.created_at);
+      !newDay &&
+      prev !== null &&
+      m.kind !== 'call' &&
+      prev.message.kind !== 'call' &&
+      prev.message.sender_id === m.sender_id &&
+      minuteOf(prev.message.created_at) === minuteOf(m.created_at);
     if (prev && continues) prev.last = false;
     const row: Row = { key: m.key, message: m, own: m.sender_id === myId, first: !continues, last: true, dayAfter: null };
     rows.push(row);

@@ -24,7 +24,9 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
 
   const last = c.last_message;
   let preview = 'No messages yet';
-  if (last) {
+  if (last?.kind === 'call') {
+    preview = last.body; // "Missed video call": the server's record, nobody's words
+  } else if (last) {
     const who = last.sender_id === myId ? 'You' : c.kind === 'group' ? users[last.sender_id]?.display_name.split(' ')[0] : null;
     preview = who ? `${who}: ${last.body}` : last.body;
   }

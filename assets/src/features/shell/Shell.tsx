@@ -2,6 +2,7 @@ import { SquarePen, Users } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
 import { conversationsSelectors, serverSelectors, useAppStore } from '../../stores';
 import { IconButton, Logo } from '../../ui';
+import { CallLayer } from '../calls/CallLayer';
 import { ChatView } from '../chat/ChatView';
 import { ConnectionBanner } from '../connection/ConnectionBanner';
 import { ConversationList } from '../conversations/ConversationList';
@@ -17,6 +18,8 @@ const NewGroupDialog = lazy(() => import('../conversations/NewGroupDialog'));
 export function Shell() {
   const serverName = useAppStore(serverSelectors.name);
   const activeId = useAppStore(conversationsSelectors.activeId);
+  // A call on screen is modal: the app behind it is out of reach (focus, clicks, screen readers).
+  const callShown = useAppStore((s) => s.calls.phase !== 'idle');
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
 
   const sidebar = (
@@ -44,8 +47,11 @@ export function Shell() {
 
   return (
     <>
-      <ShellLayout sidebar={sidebar} main={main} mainActive={activeId !== null} />
+      <div inert={callShown} className="contents">
+        <ShellLayout sidebar={sidebar} main={main} mainActive={activeId !== null} />
+      </div>
       <ConnectionBanner />
+      <CallLayer />
       <Suspense fallback={null}>
         {dialog === 'chat' && <NewChatDialog onClose={() => setDialog(null)} />}
         {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} />}

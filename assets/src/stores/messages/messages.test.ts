@@ -66,6 +66,15 @@ describe('messagesReducer: loading history', () => {
     expect(thread(t).status).toBe('ready');
   });
 
+  it('a message without kind is text; the server’s call records keep kind "call"', () => {
+    const s = run(loaded(1, 2), {
+      type: 'received',
+      message: message(3, { kind: 'call', body: 'Missed video call' }),
+    });
+    expect(thread(s).items.map((m) => m.kind)).toEqual(['text', 'text', 'call']);
+    expect(thread(run(loaded(1, 1), queue('k1'))).pending[0]?.kind).toBe('text');
+  });
+
   it('message.new for a conversation whose history is not loaded is left for later', () => {
     const s = run({ type: 'received', message: message(5) });
     expect(s).toBe(initialMessagesState);

@@ -15,7 +15,7 @@
  * - The same reducer applies the optimistic change (`queued`) and the server's events
  *   (`acked`, `received`, `failed`).
  */
-import type { Message } from '../../api/types';
+import type { Message, MessageKind } from '../../api/types';
 
 /** pending: waiting for an ack (queued offline or in flight); sent: acked; stored: has a seq. */
 export type MessageStatus = 'pending' | 'sent' | 'failed' | 'stored';
@@ -29,6 +29,8 @@ export interface ChatMessage {
   seq: number | null;
   sender_id: string;
   body: string;
+  /** "call": the server's record of a call (a system row, not a bubble). */
+  kind: MessageKind;
   created_at: string;
   status: MessageStatus;
   /** Why a pending message failed (an error code: timeout, rate_limited, …). */
@@ -130,6 +132,7 @@ export function messagesReducer(state: MessagesState, action: MessagesAction): M
         seq: null,
         sender_id: action.senderId,
         body: action.body,
+        kind: 'text',
         created_at: action.createdAt,
         status: 'pending',
         error: null,
@@ -240,6 +243,7 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
       seq: m.seq,
       sender_id: m.sender_id,
       body: m.body,
+      kind: m.kind === 'call' ? 'call' : 'text',
       created_at: m.created_at,
       status: 'stored',
       error: null,

@@ -1,0 +1,28 @@
+import { Phone, Video } from 'lucide-react';
+import type { User } from '../../api';
+import { calls } from '../../app/calls';
+import { callsSelectors, connectionSelectors, useAppStore } from '../../stores';
+import { IconButton } from '../../ui';
+
+/** Audio and video call buttons for the header of a direct conversation. */
+export function CallButtons({ conversationId, peer }: { conversationId: string; peer: User }) {
+  const canStart = useAppStore(callsSelectors.canStart);
+  const online = useAppStore(connectionSelectors.isOpen);
+  const disabled = !canStart || !online;
+  const start = (media: 'audio' | 'video') => {
+    // Load the call screen while it rings.
+    void import('./CallScreen');
+    calls.startCall(conversationId, peer.id, media);
+  };
+  const cls = 'disabled:cursor-not-allowed disabled:opacity-40 disabled:hover:bg-transparent';
+  return (
+    <>
+      <IconButton label="Start audio call" disabled={disabled} onClick={() => start('audio')} className={cls}>
+        <Phone className="size-[18px]" aria-hidden />
+      </IconButton>
+      <IconButton label="Start video call" disabled={disabled} onClick={() => start('video')} className={cls}>
+        <Video className="size-5" aria-hidden />
+      </IconButton>
+    </>
+  );
+}
