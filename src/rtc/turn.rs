@@ -91,11 +91,17 @@ impl Shared {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the relay may talk to `peer`. The relay's own address only at its open
+    /// relayed ports (two relayed peers), never at its other ports (the server's own
+    /// services); reserved addresses never, unless `turn.allow_private_peers`.
     fn peer_allowed(&self, peer: SocketAddr) -> bool {
-        if self.allow_private || !is_reserved(peer.ip()) {
+        if self.allow_private {
             return true;
         }
-        peer.ip() == self.public_ip && self.open_ports.lock().unwrap_or_else(|p| p.into_inner()).contains(&peer.port())
+        if peer.ip() == self.public_ip {
+            return self.open_ports.lock().unwrap_or_else(|p| p.into_inner()).contains(&peer.port());
+        }
+        !is_reserved(peer.ip())
     }
 }
 
@@ -651,6 +657,26 @@ mod tests {
         for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(!is_reserved(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn peers_at_the_relays_own_address_only_at_open_relay_ports() {
+        let shared = Shared {
+            secret: String::new(),
+            quota: 1,
+            allow_private: false,
+            public_ip: "93.184.216.34".parse().unwrap(),
+            open_ports: Mutex::new(HashSet::from([50000])),
+            ledger: Mutex::new(Ledger::default()),
+            stats: Arc::new(TurnStats::default()),
+        };
+        let at = |s: &str| shared.peer_allowed(s.parse().unwrap());
+        assert!(at("93.184.216.34:50000"), "another relayed peer");
+        assert!(!at("93.184.216.34:53"), "the server's own services");
+        assert!(!at("93.184.216.34:50001"), "a relay port not open");
+        assert!(at("1.1.1.1:53"));
+        assert!(!at("10.0.0.1:9"));
+        assert!(!at("127.0.0.1:50000"));
     }
 
     #[test]

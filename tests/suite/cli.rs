@@ -167,6 +167,20 @@ fn port_in_use_fails_in_one_line() {
     assert_one_line_failure(&o, 1, "cannot listen");
 }
 
+#[test]
+fn turn_port_in_use_fails_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let turn = busy.local_addr().unwrap();
+    let o = nexus(dir.path())
+        .env("NEXUS_SERVER__HOST", "127.0.0.1")
+        .env("PORT", free_port().to_string())
+        .env("NEXUS_TURN__LISTEN", turn.to_string())
+        .output()
+        .unwrap();
+    assert_one_line_failure(&o, 1, "turn.enabled = false");
+}
+
 async fn serve_user_create_healthcheck_and_sigterm(scale: Scale) {
     let env = Env::new(scale).await;
     let dir = env.dir.path();
