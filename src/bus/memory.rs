@@ -372,6 +372,18 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
+    async fn delete_if_eq(&self, key: &str, value: &str) -> BusResult<bool> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        match state.kv.get(key) {
+            Some((v, exp)) if v == value && *exp > now => {
+                state.kv.remove(key);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64> {
         let now = Instant::now();
         let mut state = self.lock();

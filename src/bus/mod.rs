@@ -13,7 +13,8 @@
 //!   `buffer_take` atomically moves the dirty entries aside (merged with any batch an
 //!   interrupted flush left there) and returns them; `buffer_done` forgets the taken batch
 //!   once it is safely stored. A crash between the two loses nothing.
-//! - **keys with expiry**: `put_if_absent` (dedupe), `get`, `set`, `delete`.
+//! - **keys with expiry**: `put_if_absent` (dedupe, claims), `get`, `set`, `delete`, and
+//!   `delete_if_eq` (release a claim only if it is still yours).
 //! - **live sets**: members that expire unless touched (devices online, by user); the
 //!   count of live members tells "online on any node", and a node that dies simply stops
 //!   touching its members.
@@ -210,6 +211,8 @@ pub trait Bus: Send + Sync + 'static {
     async fn get(&self, key: &str) -> BusResult<Option<String>>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> BusResult<()>;
     async fn delete(&self, key: &str) -> BusResult<()>;
+    /// Delete `key` only if it still holds `value` (atomically); true if it did.
+    async fn delete_if_eq(&self, key: &str, value: &str) -> BusResult<bool>;
 
     // live sets
     /// Add or refresh `member` until `ttl` from now; returns the live count after.

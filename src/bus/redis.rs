@@ -434,6 +434,12 @@ impl Bus for RedisBus {
         Ok(())
     }
 
+    async fn delete_if_eq(&self, key: &str, value: &str) -> BusResult<bool> {
+        // The lock release script is exactly "compare, then delete".
+        let n: i64 = self.scripts.unlock.key(self.key(key)).arg(value).invoke_async(&mut self.conn()).await?;
+        Ok(n == 1)
+    }
+
     async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64> {
         Ok(self
             .scripts

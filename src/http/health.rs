@@ -147,8 +147,14 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
         metric(
             "nexus_turn_refused_credentials_total",
             "counter",
-            "Requests with expired or malformed credentials.",
+            "Requests with expired, forged or malformed credentials.",
             t.refused_credentials.load(Relaxed) as f64,
+        );
+        metric(
+            "nexus_turn_refused_flood_total",
+            "counter",
+            "Unauthenticated requests dropped over the per-source or overall budget.",
+            t.refused_flood.load(Relaxed) as f64,
         );
     }
     if let Some(rss) = std::fs::read_to_string("/proc/self/status")

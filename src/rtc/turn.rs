@@ -29,12 +29,14 @@ use std::{
 use anyhow::Context;
 use async_trait::async_trait;
 use stun::{
-    attributes::{ATTR_MESSAGE_INTEGRITY, ATTR_USERNAME, ATTR_XOR_PEER_ADDRESS},
-    error_code::{CODE_ALLOC_QUOTA_REACHED, CODE_FORBIDDEN, CODE_UNAUTHORIZED, ErrorCode, ErrorCodeAttribute},
+    attributes::{ATTR_MESSAGE_INTEGRITY, ATTR_USERNAME, ATTR_XOR_PEER_ADDRESS, ATTR_XOR_RELAYED_ADDRESS, AttrType},
+    error_code::{
+        CODE_ALLOC_QUOTA_REACHED, CODE_BAD_REQUEST, CODE_FORBIDDEN, CODE_UNAUTHORIZED, ErrorCode, ErrorCodeAttribute,
+    },
     integrity::MessageIntegrity,
     message::{
-        CLASS_ERROR_RESPONSE, CLASS_REQUEST, CLASS_SUCCESS_RESPONSE, METHOD_ALLOCATE, METHOD_CHANNEL_BIND,
-        METHOD_CREATE_PERMISSION, Message, MessageType, Setter,
+        CLASS_ERROR_RESPONSE, CLASS_REQUEST, CLASS_SUCCESS_RESPONSE, METHOD_ALLOCATE, METHOD_BINDING,
+        METHOD_CHANNEL_BIND, METHOD_CREATE_PERMISSION, Message, MessageType, Setter,
     },
 };
 use tokio::{net::UdpSocket, sync::mpsc};
@@ -61,17 +63,79 @@ pub struct TurnStats {
     pub refused_quota: AtomicU64,
     pub refused_peer: AtomicU64,
     pub refused_credentials: AtomicU64,
+    pub refused_flood: AtomicU64,
 }
 
-/// Who holds which allocations (by the client's address), per user.
+/// Who holds which allocations, per user. Keyed by the relayed address, which identifies
+/// an allocation for its whole life (the engine reports it again when it closes).
 #[derive(Default)]
 struct Ledger {
-    /// Client address -> user, for Allocate requests not answered yet.
+    /// Client address -> username, for Allocate requests not answered yet.
     pending: HashMap<SocketAddr, String>,
-    /// Client address -> user, for granted allocations.
-    granted: HashMap<SocketAddr, String>,
-    /// User -> number of allocations and the usernames they used.
-    users: HashMap<String, (u32, HashSet<String>)>,
+    /// Relayed address -> (user, username), for granted allocations.
+    granted: HashMap<SocketAddr, (String, String)>,
+    /// User -> number of allocations held.
+    users: HashMap<String, u32>,
+}
+
+impl Ledger {
+    fn grant(&mut self, relayed: SocketAddr, username: String) -> bool {
+        if self.granted.contains_key(&relayed) {
+            return false; // the answer to a retransmission
+        }
+        let user = username.split_once(':').map(|(_, u)| u.to_string()).unwrap_or_default();
+        *self.users.entry(user.clone()).or_default() += 1;
+        self.granted.insert(relayed, (user, username));
+        true
+    }
+
+    fn close(&mut self, relayed: SocketAddr) -> bool {
+        let Some((user, _)) = self.granted.remove(&relayed) else { return false };
+        if let Some(n) = self.users.get_mut(&user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.users.remove(&user);
+            }
+        }
+        true
+    }
+}
+
+/// Token buckets against floods of requests that cost the engine state (each
+/// unauthenticated request gets a fresh nonce it keeps) or reflect bigger answers.
+struct Flood {
+    per_ip: HashMap<IpAddr, (f64, std::time::Instant)>,
+    global: (f64, std::time::Instant),
+}
+
+const FLOOD_PER_IP: (f64, f64) = (10.0, 20.0); // per second, burst
+const FLOOD_GLOBAL: (f64, f64) = (200.0, 400.0);
+
+impl Flood {
+    fn new() -> Self {
+        Flood { per_ip: HashMap::new(), global: (FLOOD_GLOBAL.1, std::time::Instant::now()) }
+    }
+
+    fn take(bucket: &mut (f64, std::time::Instant), (rate, burst): (f64, f64), now: std::time::Instant) -> bool {
+        bucket.0 = (bucket.0 + now.duration_since(bucket.1).as_secs_f64() * rate).min(burst);
+        bucket.1 = now;
+        if bucket.0 >= 1.0 {
+            bucket.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn admit(&mut self, ip: IpAddr) -> bool {
+        let now = std::time::Instant::now();
+        if self.per_ip.len() > 10_000 {
+            // Forget sources whose bucket has refilled: they are as good as new.
+            self.per_ip.retain(|_, b| now.duration_since(b.1).as_secs_f64() * FLOOD_PER_IP.0 < FLOOD_PER_IP.1);
+        }
+        let bucket = self.per_ip.entry(ip).or_insert((FLOOD_PER_IP.1, now));
+        Self::take(bucket, FLOOD_PER_IP, now) && Self::take(&mut self.global, FLOOD_GLOBAL, now)
+    }
 }
 
 struct Shared {
@@ -83,6 +147,7 @@ struct Shared {
     /// Relayed ports open now.
     open_ports: Mutex<HashSet<u16>>,
     ledger: Mutex<Ledger>,
+    flood: Mutex<Flood>,
     stats: Arc<TurnStats>,
 }
 
@@ -98,10 +163,11 @@ impl Shared {
         if self.allow_private {
             return true;
         }
-        if peer.ip() == self.public_ip {
+        let ip = peer.ip().to_canonical();
+        if ip == self.public_ip.to_canonical() {
             return self.open_ports.lock().unwrap_or_else(|p| p.into_inner()).contains(&peer.port());
         }
-        !is_reserved(peer.ip())
+        !is_reserved(ip)
     }
 }
 
@@ -128,6 +194,7 @@ impl Relay {
             allow_private: cfg.allow_private_peers,
             public_ip,
             open_ports: Mutex::new(HashSet::new()),
+            flood: Mutex::new(Flood::new()),
             ledger: Mutex::new(Ledger::default()),
             stats: stats.clone(),
         });
@@ -154,16 +221,9 @@ impl Relay {
         let ledger_of = shared.clone();
         tokio::spawn(async move {
             while let Some(info) = closed_rx.recv().await {
-                let mut ledger = ledger_of.ledger();
-                if let Some(user) = ledger.granted.remove(&info.five_tuple.src_addr)
-                    && let Some(entry) = ledger.users.get_mut(&user)
-                {
-                    entry.0 = entry.0.saturating_sub(1);
-                    if entry.0 == 0 {
-                        ledger.users.remove(&user);
-                    }
+                if ledger_of.ledger().close(info.relay_addr) {
+                    ledger_of.stats.allocations.fetch_sub(1, Ordering::Relaxed);
                 }
-                ledger_of.stats.allocations.fetch_sub(1, Ordering::Relaxed);
             }
         });
         tracing::info!(%addr, relay_ip = %public_ip, ports = ?(cfg.relay_min_port, cfg.relay_max_port), "TURN relay listening");
@@ -176,13 +236,10 @@ impl Relay {
 
     /// Delete every allocation of `users` (their call ended).
     pub async fn release(&self, users: &[Uuid]) {
-        let names: Vec<String> = {
+        let names: HashSet<String> = {
+            let wanted: Vec<String> = users.iter().map(Uuid::to_string).collect();
             let ledger = self.shared.ledger();
-            users
-                .iter()
-                .filter_map(|u| ledger.users.get(&u.to_string()))
-                .flat_map(|(_, names)| names.iter().cloned())
-                .collect()
+            ledger.granted.values().filter(|(u, _)| wanted.contains(u)).map(|(_, name)| name.clone()).collect()
         };
         for name in names {
             if let Err(e) = self.server.delete_allocations_by_username(name).await {
@@ -193,7 +250,7 @@ impl Relay {
 
     /// Allocations held by `user` now.
     pub fn allocations_of(&self, user: &str) -> u32 {
-        self.shared.ledger().users.get(user).map_or(0, |(n, _)| *n)
+        self.shared.ledger().users.get(user).copied().unwrap_or(0)
     }
 
     pub async fn close(&self) {
@@ -331,13 +388,19 @@ fn stun_message(buf: &[u8]) -> Option<Message> {
     Some(m)
 }
 
-/// The XOR-PEER-ADDRESS attributes of a message.
-fn peer_addresses(m: &Message) -> Vec<SocketAddr> {
+/// The XOR-PEER-ADDRESS attributes of a message; `None` if one is malformed.
+fn peer_addresses(m: &Message) -> Option<Vec<SocketAddr>> {
+    xor_addresses(m, ATTR_XOR_PEER_ADDRESS)
+}
+
+/// Every `attr` (an XOR-…-ADDRESS) of a message, decoded; `None` if one is malformed (the
+/// engine would zero-fill a short one into an address nobody asked for).
+fn xor_addresses(m: &Message, attr: AttrType) -> Option<Vec<SocketAddr>> {
     let mut out = Vec::new();
-    for attr in m.attributes.0.iter().filter(|a| a.typ == ATTR_XOR_PEER_ADDRESS) {
-        let v = &attr.value;
-        if v.len() < 8 {
-            continue;
+    for a in m.attributes.0.iter().filter(|a| a.typ == attr) {
+        let v = &a.value;
+        if v.len() < 4 {
+            return None;
         }
         let port = u16::from_be_bytes([v[2], v[3]]) ^ 0x2112;
         let ip = match (v[1], v.len()) {
@@ -350,16 +413,16 @@ fn peer_addresses(m: &Message) -> Vec<SocketAddr> {
                 key[..4].copy_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
                 key[4..].copy_from_slice(&m.transaction_id.0);
                 let mut b = [0u8; 16];
-                for i in 0..16 {
-                    b[i] = v[4 + i] ^ key[i];
+                for (i, byte) in b.iter_mut().enumerate() {
+                    *byte = v[4 + i] ^ key[i];
                 }
                 IpAddr::V6(Ipv6Addr::from(b))
             }
-            _ => continue,
+            _ => return None,
         };
         out.push(SocketAddr::new(ip, port));
     }
-    out
+    Some(out)
 }
 
 fn username_of(m: &Message) -> Option<String> {
@@ -385,47 +448,68 @@ struct Listener {
 }
 
 impl Listener {
-    /// What to do with a client packet: `None` passes it on, `Some(reply)` answers it here.
-    fn screen(&self, buf: &[u8], src: SocketAddr) -> Option<Vec<u8>> {
-        let m = stun_message(buf)?;
-        if m.typ.class != CLASS_REQUEST {
-            return None;
+    /// What to do with a client packet before the engine sees it.
+    fn screen(&self, buf: &[u8], src: SocketAddr) -> Verdict {
+        let Some(m) = stun_message(buf) else { return Verdict::Pass };
+        if m.typ.class != CLASS_REQUEST || m.typ.method == METHOD_BINDING {
+            return Verdict::Pass;
         }
         let s = &self.shared;
+        if !m.contains(ATTR_MESSAGE_INTEGRITY) {
+            // The engine asks for credentials (401 with realm and a nonce it keeps).
+            return if self.admit(src) { Verdict::Pass } else { Verdict::Drop };
+        }
+        let Some(username) = username_of(&m) else { return Verdict::Reply(error_response(&m, CODE_BAD_REQUEST)) };
+        // Checked here, before the engine: it would answer an unknown nonce with a new one
+        // (state) before looking at the credentials.
+        if !self.authentic(&m, &username) {
+            if !self.admit(src) {
+                return Verdict::Drop;
+            }
+            s.stats.refused_credentials.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%src, username, "TURN request refused: bad or expired credentials");
+            return Verdict::Reply(error_response(&m, CODE_UNAUTHORIZED));
+        }
         if m.typ.method == METHOD_ALLOCATE {
-            let username = username_of(&m)?;
-            if !m.contains(ATTR_MESSAGE_INTEGRITY) {
-                return None; // the engine asks for credentials (401 with realm and nonce)
-            }
-            if !self.authentic(&m, &username) {
-                // Expired or forged: refuse as coturn does (the engine would say 400).
-                s.stats.refused_credentials.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(%src, username, "TURN allocation refused: bad credentials");
-                return error_response(&m, CODE_UNAUTHORIZED);
-            }
-            let user = username.split_once(':').map(|(_, u)| u.to_string())?;
+            let user = username.split_once(':').map(|(_, u)| u.to_string()).unwrap_or_default();
             let mut ledger = s.ledger();
-            if ledger.granted.contains_key(&src) {
-                return None; // a retransmission, or a second Allocate the engine refuses
-            }
-            let held = ledger.users.get(&user).map_or(0, |(n, _)| *n);
+            let held = ledger.users.get(&user).copied().unwrap_or(0);
             if held >= s.quota {
                 drop(ledger);
                 s.stats.refused_quota.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%src, user, held, "TURN allocation refused: quota reached");
-                return error_response(&m, CODE_ALLOC_QUOTA_REACHED);
+                return Verdict::Reply(error_response(&m, CODE_ALLOC_QUOTA_REACHED));
             }
             ledger.pending.insert(src, username);
-            return None;
+            return Verdict::Pass;
         }
-        if (m.typ.method == METHOD_CREATE_PERMISSION || m.typ.method == METHOD_CHANNEL_BIND)
-            && let Some(peer) = peer_addresses(&m).into_iter().find(|p| !s.peer_allowed(*p))
-        {
-            s.stats.refused_peer.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(%src, %peer, "TURN permission refused: reserved peer address");
-            return error_response(&m, CODE_FORBIDDEN);
+        if m.typ.method == METHOD_CREATE_PERMISSION || m.typ.method == METHOD_CHANNEL_BIND {
+            let Some(peers) = peer_addresses(&m) else {
+                return Verdict::Reply(error_response(&m, CODE_BAD_REQUEST));
+            };
+            if let Some(peer) = peers.into_iter().find(|p| !s.peer_allowed(*p)) {
+                s.stats.refused_peer.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%src, %peer, "TURN permission refused: reserved peer address");
+                return Verdict::Reply(error_response(&m, CODE_FORBIDDEN));
+            }
         }
-        None
+        Verdict::Pass
+    }
+
+    /// Within the budget for requests that are not (validly) authenticated: each gets an
+    /// answer larger than itself, and the engine keeps a nonce for each unauthenticated
+    /// one, so they are limited per source address and overall.
+    fn admit(&self, src: SocketAddr) -> bool {
+        // Loopback sources cannot be spoofed from outside (the kernel drops them as
+        // martians): local tools and tests are not limited.
+        if src.ip().to_canonical().is_loopback() {
+            return true;
+        }
+        let ok = self.shared.flood.lock().unwrap_or_else(|p| p.into_inner()).admit(src.ip());
+        if !ok {
+            self.shared.stats.refused_flood.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
     }
 
     /// The message's integrity checks out with the REST password of `username`, and the
@@ -456,12 +540,10 @@ impl Listener {
         }
         let mut ledger = self.shared.ledger();
         if m.typ.class == CLASS_SUCCESS_RESPONSE {
-            if let Some(username) = ledger.pending.remove(&dst) {
-                let user = username.split_once(':').map(|(_, u)| u.to_string()).unwrap_or_default();
-                let entry = ledger.users.entry(user.clone()).or_default();
-                entry.0 += 1;
-                entry.1.insert(username);
-                ledger.granted.insert(dst, user);
+            let relayed = xor_addresses(&m, ATTR_XOR_RELAYED_ADDRESS).and_then(|a| a.into_iter().next());
+            if let (Some(username), Some(relayed)) = (ledger.pending.remove(&dst), relayed)
+                && ledger.grant(relayed, username)
+            {
                 self.shared.stats.allocations.fetch_add(1, Ordering::Relaxed);
                 self.shared.stats.allocations_total.fetch_add(1, Ordering::Relaxed);
             }
@@ -469,6 +551,16 @@ impl Listener {
             ledger.pending.remove(&dst);
         }
     }
+}
+
+/// What the listener does with a client packet.
+enum Verdict {
+    /// On to the engine.
+    Pass,
+    /// Answered here.
+    Reply(Option<Vec<u8>>),
+    /// Dropped (over the flood budget).
+    Drop,
 }
 
 #[async_trait]
@@ -483,12 +575,22 @@ impl Conn for Listener {
 
     async fn recv_from(&self, buf: &mut [u8]) -> webrtc_util::Result<(usize, SocketAddr)> {
         loop {
-            let (n, src) = self.socket.recv_from(buf).await?;
+            // The engine's read loop ends for good on an error: keep transient ones (an
+            // ICMP error reported on the socket, say) away from it.
+            let (n, src) = match self.socket.recv_from(buf).await {
+                Ok(got) => got,
+                Err(e) => {
+                    tracing::debug!(error = %e, "TURN listener receive error; going on");
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                }
+            };
             match self.screen(&buf[..n], src) {
-                None => return Ok((n, src)),
-                Some(reply) => {
+                Verdict::Pass => return Ok((n, src)),
+                Verdict::Reply(Some(reply)) => {
                     let _ = self.socket.send_to(&reply, src).await;
                 }
+                Verdict::Reply(None) | Verdict::Drop => {}
             }
         }
     }
@@ -668,6 +770,7 @@ mod tests {
             public_ip: "93.184.216.34".parse().unwrap(),
             open_ports: Mutex::new(HashSet::from([50000])),
             ledger: Mutex::new(Ledger::default()),
+            flood: Mutex::new(Flood::new()),
             stats: Arc::new(TurnStats::default()),
         };
         let at = |s: &str| shared.peer_allowed(s.parse().unwrap());
@@ -677,6 +780,32 @@ mod tests {
         assert!(at("1.1.1.1:53"));
         assert!(!at("10.0.0.1:9"));
         assert!(!at("127.0.0.1:50000"));
+        assert!(!at("[::ffff:93.184.216.34]:53"), "the IPv4-mapped form of the own address");
+    }
+
+    #[test]
+    fn ledger_counts_allocations_by_relayed_address() {
+        let mut l = Ledger::default();
+        let (r1, r2) = ("127.0.0.1:50001".parse().unwrap(), "127.0.0.1:50002".parse().unwrap());
+        assert!(l.grant(r1, "1:alice".into()));
+        assert!(!l.grant(r1, "1:alice".into()), "a retransmitted answer counts once");
+        assert!(l.grant(r2, "2:alice".into()));
+        assert_eq!(l.users["alice"], 2);
+        assert!(l.close(r1));
+        assert!(!l.close(r1), "closed twice counts once");
+        assert_eq!(l.users["alice"], 1);
+        assert!(l.close(r2));
+        assert!(l.users.is_empty() && l.granted.is_empty());
+    }
+
+    #[test]
+    fn flood_budget_per_source_and_overall() {
+        let mut f = Flood::new();
+        let a: IpAddr = "198.51.100.1".parse().unwrap();
+        let admitted = (0..100).filter(|_| f.admit(a)).count();
+        assert_eq!(admitted, FLOOD_PER_IP.1 as usize, "one source gets its burst");
+        let others = (0..1000u32).filter(|i| f.admit(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)))).count();
+        assert!(others < 400, "the global budget caps many sources: {others}");
     }
 
     #[test]

@@ -228,6 +228,11 @@ fn invalid_state(detail: impl Into<String>) -> Error {
     Error::Conflict { code: "call_invalid_state", detail: detail.into() }
 }
 
+/// For background upkeep: a call that is gone or over needs nothing more.
+fn ignore_gone(e: Error) -> Result<()> {
+    if matches!(e.code(), "call_not_found" | "call_invalid_state") { Ok(()) } else { Err(e) }
+}
+
 fn unavailable(e: crate::bus::BusError) -> Error {
     Error::Unavailable(format!("the bus is unreachable: {e}"))
 }
@@ -378,45 +383,49 @@ impl Calls {
                 rec.call.reason = Some(EndReason::Glare);
                 rec.call.ended_at = Some(now);
                 rec.call.replaced_by = Some(other);
-                self.save(&rec, ENDED_TTL).await?;
-                tracing::info!(call_id = %call_id, reason = "glare", replaced_by = %other, "call ended");
                 let held = self.lock(keys::call_lock(&other)).await?;
                 let result = match self.load(other).await {
                     Ok(Some(r)) if r.call.state == Phase::Ringing => {
-                        let glare =
-                            Envelope::new(vec![me], &ServerEvent::CallState(rec.call.clone())).only(vec![session]);
-                        self.accept_locked(r, session, Some(glare)).await
+                        // My call id is spent only once the merge happens.
+                        match self.save(&rec, ENDED_TTL).await {
+                            Ok(()) => {
+                                let glare = Envelope::new(vec![me], &ServerEvent::CallState(rec.call.clone()))
+                                    .only(vec![session]);
+                                self.accept_locked(r, session, Some(glare)).await
+                            }
+                            Err(e) => Err(e),
+                        }
                     }
                     Ok(_) => Err(invalid_state("the other call ended meanwhile; call again")),
                     Err(e) => Err(e),
                 };
                 self.release(held).await;
+                if result.is_ok() {
+                    tracing::info!(call_id = %call_id, reason = "glare", replaced_by = %other, "call ended");
+                }
                 return result;
             }
             return Err(invalid_state("you are already in a call"));
         }
 
         let busy = self.live_call(callee).await?.is_some();
-        let claimed_me = !busy
-            && self
-                .bus
-                .put_if_absent(&keys::user_call(&me), &call_id.to_string(), LIVE_TTL)
-                .await
-                .map_err(unavailable)?
-                .is_none();
+        let id = call_id.to_string();
+        // The record exists before anyone's claim names it: a claim whose call is missing
+        // counts as stale (`live_call`), so the order matters.
+        if !busy {
+            self.save(&rec, LIVE_TTL).await?;
+        }
+        let claimed_me =
+            !busy && self.bus.put_if_absent(&keys::user_call(&me), &id, LIVE_TTL).await.map_err(unavailable)?.is_none();
         if !busy && !claimed_me {
+            self.bus.delete(&keys::call(&call_id)).await.map_err(unavailable)?;
             return Err(invalid_state("you are already in a call"));
         }
         let claimed_callee = !busy
-            && self
-                .bus
-                .put_if_absent(&keys::user_call(&callee), &call_id.to_string(), LIVE_TTL)
-                .await
-                .map_err(unavailable)?
-                .is_none();
+            && self.bus.put_if_absent(&keys::user_call(&callee), &id, LIVE_TTL).await.map_err(unavailable)?.is_none();
         if !claimed_callee {
             if claimed_me {
-                self.bus.delete(&keys::user_call(&me)).await.map_err(unavailable)?;
+                self.bus.delete_if_eq(&keys::user_call(&me), &id).await.map_err(unavailable)?;
             }
             rec.call.state = Phase::Ended;
             rec.call.reason = Some(EndReason::Busy);
@@ -430,7 +439,6 @@ impl Calls {
                 .await;
         }
 
-        self.save(&rec, LIVE_TTL).await?;
         self.stats.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(call_id = %call_id, caller = %me, callee = %callee, media = ?media, "call ringing");
         self.fanout
@@ -630,7 +638,7 @@ impl Calls {
             Ok(())
         })
         .await
-        .or_else(|e| if e.code() == "call_not_found" { Ok(()) } else { Err(e) })
+        .or_else(ignore_gone)
     }
 
     /// The user's current call, if any (for `ready`).
@@ -640,39 +648,76 @@ impl Calls {
 
     // ----- internals -------------------------------------------------------------------
 
-    /// The user's live call, with an expired deadline applied first.
+    /// The user's live call, with an expired deadline applied first. A participant who
+    /// is connected nowhere (their node died without closing the socket) starts the
+    /// reconnect grace here, so such a call cannot keep both users busy.
     async fn live_call(&self, user: Uuid) -> Result<Option<Record>> {
         let key = keys::user_call(&user);
         let Some(id) = self.bus.get(&key).await.map_err(unavailable)? else { return Ok(None) };
         let Ok(call_id) = id.parse::<Uuid>() else {
-            self.bus.delete(&key).await.map_err(unavailable)?;
+            self.bus.delete_if_eq(&key, &id).await.map_err(unavailable)?;
             return Ok(None);
         };
         let rec = match self.load(call_id).await? {
             Some(r) if r.call.state != Phase::Ended => r,
             _ => {
                 // The call is gone or over but the claim stayed (its node died mid-way).
-                self.bus.delete(&key).await.map_err(unavailable)?;
+                // Only this claim goes: a newer one is left alone.
+                self.bus.delete_if_eq(&key, &id).await.map_err(unavailable)?;
                 return Ok(None);
             }
         };
-        match rec.deadline(&self.config) {
-            Some((at, _)) if at <= Utc::now() => {
-                self.expire(call_id).await?;
-                Ok(self.load(call_id).await?.filter(|r| r.call.state != Phase::Ended))
-            }
-            _ => Ok(Some(rec)),
+        if rec.deadline(&self.config).is_some_and(|(at, _)| at <= Utc::now()) {
+            self.expire(call_id).await?;
+            return Ok(self.load(call_id).await?.filter(|r| r.call.state != Phase::Ended));
         }
+        if matches!(rec.call.state, Phase::Connecting | Phase::Active)
+            && (rec.caller_away.is_none() || rec.callee_away.is_none())
+        {
+            let sets = [keys::presence(&rec.call.caller_id), keys::presence(&rec.call.callee_id)];
+            let live = self.bus.live_counts(&sets).await.map_err(unavailable)?;
+            if live.contains(&0) {
+                self.mark_absent(call_id).await?;
+                return Ok(self.load(call_id).await?.filter(|r| r.call.state != Phase::Ended));
+            }
+        }
+        Ok(Some(rec))
+    }
+
+    /// Start the grace of each side whose user is connected nowhere.
+    async fn mark_absent(&self, call_id: Uuid) -> Result<()> {
+        self.with_call(call_id, async |mut rec| {
+            let sets = [keys::presence(&rec.call.caller_id), keys::presence(&rec.call.callee_id)];
+            let live = self.bus.live_counts(&sets).await.map_err(unavailable)?;
+            let now = Utc::now();
+            let mut changed = false;
+            if live.first() == Some(&0) && rec.caller_away.is_none() {
+                rec.caller_away = Some(now);
+                changed = true;
+            }
+            if live.get(1) == Some(&0) && rec.callee_away.is_none() {
+                rec.callee_away = Some(now);
+                changed = true;
+            }
+            if changed {
+                self.save(&rec, LIVE_TTL).await?;
+                tracing::info!(call_id = %call_id, "call participant connected nowhere; grace running");
+                self.schedule(&rec);
+            }
+            Ok(())
+        })
+        .await
+        .or_else(ignore_gone)
     }
 
     /// Apply the call's deadline if it has passed.
     async fn expire(&self, call_id: Uuid) -> Result<()> {
-        self.with_call(call_id, async |rec| match rec.deadline(&self.config) {
+        self.with_call_raw(call_id, async |rec| match rec.deadline(&self.config) {
             Some((at, reason)) if at <= Utc::now() => self.end(rec, reason).await,
             _ => Ok(()),
         })
         .await
-        .or_else(|e| if e.code() == "call_not_found" { Ok(()) } else { Err(e) })
+        .or_else(ignore_gone)
     }
 
     /// A timer for the call's next deadline, on this node.
@@ -700,10 +745,7 @@ impl Calls {
         self.save(&rec, ENDED_TTL).await?;
         let id = rec.call.call_id.to_string();
         for user in [rec.call.caller_id, rec.call.callee_id] {
-            let key = keys::user_call(&user);
-            if self.bus.get(&key).await.map_err(unavailable)?.as_deref() == Some(id.as_str()) {
-                self.bus.delete(&key).await.map_err(unavailable)?;
-            }
+            self.bus.delete_if_eq(&keys::user_call(&user), &id).await.map_err(unavailable)?;
         }
         let call = &rec.call;
         let duration = call.answered_at.map(|a| (now - a).num_seconds()).unwrap_or(0);
@@ -735,8 +777,21 @@ impl Calls {
         Ok(())
     }
 
-    /// Run `f` on the call under its lock.
+    /// Run `f` on the call under its lock; a deadline that has passed (its timer's node
+    /// died) is applied first, and then the call has ended.
     async fn with_call<T>(&self, call_id: Uuid, f: impl AsyncFnOnce(Record) -> Result<T>) -> Result<T> {
+        self.with_call_raw(call_id, async |rec| match rec.deadline(&self.config) {
+            Some((at, reason)) if at <= Utc::now() => {
+                self.end(rec, reason).await?;
+                Err(invalid_state("the call has ended"))
+            }
+            _ => f(rec).await,
+        })
+        .await
+    }
+
+    /// Run `f` on the call as stored, under its lock.
+    async fn with_call_raw<T>(&self, call_id: Uuid, f: impl AsyncFnOnce(Record) -> Result<T>) -> Result<T> {
         let held = self.lock(keys::call_lock(&call_id)).await?;
         let result = match self.load(call_id).await {
             Ok(Some(rec)) => f(rec).await,

@@ -181,6 +181,17 @@ async fn lock_is_exclusive_and_expires(scale: Scale) {
     env.cleanup().await;
 }
 
+async fn delete_if_eq_releases_only_the_same_value(scale: Scale) {
+    let (bus, env) = bus(scale).await;
+    assert_eq!(bus.put_if_absent("claim", "mine", T).await.unwrap(), None);
+    assert!(!bus.delete_if_eq("claim", "theirs").await.unwrap());
+    assert_eq!(bus.get("claim").await.unwrap().as_deref(), Some("mine"));
+    assert!(bus.delete_if_eq("claim", "mine").await.unwrap());
+    assert_eq!(bus.get("claim").await.unwrap(), None);
+    assert!(!bus.delete_if_eq("claim", "mine").await.unwrap(), "already gone");
+    env.cleanup().await;
+}
+
 async fn rate_limiter_allows_the_burst_then_paces(scale: Scale) {
     let (bus, env) = bus(scale).await;
     let quota = Quota::per_second(10, 5); // 100 ms apart, burst 5
@@ -209,6 +220,7 @@ both_scales!(
     buffer_keeps_the_maximum,
     buffer_take_survives_an_interrupted_flush,
     lock_is_exclusive_and_expires,
+    delete_if_eq_releases_only_the_same_value,
     rate_limiter_allows_the_burst_then_paces,
 );
 

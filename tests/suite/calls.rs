@@ -21,6 +21,7 @@ both_scales!(
     first_device_to_accept_wins,
     dropped_socket_may_return_within_grace,
     dropped_socket_past_grace_ends_the_call,
+    a_participant_connected_nowhere_frees_both_after_the_grace,
     frames_are_checked_against_the_participants,
     ice_servers_hand_out_turn_rest_credentials,
     turn_relay_checks_credentials_quota_and_peers,
@@ -314,6 +315,35 @@ async fn dropped_socket_past_grace_ends_the_call(scale: Scale) {
     if let Some(n) = node {
         n.stop().await;
     }
+    app.finish().await;
+}
+
+/// A node that dies closes no sockets: its users just fall out of presence. Whoever looks
+/// at such a call next starts the grace, and past it the call ends.
+async fn a_participant_connected_nowhere_frees_both_after_the_grace(scale: Scale) {
+    let app = spawn_with(scale, fast).await;
+    let (ta, _) = user(&app, "alice").await;
+    let (tb, b_id) = user(&app, "bob").await;
+    let (tc, _) = user(&app, "carol").await;
+    let ab = direct(&app, &ta, &b_id).await;
+    let cb = direct(&app, &tc, &b_id).await;
+    let mut a = Ws::connect(&app.base, &ta).await;
+    let mut b = Ws::connect(&app.base, &tb).await;
+    let mut c = Ws::connect(&app.base, &tc).await;
+    let call = active_call(&mut a, &mut b, &ab).await;
+
+    // Bob's node "dies": his socket stays open here, but presence no longer knows him.
+    let bob: Uuid = b_id.parse().unwrap();
+    let session = b.ready["session_id"].as_str().unwrap().to_string();
+    app.services.bus.live_remove(&nexus::bus::keys::presence(&bob), &session).await.unwrap();
+    let first = Uuid::now_v7().to_string();
+    c.send(invite(&first, &cb)).await;
+    assert_eq!(state(&mut c, &first, "ended").await["reason"], "busy", "within the grace bob is still in his call");
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let second = Uuid::now_v7().to_string();
+    c.send(invite(&second, &cb)).await;
+    state(&mut c, &second, "ringing").await;
+    assert_eq!(state(&mut a, &call, "ended").await["reason"], "connection_lost");
     app.finish().await;
 }
 
