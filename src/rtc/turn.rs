@@ -362,12 +362,29 @@ impl AuthHandler for RestAuth {
         if user.is_empty() {
             return refuse("no user");
         }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        if expiry < now {
-            return refuse("expired");
-        }
+        // Expiry: checked by the listener before the engine, for Allocate requests only
+        // (see `authentic`).
+        let _ = expiry;
         Ok(generate_auth_key(username, realm, &rest_password(&self.secret, username)))
     }
+}
+
+/// The request's MESSAGE-INTEGRITY checks out with the REST password of `username`; and,
+/// for an Allocate, the username has not expired. Credentials are what it takes to *make*
+/// an allocation: one made in time may be refreshed, and given permissions and channels,
+/// after they expire, as long as its call lasts (it is deleted when the call ends).
+fn authentic(secret: &str, m: &Message, username: &str, now: SystemTime) -> bool {
+    let Some(expiry) = username.split_once(':').and_then(|(e, _)| e.parse::<u64>().ok()) else { return false };
+    let now = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    if m.typ.method == METHOD_ALLOCATE && expiry < now {
+        return false;
+    }
+    let Some(realm) = m.get(stun::attributes::ATTR_REALM).ok().and_then(|r| String::from_utf8(r).ok()) else {
+        return false;
+    };
+    let integrity = MessageIntegrity::new_long_term_integrity(username.to_string(), realm, rest_password(secret, username));
+    let mut copy = m.clone();
+    integrity.check(&mut copy).is_ok()
 }
 
 fn rest_password(secret: &str, username: &str) -> String {
@@ -515,21 +532,7 @@ impl Listener {
     /// The message's integrity checks out with the REST password of `username`, and the
     /// username has not expired.
     fn authentic(&self, m: &Message, username: &str) -> bool {
-        let expiry = username.split_once(':').and_then(|(e, _)| e.parse::<u64>().ok());
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        if expiry.is_none_or(|e| e < now) {
-            return false;
-        }
-        let Some(realm) = m.get(stun::attributes::ATTR_REALM).ok().and_then(|r| String::from_utf8(r).ok()) else {
-            return false;
-        };
-        let integrity = MessageIntegrity::new_long_term_integrity(
-            username.to_string(),
-            realm,
-            rest_password(&self.shared.secret, username),
-        );
-        let mut copy = m.clone();
-        integrity.check(&mut copy).is_ok()
+        authentic(&self.shared.secret, m, username, SystemTime::now())
     }
 
     /// Note the engine's answers to Allocate requests.
@@ -781,6 +784,40 @@ mod tests {
         assert!(!at("10.0.0.1:9"));
         assert!(!at("127.0.0.1:50000"));
         assert!(!at("[::ffff:93.184.216.34]:53"), "the IPv4-mapped form of the own address");
+    }
+
+    /// A request as a TURN client sends it: long-term credentials over a nonce.
+    fn signed(method: stun::message::Method, username: &str, password: &str) -> Message {
+        use stun::{agent::TransactionId, textattrs::TextAttribute};
+        let mut m = Message::new();
+        let setters: Vec<Box<dyn Setter>> = vec![
+            Box::new(TransactionId::new()),
+            Box::new(MessageType::new(method, CLASS_REQUEST)),
+            Box::new(TextAttribute::new(ATTR_USERNAME, username.into())),
+            Box::new(TextAttribute::new(stun::attributes::ATTR_REALM, "nexus".into())),
+            Box::new(TextAttribute::new(stun::attributes::ATTR_NONCE, "n0nce".into())),
+            Box::new(MessageIntegrity::new_long_term_integrity(username.into(), "nexus".into(), password.into())),
+        ];
+        m.build(&setters).unwrap();
+        let mut parsed = Message { raw: m.raw.clone(), ..Default::default() };
+        parsed.decode().unwrap();
+        parsed
+    }
+
+    #[test]
+    fn expired_credentials_make_no_allocation_but_keep_one_alive() {
+        let now = SystemTime::now();
+        let secs = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let (live, old) = (format!("{}:alice", secs + 600), format!("{}:alice", secs - 5));
+        let ok = |m: &Message, u: &str| authentic("s3cret-s3cret-s3cret", m, u, now);
+        let key = |u: &str| rest_password("s3cret-s3cret-s3cret", u);
+        assert!(ok(&signed(METHOD_ALLOCATE, &live, &key(&live)), &live));
+        assert!(!ok(&signed(METHOD_ALLOCATE, &old, &key(&old)), &old), "expired: no new allocation");
+        assert!(ok(&signed(stun::message::METHOD_REFRESH, &old, &key(&old)), &old), "refresh after expiry");
+        assert!(ok(&signed(METHOD_CREATE_PERMISSION, &old, &key(&old)), &old));
+        assert!(!ok(&signed(stun::message::METHOD_REFRESH, &old, "forged"), &old), "forged never");
+        assert!(!ok(&signed(METHOD_ALLOCATE, &live, "forged"), &live));
+        assert!(!ok(&signed(METHOD_ALLOCATE, "alice", &key("alice")), "alice"), "not <expiry>:<user>");
     }
 
     #[test]
