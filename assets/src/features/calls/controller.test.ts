@@ -60,7 +60,17 @@ class FakePeerConnection {
   onconnectionstatechange: (() => void) | null = null;
   oniceconnectionstatechange: (() => void) | null = null;
 
-  constructor(readonly config: RTCConfiguration) {}
+  configs: RTCConfiguration[] = [];
+  constructor(readonly config: RTCConfiguration) {
+    this.configs.push(config);
+  }
+  getConfiguration() {
+    return this.configs[this.configs.length - 1]!;
+  }
+  setConfiguration(c: RTCConfiguration) {
+    if (this.closed) throw new Error('closed');
+    this.configs.push(c);
+  }
 
   addTrack(track: FakeTrack) {
     this.tracks.push(track);
@@ -267,6 +277,25 @@ describe('call controller: the caller', () => {
     expect(h.pc().tracks.map((t) => t.kind)).toEqual(['audio', 'video']);
     expect(ofType(h, 'call.offer')).toEqual([{ type: 'call.offer', call_id: 'k1', sdp: 'offer-1' }]);
     expect(h.exposed).toEqual([h.pc()]);
+  });
+
+  it('fetches fresh TURN credentials at 80 % of their lifetime and hands them to the connection', async () => {
+    const h = setup();
+    h.controller.startCall('c1', BOB.id, 'video');
+    await flush();
+    h.store.getState().callsServerEvent('state', view({ state: 'connecting', callee_session: BOB_SESSION }));
+    await flush();
+    expect(h.iceServers).toHaveBeenCalledTimes(1);
+    h.iceServers.mockResolvedValueOnce({ ice_servers: [{ urls: ['turn:example.org:3478'], username: 'u2', credential: 'c2' }], ttl: 600 });
+    await vi.advanceTimersByTimeAsync(479_999);
+    expect(h.iceServers).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.iceServers).toHaveBeenCalledTimes(2);
+    expect(h.pc().getConfiguration().iceServers).toEqual([{ urls: ['turn:example.org:3478'], username: 'u2', credential: 'c2' }]);
+    // After the call, no more fetching.
+    h.controller.hangUp();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(h.iceServers).toHaveBeenCalledTimes(2);
   });
 
   it('remote candidates wait for the remote description, then are added in order', async () => {

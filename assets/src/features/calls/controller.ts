@@ -104,6 +104,8 @@ interface Session {
   everConnected: boolean;
   iceTimer: unknown;
   failTimer: unknown;
+  /** Fetches fresh TURN credentials before the current ones expire. */
+  credentialsTimer: unknown;
   statsTimer: unknown;
   statsSample: QualitySample | null;
 }
@@ -339,6 +341,7 @@ export class CallController {
       sentConnected: false,
       everConnected: false,
       iceTimer: null,
+      credentialsTimer: null,
       failTimer: null,
       statsTimer: null,
       statsSample: null,
@@ -397,7 +400,9 @@ export class CallController {
       if (!local || session.closed) return;
       let iceServers: RTCIceServer[] = [];
       try {
-        iceServers = (await this.o.iceServers()).ice_servers;
+        const answer = await this.o.iceServers();
+        iceServers = answer.ice_servers;
+        this.refreshCredentialsLater(session, answer.ttl);
       } catch {
         // Without STUN/TURN the call can still connect on a shared network.
         console.warn('calls: could not fetch the ICE servers');
@@ -492,6 +497,33 @@ export class CallController {
   }
 
   /** The network changed (online again, maybe on another interface): new candidates at once. */
+  /**
+   * TURN credentials only make new allocations while they are valid: an ICE restart late in
+   * a call needs fresh ones. Fetch them at 80 % of their lifetime and hand them to the
+   * connection (existing allocations live on; the server refreshes them).
+   */
+  private refreshCredentialsLater(session: Session, ttlSecs: number): void {
+    if (!(ttlSecs > 0)) return;
+    this.clearTimer(session, 'credentialsTimer');
+    session.credentialsTimer = this.timers.setTimeout(() => {
+      session.credentialsTimer = null;
+      if (session.closed) return;
+      this.o.iceServers().then(
+        (answer) => {
+          const pc = session.pc;
+          if (session.closed || !pc) return;
+          try {
+            pc.setConfiguration({ ...pc.getConfiguration(), iceServers: answer.ice_servers });
+          } catch {
+            // A configuration the browser refuses keeps the old one.
+          }
+          this.refreshCredentialsLater(session, answer.ttl);
+        },
+        () => this.refreshCredentialsLater(session, 60),
+      );
+    }, Math.max(10, ttlSecs * 0.8) * 1000);
+  }
+
   private networkChanged(): void {
     const session = this.session;
     if (session?.pc && !session.closed) this.restartIce(session);
@@ -662,6 +694,7 @@ export class CallController {
       session.closed = true;
       this.clearTimer(session, 'iceTimer');
       this.clearTimer(session, 'failTimer');
+      this.clearTimer(session, 'credentialsTimer');
       if (session.statsTimer !== null) {
         (this.o.clearInterval ?? ((h: unknown) => globalThis.clearInterval(h as ReturnType<typeof setInterval>)))(session.statsTimer);
         session.statsTimer = null;
@@ -691,7 +724,7 @@ export class CallController {
     }
   }
 
-  private clearTimer(session: Session, name: 'iceTimer' | 'failTimer'): void {
+  private clearTimer(session: Session, name: 'iceTimer' | 'failTimer' | 'credentialsTimer'): void {
     if (session[name] !== null) this.timers.clearTimeout(session[name]);
     session[name] = null;
   }
