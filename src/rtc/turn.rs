@@ -144,6 +144,8 @@ struct Shared {
     allow_private: bool,
     /// The relay's announced address; peers at it (our own relayed ports) are allowed.
     public_ip: IpAddr,
+    /// This machine's other addresses: never peers (the server's own services).
+    own_ips: HashSet<IpAddr>,
     /// Relayed ports open now.
     open_ports: Mutex<HashSet<u16>>,
     ledger: Mutex<Ledger>,
@@ -167,7 +169,7 @@ impl Shared {
         if ip == self.public_ip.to_canonical() {
             return self.open_ports.lock().unwrap_or_else(|p| p.into_inner()).contains(&peer.port());
         }
-        !is_reserved(ip)
+        !self.own_ips.contains(&ip) && !is_reserved(ip)
     }
 }
 
@@ -193,6 +195,7 @@ impl Relay {
             quota: cfg.user_quota,
             allow_private: cfg.allow_private_peers,
             public_ip,
+            own_ips: local_addresses(),
             open_ports: Mutex::new(HashSet::new()),
             flood: Mutex::new(Flood::new()),
             ledger: Mutex::new(Ledger::default()),
@@ -282,6 +285,16 @@ fn udp_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     UdpSocket::from_std(socket.into())
+}
+
+/// Every address of this machine's interfaces (and the wildcard forms).
+fn local_addresses() -> HashSet<IpAddr> {
+    let mut out: HashSet<IpAddr> = webrtc_util::ifaces::ifaces()
+        .map(|list| list.into_iter().filter_map(|i| i.addr.map(|a| a.ip().to_canonical())).collect())
+        .unwrap_or_default();
+    out.insert(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    out.insert(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    out
 }
 
 /// The address relayed ports are announced at.
@@ -382,7 +395,8 @@ fn authentic(secret: &str, m: &Message, username: &str, now: SystemTime) -> bool
     let Some(realm) = m.get(stun::attributes::ATTR_REALM).ok().and_then(|r| String::from_utf8(r).ok()) else {
         return false;
     };
-    let integrity = MessageIntegrity::new_long_term_integrity(username.to_string(), realm, rest_password(secret, username));
+    let integrity =
+        MessageIntegrity::new_long_term_integrity(username.to_string(), realm, rest_password(secret, username));
     let mut copy = m.clone();
     integrity.check(&mut copy).is_ok()
 }
@@ -771,6 +785,7 @@ mod tests {
             quota: 1,
             allow_private: false,
             public_ip: "93.184.216.34".parse().unwrap(),
+            own_ips: HashSet::from(["93.184.216.35".parse().unwrap()]),
             open_ports: Mutex::new(HashSet::from([50000])),
             ledger: Mutex::new(Ledger::default()),
             flood: Mutex::new(Flood::new()),
@@ -784,6 +799,7 @@ mod tests {
         assert!(!at("10.0.0.1:9"));
         assert!(!at("127.0.0.1:50000"));
         assert!(!at("[::ffff:93.184.216.34]:53"), "the IPv4-mapped form of the own address");
+        assert!(!at("93.184.216.35:50000"), "the machine's other public address");
     }
 
     /// A request as a TURN client sends it: long-term credentials over a nonce.
