@@ -23,13 +23,13 @@
  * chats), so it can be re-run against the same server. Env: NEXUS_URL, CHROMIUM,
  * NEXUS_INVITE_CODE, NEXUS_SCREENSHOTS_DIR (default ../docs/screenshots).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix } from './lib.mjs';
+import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix, screenshotTo, SCREENSHOT_MAX_BYTES } from './lib.mjs';
 
 const OUT = resolve(process.env.NEXUS_SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)));
-const MAX_BYTES = 400 * 1024;
+const MAX_BYTES = SCREENSHOT_MAX_BYTES;
 /** ICE + DTLS on loopback take well under a second. */
 const CONNECT_MS = 20_000;
 /** The missed call: the server's ring timeout (3 s for these shots) plus the row arriving. */
@@ -240,45 +240,6 @@ async function settle(page) {
   await sleep(700);
 }
 
-async function shoot(page, file) {
-  let png = await page.screenshot();
-  // Blurred gradients are costly in PNG: over the budget, drop the lowest bits of each
-  // channel (6, then 5 bits) — invisible here, and the dithering noise goes with them.
-  for (const mask of [0xfc, 0xf8]) {
-    if (png.length <= MAX_BYTES) break;
-    png = await posterize(page, png, mask);
-  }
-  await writeFile(join(OUT, file), png);
-  return { file, bytes: png.length };
-}
-
-/** Re-encodes a PNG through a canvas in the browser with `mask` applied to every channel. */
-async function posterize(page, png, mask) {
-  const helper = await page.context().newPage();
-  try {
-    const b64 = await helper.evaluate(
-      async ([data, m]) => {
-        const img = new Image();
-        img.src = `data:image/png;base64,${data}`;
-        await img.decode();
-        const canvas = document.createElement('canvas');
-        canvas.width = img.naturalWidth;
-        canvas.height = img.naturalHeight;
-        const ctx = canvas.getContext('2d');
-        ctx.drawImage(img, 0, 0);
-        const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        for (let i = 0; i < pixels.data.length; i += 4) {
-          pixels.data[i] &= m;
-          pixels.data[i + 1] &= m;
-          pixels.data[i + 2] &= m;
-        }
-        ctx.putImageData(pixels, 0, 0);
-        return canvas.toDataURL('image/png').slice('data:image/png;base64,'.length);
-      },
-      [png.toString('base64'), mask],
-    );
-    return Buffer.from(b64, 'base64');
-  } finally {
-    await helper.close();
-  }
+function shoot(page, file) {
+  return screenshotTo(page, OUT, file);
 }

@@ -5,6 +5,8 @@
  * as a bot would (to seed data and to play other users).
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
@@ -188,4 +190,51 @@ export async function signInContext(context, baseUrl, bot) {
     timeout: STEP_MS,
   });
   assert.ok(res.ok(), `login ${bot.user.username}: HTTP ${res.status()}`);
+}
+
+/** Screenshots over this size are posterized until they fit (docs stay light). */
+export const SCREENSHOT_MAX_BYTES = 400 * 1024;
+
+/** Takes a PNG of `page` into `dir/file`; returns { file, bytes }. */
+export async function screenshotTo(page, dir, file) {
+  let png = await page.screenshot();
+  // Blurred gradients are costly in PNG: over the budget, drop the lowest bits of each
+  // channel (6, then 5 bits) — invisible here, and the dithering noise goes with them.
+  for (const mask of [0xfc, 0xf8]) {
+    if (png.length <= SCREENSHOT_MAX_BYTES) break;
+    png = await posterize(page, png, mask);
+  }
+  await writeFile(join(dir, file), png);
+  return { file, bytes: png.length };
+}
+
+/** Re-encodes a PNG through a canvas in the browser with `mask` applied to every channel. */
+async function posterize(page, png, mask) {
+  const helper = await page.context().newPage();
+  try {
+    const b64 = await helper.evaluate(
+      async ([data, m]) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${data}`;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.naturalWidth;
+        canvas.height = img.naturalHeight;
+        const ctx = canvas.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        for (let i = 0; i < pixels.data.length; i += 4) {
+          pixels.data[i] &= m;
+          pixels.data[i + 1] &= m;
+          pixels.data[i + 2] &= m;
+        }
+        ctx.putImageData(pixels, 0, 0);
+        return canvas.toDataURL('image/png').slice('data:image/png;base64,'.length);
+      },
+      [png.toString('base64'), mask],
+    );
+    return Buffer.from(b64, 'base64');
+  } finally {
+    await helper.close();
+  }
 }

@@ -763,7 +763,7 @@ impl Calls {
             };
             // Deduplicated by client_id: two nodes expiring the same call write one entry.
             let client_id = format!("call-{}", call.call_id);
-            match self.messages.submit_system(call.caller_id, call.conversation_id, &client_id, body, "call").await {
+            match self.messages.submit_kind(call.caller_id, call.conversation_id, &client_id, body, "call").await {
                 Ok(pending) => {
                     tokio::spawn(async move {
                         if let Err(e) = pending.wait().await {

@@ -138,20 +138,10 @@ impl Messages {
         self.submit_kind(sender, conversation_id, client_id, body, "text").await
     }
 
-    /// A message the server writes on a user's behalf (a call entry): same path, same
-    /// dedupe by `client_id`, not counted against the user's rate.
-    pub async fn submit_system(
-        &self,
-        sender: Uuid,
-        conversation_id: Uuid,
-        client_id: &str,
-        body: &str,
-        kind: &str,
-    ) -> Result<Pending> {
-        self.submit_kind(sender, conversation_id, client_id, body, kind).await
-    }
-
-    async fn submit_kind(
+    /// [`Messages::submit`] of any kind. A kind other than `text` is an entry the server
+    /// writes on a user's behalf (a call entry): same path, same dedupe by `client_id`, not
+    /// counted against the user's rate.
+    pub async fn submit_kind(
         &self,
         sender: Uuid,
         conversation_id: Uuid,
