@@ -370,14 +370,15 @@ impl AuthHandler for RestAuth {
             tracing::debug!(%src, username, why, "TURN credentials refused");
             Err(turn::Error::Other(why.to_string()))
         };
+        // The expiry itself is checked by the listener before the engine, for Allocate
+        // requests only (see `authentic`); here only the username's shape.
         let Some((expiry, user)) = username.split_once(':') else { return refuse("username is not <expiry>:<user>") };
-        let Ok(expiry) = expiry.parse::<u64>() else { return refuse("expiry is not a number") };
+        if expiry.parse::<u64>().is_err() {
+            return refuse("expiry is not a number");
+        }
         if user.is_empty() {
             return refuse("no user");
         }
-        // Expiry: checked by the listener before the engine, for Allocate requests only
-        // (see `authentic`).
-        let _ = expiry;
         Ok(generate_auth_key(username, realm, &rest_password(&self.secret, username)))
     }
 }
