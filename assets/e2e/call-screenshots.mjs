@@ -26,7 +26,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix, screenshotTo, SCREENSHOT_MAX_BYTES } from './lib.mjs';
+import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix, screenshotTo, SCREENSHOT_MAX_BYTES, until } from './lib.mjs';
+import { MEDIA_ARGS, callButton, callDialog, framesDecoded, incomingDialog, statusOf, waitForStatus as waitForStatusWithin, waitIdle as waitIdleWithin } from './call-page.mjs';
 
 const OUT = resolve(process.env.NEXUS_SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)));
 const MAX_BYTES = SCREENSHOT_MAX_BYTES;
@@ -37,15 +38,8 @@ const MISSED_MS = 60_000;
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 812 };
 
-/** As in call.e2e.mjs: a fake camera and microphone, loopback ICE, no background throttling. */
-const MEDIA_ARGS = [
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+const waitForStatus = (p, text, timeout = CONNECT_MS) => waitForStatusWithin(p, text, timeout);
+const waitIdle = (p) => waitIdleWithin(p, 10_000);
 
 const server = await serverUnderTest();
 const base = server.url;
@@ -172,54 +166,6 @@ try {
   for (const x of bots) x.close();
   await browser?.close().catch(() => undefined);
   await server.close();
-}
-
-/** Polls `fn` until it returns truthy, at most `timeout` ms. */
-async function until(what, fn, timeout = STEP_MS) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-function callButton(p) {
-  return p.page.getByRole('button', { name: 'Start video call' });
-}
-function callDialog(p) {
-  return p.page.getByRole('dialog', { name: 'Call', exact: true });
-}
-function incomingDialog(p) {
-  return p.page.getByRole('dialog', { name: 'Incoming call' });
-}
-async function statusOf(p) {
-  return (await p.page.getByTestId('call-status').first().textContent({ timeout: 1_000 }).catch(() => null))?.trim() ?? null;
-}
-function waitForStatus(p, text, timeout = CONNECT_MS) {
-  return until(`"${text}" on ${p.name}'s call screen`, async () => ((await statusOf(p)) ?? '').includes(text), timeout);
-}
-
-/** Back to idle: no call surface, and a new call could be started. */
-function waitIdle(p) {
-  return until(`${p.name} back to idle`, async () => {
-    const surfaces = (await callDialog(p).count()) + (await incomingDialog(p).count());
-    return surfaces === 0 && (await callButton(p).isEnabled());
-  }, 10_000);
-}
-
-/** The highest framesDecoded of the inbound video of the page's live peer connection. */
-function framesDecoded(p) {
-  return p.page.evaluate(async () => {
-    const pc = window.__nexusCall?.pc;
-    if (!pc) return -1;
-    let frames = 0;
-    (await pc.getStats()).forEach((r) => {
-      if (r.type === 'inbound-rtp' && (r.kind === 'video' || r.mediaType === 'video')) frames = Math.max(frames, r.framesDecoded ?? 0);
-    });
-    return frames;
-  });
 }
 
 /** Both <video> elements of the call screen show moving pictures. */

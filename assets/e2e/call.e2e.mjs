@@ -27,7 +27,17 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix } from './lib.mjs';
+import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix, until } from './lib.mjs';
+import {
+  MEDIA_ARGS,
+  callButton,
+  callDialog,
+  framesDecoded,
+  incomingDialog,
+  statusOf,
+  waitForStatus as waitForStatusWithin,
+  waitIdle as waitIdleWithin,
+} from './call-page.mjs';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 /** ICE + DTLS on loopback take well under a second; a relayed path a little more. */
@@ -35,15 +45,8 @@ const CONNECT_MS = 20_000;
 /** The "Call ended" notice stays 2 s; then the call screen goes away. */
 const IDLE_MS = 8_000;
 
-const MEDIA_ARGS = [
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  // Headless tabs in the background must keep decoding.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+const waitForStatus = (p, text, timeout = CONNECT_MS) => waitForStatusWithin(p, text, timeout);
+const waitIdle = (p) => waitIdleWithin(p, IDLE_MS);
 
 let server;
 let browser;
@@ -85,17 +88,6 @@ function test(name, fn, { timeout = 90_000, skip } = {}) {
   });
 }
 
-/** Polls `fn` until it returns truthy, at most `timeout` ms. Returns the value. */
-async function until(what, fn, timeout = STEP_MS) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await sleep(200);
-  }
-}
 
 /**
  * Two fresh users with a direct conversation, each signed in in a browser profile of their
@@ -122,32 +114,6 @@ async function pair({ relay = false } = {}) {
   // Both gateways are up (the call buttons are enabled only with an open socket).
   await Promise.all([alice, bob].map((p) => until(`${p.name}'s call button`, () => callButton(p, 'video').isEnabled())));
   return { alice, bob, conversation };
-}
-
-const callButton = (p, media) => p.page.getByRole('button', { name: media === 'video' ? 'Start video call' : 'Start audio call' });
-const callDialog = (p) => p.page.getByRole('dialog', { name: 'Call', exact: true });
-const incomingDialog = (p) => p.page.getByRole('dialog', { name: 'Incoming call' });
-const statusOf = async (p) => (await p.page.getByTestId('call-status').first().textContent({ timeout: 1_000 }).catch(() => null))?.trim() ?? null;
-
-async function waitForStatus(p, text, timeout = CONNECT_MS) {
-  return until(`"${text}" on ${p.name}'s call screen`, async () => {
-    const now = await statusOf(p);
-    return now !== null && now.includes(text) ? now : false;
-  }, timeout);
-}
-
-/** The highest framesDecoded of the inbound video of the page's live peer connection (-1 without one). */
-function framesDecoded(p) {
-  return p.page.evaluate(async () => {
-    const pc = window.__nexusCall?.pc;
-    if (!pc) return -1;
-    const report = await pc.getStats();
-    let frames = 0;
-    report.forEach((r) => {
-      if (r.type === 'inbound-rtp' && (r.kind === 'video' || r.mediaType === 'video')) frames = Math.max(frames, r.framesDecoded ?? 0);
-    });
-    return frames;
-  });
 }
 
 /** The candidate types of the selected pair: transport → selectedCandidatePairId → candidate-pair → local/remote candidate. */
@@ -191,14 +157,6 @@ function heldPeerConnection(p) {
       tracks: held ? held.tracks.map((t) => t.readyState) : [],
     };
   });
-}
-
-/** Back to idle: no call surface, and a new call could be started. */
-async function waitIdle(p) {
-  await until(`${p.name} back to idle`, async () => {
-    const surfaces = (await callDialog(p).count()) + (await incomingDialog(p).count());
-    return surfaces === 0 && (await callButton(p, 'video').isEnabled());
-  }, IDLE_MS);
 }
 
 async function connectCall(alice, bob, media = 'video') {

@@ -27,7 +27,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, password, serverUnderTest, signInContext, sleep, STEP_MS, suffix } from './lib.mjs';
+import { Bot, launchBrowser, openContext, password, serverUnderTest, signInContext, sleep, STEP_MS, suffix, until } from './lib.mjs';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const LONG_COUNT = Number(process.env.NEXUS_E2E_LONG_COUNT ?? 10_000);
@@ -67,17 +67,7 @@ function steps() {
 
 const visible = (locator, timeout = STEP_MS) => locator.waitFor({ state: 'visible', timeout });
 
-/** Polls `fn` until it returns truthy, at most `timeout` ms. */
-async function until(what, fn, timeout = STEP_MS) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+
 
 /** A person in a browser profile of their own. */
 async function person(name, displayName) {

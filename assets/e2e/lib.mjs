@@ -47,6 +47,18 @@ export function launchBrowser({ args = [] } = {}) {
   });
 }
 
+/** Polls `fn` until it returns truthy, at most `timeout` ms. Returns the value. */
+export async function until(what, fn, timeout = STEP_MS) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(200);
+  }
+}
+
 /** A browser profile (own cookie jar) whose traffic stays on this machine. */
 export async function openContext(browser, { diagnostics = [], name = 'page', ...options } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'no-preference', ...options });
