@@ -1,5 +1,5 @@
-//! Wiring: [`App::build`] turns a [`Config`] into a bound listener and the services (store,
-//! bus, accounts, …); [`App::run`] serves until the shutdown future resolves, then stops
+//! The process: [`App::build`] turns a [`Config`] into a bound listener and the
+//! [`Services`] of a serving node; [`App::run`] serves until the shutdown future resolves, then stops
 //! accepting, lets in-flight requests finish (up to `server.shutdown_grace_secs`), stops
 //! the scheduled jobs and closes the store.
 
@@ -11,96 +11,12 @@ use poem::{
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
 };
 
+pub use crate::services::Services;
 use crate::{
-    bus::{self, Bus},
     config::Config,
     gateway::{CLOSE_GOING_AWAY, Gateway},
     jobs::Jobs,
-    rtc::turn::{Relay, ReleaseOnCallEnd},
-    service::{
-        accounts::Accounts, cache::Caches, calls::Calls, conversations::Conversations, events::Fanout,
-        messages::Messages, presence::Presence, receipts::Receipts, tokens,
-    },
-    store::{self, Store},
 };
-
-/// Everything a handler may use. Passed explicitly; there are no globals.
-pub struct Services {
-    pub config: Config,
-    pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn Bus>,
-    pub fanout: Fanout,
-    pub caches: Arc<Caches>,
-    pub accounts: Accounts,
-    pub conversations: Conversations,
-    pub messages: Arc<Messages>,
-    pub receipts: Arc<Receipts>,
-    pub presence: Presence,
-    pub calls: Arc<Calls>,
-    /// Shared secret of the TURN REST credentials.
-    pub turn_secret: String,
-    /// This node's TURN relay, once started.
-    pub turn: std::sync::OnceLock<Arc<Relay>>,
-}
-
-impl Services {
-    /// Open the store (migrating it) and the bus, and build the services.
-    pub async fn build(config: Config) -> anyhow::Result<Arc<Services>> {
-        let store = store::open(&config).await?;
-        let bus = bus::open(&config).await?;
-        // The signing secret: configured; else shared through the database (every node of a
-        // cluster must agree); else generated once into the data folder.
-        let shared = match config.auth.jwt_secret.is_empty() {
-            true => store.shared_secret("jwt", &tokens::random_secret()).await?,
-            false => None,
-        };
-        let secret = match shared {
-            Some(s) => s,
-            None => tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?,
-        };
-        let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
-        let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
-        let fanout = Fanout::new(bus.clone());
-        let caches = Arc::new(Caches::default());
-        let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
-        let conversations = Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone());
-        let messages = Arc::new(Messages::new(
-            store.clone(),
-            bus.clone(),
-            fanout.clone(),
-            caches.clone(),
-            receipts.clone(),
-            config.messages.clone(),
-        ));
-        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
-        let calls = Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone());
-        // Configured, or derived from the signing secret so that every node agrees.
-        let turn_secret = match config.turn.secret.is_empty() {
-            false => config.turn.secret.clone(),
-            true => {
-                use hmac::{Hmac, Mac};
-                let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
-                mac.update(b"nexus turn rest secret");
-                hex::encode(mac.finalize().into_bytes())
-            }
-        };
-        Ok(Arc::new(Services {
-            config,
-            store,
-            bus,
-            fanout,
-            caches,
-            accounts,
-            conversations,
-            messages,
-            receipts,
-            presence,
-            calls,
-            turn_secret,
-            turn: std::sync::OnceLock::new(),
-        }))
-    }
-}
 
 pub struct App {
     pub services: Arc<Services>,
@@ -110,12 +26,7 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let services = Services::build(config).await?;
-        if services.config.turn.enabled {
-            let relay = Relay::start(&services.config.turn, services.turn_secret.clone()).await?;
-            services.calls.set_hook(Arc::new(ReleaseOnCallEnd(relay.clone())));
-            let _ = services.turn.set(relay);
-        }
+        let services = Services::start(config).await?;
         let wanted = services.config.listen_addr();
         let acceptor =
             TcpListener::bind(wanted).into_acceptor().await.with_context(|| format!("cannot listen on {wanted}"))?;
@@ -168,7 +79,7 @@ impl App {
             tracing::error!(error = %e, "final receipts flush failed");
         }
         jobs.stop().await;
-        if let Some(relay) = services.turn.get() {
+        if let Some(relay) = &services.turn {
             relay.close().await;
         }
         services.store.close().await;

@@ -1,13 +1,12 @@
 //! One error type at the service boundary, [`Error`], with a stable machine-readable
-//! [`Error::code`]. HTTP maps it to RFC 9457 problem JSON (here); the WebSocket gateway maps
-//! the same codes to `error` events.
-
-use poem::http::StatusCode;
-use poem_openapi::{
-    ApiResponse, Object,
-    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
-    types::Type,
-};
+//! [`Error::code`]. It knows nothing of the Faces: the REST API maps it to RFC 9457
+//! problem JSON (`http::problem`), the WebSocket gateway to `error` events
+//! (`protocol::ServerEvent::from_error`).
+//!
+//! Failures of the parts below the services map in one way each: a store failure is
+//! `Internal` (logged, shown as "internal error"); a bus failure is `Unavailable` (logged,
+//! 503 / `unavailable`: the bus is a live dependency, and a retry may succeed once it is
+//! back).
 
 /// A service error. Unexpected causes are wrapped in `Internal` and logged, never shown.
 #[derive(Debug, thiserror::Error)]
@@ -89,28 +88,6 @@ impl Error {
             Error::Internal(_) => "internal",
         }
     }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Error::Invalid { .. } => StatusCode::BAD_REQUEST,
-            Error::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) | Error::DeliveryFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub fn problem(&self) -> Problem {
-        let detail = self.to_string();
-        let retry_after_ms = match self {
-            Error::RateLimited { retry_after_ms } => Some(*retry_after_ms),
-            _ => None,
-        };
-        Problem::new(self.status(), self.code(), detail, retry_after_ms)
-    }
 }
 
 impl From<crate::store::StoreError> for Error {
@@ -119,84 +96,9 @@ impl From<crate::store::StoreError> for Error {
     }
 }
 
-/// RFC 9457 problem details, with Nexus' stable `code`.
-#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
-pub struct Problem {
-    /// A URI naming the problem type (`about:blank` or a `urn:nexus:problem:` name).
-    #[oai(rename = "type")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Short human summary of the status.
-    pub title: String,
-    /// HTTP status code.
-    pub status: u16,
-    /// Human explanation of this occurrence.
-    pub detail: String,
-    /// Stable machine-readable code (`validation_failed`, `invalid_credentials`, …).
-    pub code: String,
-    /// For `rate_limited`: milliseconds until a retry may succeed.
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after_ms: Option<u64>,
-}
-
-impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: String, retry_after_ms: Option<u64>) -> Self {
-        Problem {
-            kind: format!("urn:nexus:problem:{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
-            status: status.as_u16(),
-            detail,
-            code: code.to_string(),
-            retry_after_ms,
-        }
-    }
-
-    pub fn into_response(self) -> poem::Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = poem::Response::builder()
-            .status(status)
-            .content_type("application/problem+json")
-            .body(serde_json::to_vec(&self).unwrap_or_default());
-        if let Some(ms) = self.retry_after_ms {
-            let secs = ms.div_ceil(1000).max(1);
-            resp.headers_mut().insert("retry-after", secs.into());
-        }
-        resp
-    }
-}
-
-impl poem::error::ResponseError for Error {
-    fn status(&self) -> StatusCode {
-        Error::status(self)
-    }
-
-    fn as_response(&self) -> poem::Response {
-        if let Error::Internal(cause) = self {
-            tracing::error!(error = ?cause, "internal error");
-        }
-        self.problem().into_response()
-    }
-}
-
-/// Every operation documents the problem response once, as the `default` response.
-impl ApiResponse for Error {
-    fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "A problem (RFC 9457) with a stable `code`",
-                status: None,
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: "application/problem+json",
-                    schema: Problem::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        Problem::register(registry);
+impl From<crate::bus::BusError> for Error {
+    fn from(e: crate::bus::BusError) -> Self {
+        tracing::warn!(error = %e, "bus unavailable");
+        Error::Unavailable("the bus (queue, locks, presence) is unreachable; retry later".into())
     }
 }

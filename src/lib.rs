@@ -1,34 +1,44 @@
-//! Nexus: self-hosted real-time chat in one binary.
+//! Nexus: self-hosted real-time chat and calls in one binary.
 //!
 //! # The map
 //!
 //! ```text
-//!  http (REST, OpenAPI)        gateway (WebSocket)
-//!            \                    /
-//!   service: accounts, conversations, messages, receipts, presence
-//!            /                    \
-//!   store (all SQL)              bus (queue, pub/sub, buffers, locks, rate limits)
-//!   sqlite | postgres            memory | redis
+//!  http (REST, OpenAPI)        gateway (WebSocket)         protocol: the wire types,
+//!            \                    /                         imported by every layer
+//!   service: accounts, conversations, messages, receipts, presence, calls,
+//!            fanout + dispatch (events to every node's sockets)
+//!            /              |               \
+//!   store (all SQL)     rtc (TURN relay)    bus (queue, pub/sub, buffers, locks, rate limits)
+//!   sqlite | postgres                       memory | redis
 //! ```
 //!
-//! A message's path: the gateway validates a `message.send`, the message service enqueues
-//! it on the bus queue (durable before the ack), a worker persists batches through the
-//! store assigning `seq`, and only after commit publishes `message.new` on the bus, which
-//! every node delivers to its local sockets. See `docs/architecture.md`.
+//! A message's path: the gateway parses a `message.send` frame ([`protocol::client`]); the
+//! message service validates it, checks membership and the rate limit, and enqueues it on
+//! the bus queue (durable before the ack); a worker persists batches through the store,
+//! assigning `seq`, and only after commit publishes `message.new` through the fan-out
+//! ([`service::fanout`]); every node's dispatcher ([`service::dispatch`]) hands it to its
+//! local sockets of the members. See `docs/architecture.md`.
 //!
 //! Which module owns what:
 //! - [`config`]: figment configuration (defaults < file < environment), validated once.
-//! - [`app`]: builds the store, bus and services from a [`config::Config`], runs the HTTP
-//!   server and scheduled jobs until shutdown.
-//! - [`gateway`]: the WebSocket sessions, this node's socket registry, and the dispatcher
-//!   that delivers fan-out batches from the bus to local sockets.
-//! - [`http`]: thin handlers (parse, call a service, map the result), problem JSON,
-//!   the embedded web client.
-//! - [`service`]: the rules. Services depend on the [`store::Store`] and [`bus::Bus`] traits.
+//! - [`services`]: builds the store, bus, secrets, TURN relay and services from a
+//!   [`config::Config`], in that order; passed explicitly, there are no globals.
+//! - [`app`]: the process: binds, serves HTTP and runs the worker, dispatcher and
+//!   scheduled jobs until shutdown, then stops them in order.
+//! - [`protocol`]: every JSON shape a client sees (client and server events, views, call
+//!   shapes), one definition each.
+//! - [`gateway`]: the WebSocket sessions and this node's socket registry.
+//! - [`http`]: thin handlers (parse, call a service, map the result), service errors as
+//!   problem JSON, the embedded web client.
+//! - [`service`]: the rules. Services depend on the [`store::Store`] and [`bus::Bus`]
+//!   traits and on the relay of [`rtc`]; they know nothing of HTTP.
+//! - [`error`]: the service error and its stable codes.
 //! - [`store`]: the only module that speaks SQL.
 //! - [`bus`]: the only module that speaks Redis; an in-process twin for the embedded mode.
+//! - [`rtc`]: real-time media: the embedded TURN relay.
 //! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
 //!   step" function.
+//! - [`telemetry`]: logging set-up.
 
 pub mod app;
 pub mod bus;
@@ -37,7 +47,9 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod protocol;
 pub mod rtc;
 pub mod service;
+pub mod services;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! The Bus seam: everything nodes share that is not SQL. The in-process
 //! [`memory::MemoryBus`] serves the single-node embedded mode; [`redis::RedisBus`] serves
-//! a cluster. Both pass one conformance suite (`tests/bus.rs`).
+//! a cluster. Both pass one conformance suite (`tests/suite/bus.rs`).
 //!
 //! What it offers, and the promise each part keeps:
 //! - **pub/sub**: `publish` reaches every current subscriber of the topic on every node;

@@ -1,9 +1,8 @@
 //! The WebSocket gateway at `GET /api/v1/ws`: authenticate and check the origin before the
 //! upgrade, then run one [`session`] per socket. The [`registry::Registry`] holds this
-//! node's sockets; the dispatcher ([`Gateway::start`]) receives every fan-out batch from
-//! the bus, applies its cache effects and hands each event to the local recipients.
+//! node's sockets; the service dispatcher ([`crate::service::dispatch`]) hands it every
+//! event of the fan-out meant for them.
 
-pub mod protocol;
 pub mod registry;
 mod session;
 
@@ -22,10 +21,10 @@ use tokio::{sync::watch, task::JoinHandle};
 
 use self::registry::Registry;
 use crate::{
-    app::Services,
-    bus::keys,
-    error::{Error, Problem},
-    service::{events, presence},
+    error::Error,
+    http::problem::{Problem, problem},
+    service::dispatch::Dispatcher,
+    services::Services,
 };
 
 /// Close codes (see `docs/protocol.md`).
@@ -45,53 +44,20 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Subscribe to the fan-out topic and start delivering; start the presence heartbeat.
+    /// Start this node's dispatcher, which delivers fan-out batches to the registry's
+    /// sockets.
     pub async fn start(
         services: Arc<Services>,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<(Gateway, JoinHandle<()>)> {
         let registry = Arc::new(Registry::default());
-        let mut sub = services.bus.subscribe(keys::EVENTS_TOPIC).await?;
-        let reg = registry.clone();
-        let svc = services.clone();
-        let mut stop = shutdown.clone();
-        let task = tokio::spawn(async move {
-            let mut heartbeat = tokio::time::interval(presence::HEARTBEAT);
-            heartbeat.tick().await;
-            loop {
-                tokio::select! {
-                    payload = sub.recv() => {
-                        let Some(payload) = payload else { break };
-                        let Some(batch) = events::decode(&payload) else {
-                            tracing::warn!("undecodable fan-out batch ignored");
-                            continue;
-                        };
-                        for env in batch {
-                            if let Some(effect) = &env.effect {
-                                svc.caches.apply(effect);
-                                if let events::Effect::CallEnded { caller, callee } = *effect {
-                                    svc.calls.call_ended(caller, callee);
-                                }
-                            }
-                            let text: Arc<str> = Arc::from(env.event.get());
-                            if env.only.is_empty() && env.except.is_empty() {
-                                reg.deliver(&env.to, &text);
-                            } else {
-                                reg.deliver_some(&env.to, &env.only, &env.except, &text);
-                            }
-                        }
-                    }
-                    _ = heartbeat.tick() => {
-                        let sessions = reg.sessions();
-                        let svc = svc.clone();
-                        tokio::spawn(async move { svc.presence.heartbeat(&sessions).await });
-                    }
-                    _ = stop.changed() => {
-                        if *stop.borrow() { break; }
-                    }
-                }
-            }
-        });
+        let dispatcher = Dispatcher {
+            bus: services.bus.clone(),
+            caches: services.caches.clone(),
+            calls: services.calls.clone(),
+            presence: services.presence.clone(),
+        };
+        let task = dispatcher.start(registry.clone(), shutdown.clone()).await?;
         Ok((Gateway { registry, shutdown }, task))
     }
 }
@@ -101,8 +67,8 @@ struct WsQuery {
     token: Option<String>,
 }
 
-fn problem(e: Error) -> Response {
-    e.problem().into_response()
+fn refuse(e: Error) -> Response {
+    problem(&e).into_response()
 }
 
 /// Same-origin (the `Origin`'s host is the request's `Host`), a configured origin, or no
@@ -145,15 +111,15 @@ pub async fn ws(
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::to_string);
     let Some(token) = header_token.or(query.token) else {
-        return problem(Error::unauthorized("an access token is required (token query parameter or Bearer header)"));
+        return refuse(Error::unauthorized("an access token is required (token query parameter or Bearer header)"));
     };
     let claims = match services.accounts.authenticate(&token) {
         Ok(c) => c,
-        Err(e) => return problem(e),
+        Err(e) => return refuse(e),
     };
     let user = match services.accounts.me(claims.sub).await {
         Ok(u) => u,
-        Err(e) => return problem(e),
+        Err(e) => return refuse(e),
     };
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)

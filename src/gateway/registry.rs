@@ -13,6 +13,8 @@ use std::{
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
+use crate::service::dispatch::LocalSockets;
+
 /// Asks a session to close with a code.
 #[derive(Default)]
 pub struct Kick {
@@ -116,5 +118,19 @@ impl Registry {
         for s in users.values().flatten() {
             s.kick.kick(code);
         }
+    }
+}
+
+impl LocalSockets for Registry {
+    fn deliver(&self, to: &[Uuid], only: &[Uuid], except: &[Uuid], text: &Arc<str>) {
+        if only.is_empty() && except.is_empty() {
+            Registry::deliver(self, to, text)
+        } else {
+            self.deliver_some(to, only, except, text)
+        }
+    }
+
+    fn sessions(&self) -> Vec<(Uuid, Uuid)> {
+        Registry::sessions(self)
     }
 }

@@ -17,13 +17,13 @@ use uuid::Uuid;
 
 use super::{
     CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, Gateway,
-    protocol::{ClientEvent, parse},
     registry::{Kick, SessionHandle},
     token_remaining,
 };
 use crate::{
-    app::Services,
-    service::{calls::Signal, events::ServerEvent, messages::Pending, receipts::Kind, views::UserView},
+    protocol::{ClientEvent, ServerEvent, parse, views::UserView},
+    service::{calls::Signal, messages::Pending, receipts::Kind},
+    services::Services,
     store::User,
 };
 
@@ -122,7 +122,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                         }
                         let reply = match msg {
                             Message::Text(text) => handle(&services, me, session, &text, &tx, &mut typing_sent).await,
-                            _ => Some(error_event("invalid_frame", "binary frames are not accepted", None)),
+                            _ => Some(ServerEvent::error("invalid_frame", "binary frames are not accepted", None)),
                         };
                         if let Some(reply) = reply {
                             if sink.send(Message::Text(reply.to_json().to_string())).await.is_err() {
@@ -198,20 +198,6 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     }
 }
 
-fn error_event(code: &str, message: &str, client_id: Option<String>) -> ServerEvent {
-    ServerEvent::Error { code: code.into(), message: message.into(), client_id, call_id: None, retry_after_ms: None }
-}
-
-/// The `error` event for a failed call event: carries the frame's `call_id`.
-fn call_error(e: &crate::error::Error, call_id: Uuid) -> ServerEvent {
-    match ServerEvent::from_error(e, None) {
-        ServerEvent::Error { code, message, client_id, retry_after_ms, .. } => {
-            ServerEvent::Error { code, message, client_id, call_id: Some(call_id), retry_after_ms }
-        }
-        other => other,
-    }
-}
-
 /// Handle one text frame; returns the direct reply, if any. Acks that wait for a commit
 /// are sent later through the session's queue.
 async fn handle(
@@ -224,16 +210,12 @@ async fn handle(
 ) -> Option<ServerEvent> {
     let event = match parse(text) {
         Ok(e) => e,
-        Err(e) => {
-            let mut event = error_event(e.code, &e.message, e.client_id);
-            if let ServerEvent::Error { call_id, .. } = &mut event {
-                *call_id = e.call_id;
-            }
-            return Some(event);
-        }
+        Err(e) => return Some(ServerEvent::error(e.code, e.message, e.client_id).for_call(e.call_id)),
     };
     let calls = &services.calls;
-    let call = |result: crate::error::Result<()>, call_id: Uuid| result.err().map(|e| call_error(&e, call_id));
+    let call = |result: crate::error::Result<()>, call_id: Uuid| {
+        result.err().map(|e| ServerEvent::from_error(&e, None).for_call(Some(call_id)))
+    };
     match event {
         ClientEvent::Ping => Some(ServerEvent::Pong),
         ClientEvent::MessageSend { client_id, conversation_id, body } => {

@@ -11,9 +11,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags, payload::Json};
 
 use super::{BearerAuth, client_ip, text::Text, users::UserView};
 use crate::{
-    app::Services,
     error::{Error, Result},
     service::accounts::{NewAccount, Session},
+    services::Services,
 };
 
 pub const REFRESH_COOKIE: &str = "nexus_refresh";

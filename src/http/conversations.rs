@@ -14,12 +14,10 @@ use uuid::Uuid;
 
 use super::{BearerAuth, text::Text};
 use crate::{
-    app::Services,
     error::Error,
-    service::{
-        receipts::Kind,
-        views::{ConversationView, MessageView, ReceiptView},
-    },
+    protocol::views::{ConversationView, MessageView, ReceiptView},
+    service::receipts::Kind,
+    services::Services,
     store::Page,
 };
 

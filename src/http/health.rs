@@ -5,7 +5,8 @@ use std::{sync::Arc, time::Duration};
 use poem::{IntoResponse, Response, handler, http::StatusCode, web::Data, web::Json};
 use serde_json::json;
 
-use crate::{app::Services, error::Problem};
+use super::problem::Problem;
+use crate::services::Services;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -117,7 +118,7 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
     metric("nexus_calls_ended_total", "counter", "Calls that ended (any reason).", c.ended.load(Relaxed) as f64);
     metric("nexus_calls_missed_total", "counter", "Calls nobody answered.", c.missed.load(Relaxed) as f64);
     metric("nexus_calls_busy_total", "counter", "Invites refused as busy.", c.busy.load(Relaxed) as f64);
-    if let Some(turn) = services.turn.get() {
+    if let Some(turn) = &services.turn {
         let t = &turn.stats;
         metric("nexus_turn_allocations", "gauge", "TURN allocations open now.", t.allocations.load(Relaxed) as f64);
         metric(

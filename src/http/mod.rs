@@ -20,7 +20,7 @@ use std::sync::Arc;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, http::StatusCode};
 use poem_openapi::{OpenApiService, SecurityScheme, auth::Bearer};
 
-use crate::{app::Services, error::Error, gateway::Gateway, service::tokens::Claims};
+use crate::{error::Error, gateway::Gateway, service::tokens::Claims, services::Services};
 
 /// Largest JSON request body the API accepts.
 pub const MAX_JSON_BODY: usize = 64 * 1024;

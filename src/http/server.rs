@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags, payload::Json};
 
 use super::BearerAuth;
-use crate::{app::Services, config::Registration, error::Error};
+use crate::{config::Registration, error::Error, services::Services};
 
 #[derive(Tags)]
 enum ApiTags {
@@ -67,7 +67,7 @@ impl ServerApi {
             name: self.services.config.server.name.clone(),
             version: env!("CARGO_PKG_VERSION").into(),
             registration,
-            setup_required: !self.services.store.has_users().await?,
+            setup_required: self.services.accounts.setup_required().await?,
         }))
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use poem_openapi::{Object, OpenApi, Tags, param::Query, payload::Json};
 
 use super::{BearerAuth, text::Text};
-pub use crate::service::views::UserView;
-use crate::{app::Services, error::Error};
+pub use crate::protocol::views::UserView;
+use crate::{error::Error, services::Services};
 
 #[derive(Tags)]
 enum ApiTags {

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::app::Services;
+use crate::services::Services;
 
 pub struct Jobs {
     scheduler: JobScheduler,

@@ -14,12 +14,13 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
+    limits,
     passwords::Passwords,
     tokens::{self, Claims, TokenKeys},
     validate::{DisplayName, Password, Username},
 };
 use crate::{
-    bus::{Bus, Quota, RateDecision, keys},
+    bus::{Bus, Quota, keys},
     config::{AuthConfig, Registration},
     error::{Error, Result},
     store::{NewInvite, NewRefreshToken, NewUser, RefreshUse, Store, StoreError, User},
@@ -64,18 +65,19 @@ impl Accounts {
         self.config.registration
     }
 
+    /// No account exists yet: the next registration creates the administrator and needs
+    /// no invite code.
+    pub async fn setup_required(&self) -> Result<bool> {
+        Ok(!self.store.has_users().await?)
+    }
+
     /// Verify an access token.
     pub fn authenticate(&self, token: &str) -> Result<Claims> {
         self.keys.verify(token)
     }
 
     async fn limit(&self, key: &str, quota: Quota) -> Result<()> {
-        match self.bus.rate_limit(key, quota).await.map_err(Error::internal)? {
-            RateDecision::Allowed => Ok(()),
-            RateDecision::Limited { retry_after } => {
-                Err(Error::RateLimited { retry_after_ms: retry_after.as_millis().max(1) as u64 })
-            }
-        }
+        limits::check(&*self.bus, key, quota).await
     }
 
     pub async fn register(&self, input: NewAccount<'_>, client_ip: &str) -> Result<Session> {

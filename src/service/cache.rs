@@ -13,7 +13,7 @@ use std::{
 
 use uuid::Uuid;
 
-use super::events::Effect;
+use super::fanout::Effect;
 use crate::{error::Result, store::Store};
 
 const MEMBERS_TTL: Duration = Duration::from_secs(30);

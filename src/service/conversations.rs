@@ -12,12 +12,15 @@ use uuid::Uuid;
 
 use super::{
     cache::Caches,
-    events::{Effect, Envelope, Fanout, ServerEvent},
+    fanout::{Effect, Envelope, Fanout},
     receipts::Receipts,
-    views::{ConversationView, MessageView},
 };
 use crate::{
     error::{Error, Result},
+    protocol::{
+        ServerEvent,
+        views::{ConversationView, MessageView, ReceiptView},
+    },
     store::{Conversation, Member, Page, Store},
 };
 
@@ -169,7 +172,7 @@ impl Conversations {
     }
 
     /// Every member's receipt pointers.
-    pub async fn receipts(&self, me: Uuid, id: Uuid) -> Result<Vec<super::views::ReceiptView>> {
+    pub async fn receipts(&self, me: Uuid, id: Uuid) -> Result<Vec<ReceiptView>> {
         self.member_conversation(me, id).await?;
         let members = self.caches.members(self.store.as_ref(), id).await?;
         self.receipts.pointers_of(id, &members).await

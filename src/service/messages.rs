@@ -31,13 +31,15 @@ use uuid::Uuid;
 
 use super::{
     cache::Caches,
-    events::{Effect, Envelope, Fanout, ServerEvent},
+    fanout::{Effect, Envelope, Fanout},
+    limits,
     receipts::Receipts,
 };
 use crate::{
-    bus::{Bus, QueueEntry, Quota, RateDecision, keys},
+    bus::{Bus, QueueEntry, Quota, keys},
     config::MessagesConfig,
     error::{Error, Result},
+    protocol::ServerEvent,
     store::{NewMessage, Persisted, Store},
 };
 
@@ -166,11 +168,8 @@ impl Messages {
             return Err(not_found());
         }
         let quota = Quota::per_second(self.config.rate_per_sec, self.config.rate_burst);
-        if kind == "text"
-            && let RateDecision::Limited { retry_after } =
-                self.bus.rate_limit(&keys::message_rate(&sender), quota).await.map_err(unavailable)?
-        {
-            return Err(Error::RateLimited { retry_after_ms: retry_after.as_millis().max(1) as u64 });
+        if kind == "text" {
+            limits::check(&*self.bus, &keys::message_rate(&sender), quota).await?;
         }
 
         let id = Uuid::now_v7();
@@ -179,7 +178,7 @@ impl Messages {
         let dedupe = keys::dedupe(&sender, client_id);
         let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
         let ttl = Duration::from_secs(self.config.dedupe_ttl_secs);
-        if let Some(first) = self.bus.put_if_absent(&dedupe, &ack_json, ttl).await.map_err(unavailable)? {
+        if let Some(first) = self.bus.put_if_absent(&dedupe, &ack_json, ttl).await? {
             let first: Ack = serde_json::from_str(&first).map_err(Error::internal)?;
             if first.conversation_id != conversation_id {
                 return Err(Error::invalid("validation_failed", "client_id: already used for another conversation"));
@@ -205,7 +204,7 @@ impl Messages {
         if let Err(e) = self.bus.enqueue(keys::MESSAGES_STREAM, payload).await {
             self.lock_waiters().remove(&id);
             let _ = self.bus.delete(&dedupe).await;
-            return Err(unavailable(e));
+            return Err(e.into());
         }
         self.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(match rx {
@@ -441,11 +440,6 @@ impl Messages {
 
 fn not_found() -> Error {
     Error::NotFound("no such conversation".into())
-}
-
-fn unavailable(e: crate::bus::BusError) -> Error {
-    tracing::warn!(error = %e, "bus unavailable");
-    Error::Unavailable("the message queue is unavailable; retry later".into())
 }
 
 /// The timestamp inside a UUIDv7.

@@ -10,13 +10,11 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{
-    events::{Fanout, ServerEvent},
-    views::PresenceView,
-};
+use super::fanout::Fanout;
 use crate::{
     bus::{Bus, keys},
-    error::{Error, Result},
+    error::Result,
+    protocol::{ServerEvent, views::PresenceView},
     store::Store,
 };
 
@@ -26,6 +24,7 @@ pub const TTL: Duration = Duration::from_secs(60);
 pub const HEARTBEAT: Duration = Duration::from_secs(20);
 const LAST_SEEN_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
+#[derive(Clone)]
 pub struct Presence {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
@@ -38,8 +37,7 @@ impl Presence {
     }
 
     pub async fn connected(&self, user: Uuid, session: Uuid) -> Result<()> {
-        let live =
-            self.bus.live_add(&keys::presence(&user), &session.to_string(), TTL).await.map_err(Error::internal)?;
+        let live = self.bus.live_add(&keys::presence(&user), &session.to_string(), TTL).await?;
         if live == 1 {
             self.announce(user, true, None).await?;
         }
@@ -47,10 +45,10 @@ impl Presence {
     }
 
     pub async fn disconnected(&self, user: Uuid, session: Uuid) -> Result<()> {
-        let live = self.bus.live_remove(&keys::presence(&user), &session.to_string()).await.map_err(Error::internal)?;
+        let live = self.bus.live_remove(&keys::presence(&user), &session.to_string()).await?;
         if live == 0 {
             let now = Utc::now();
-            self.bus.set(&keys::last_seen(&user), &now.to_rfc3339(), LAST_SEEN_TTL).await.map_err(Error::internal)?;
+            self.bus.set(&keys::last_seen(&user), &now.to_rfc3339(), LAST_SEEN_TTL).await?;
             self.announce(user, false, Some(now)).await?;
         }
         Ok(())
@@ -82,7 +80,7 @@ impl Presence {
 
     pub async fn of(&self, users: &[Uuid]) -> Result<Vec<PresenceView>> {
         let sets: Vec<String> = users.iter().map(keys::presence).collect();
-        let live = self.bus.live_counts(&sets).await.map_err(Error::internal)?;
+        let live = self.bus.live_counts(&sets).await?;
         let mut out = Vec::with_capacity(users.len());
         for (u, n) in users.iter().zip(live) {
             let last_seen = if n > 0 {
@@ -90,8 +88,7 @@ impl Presence {
             } else {
                 self.bus
                     .get(&keys::last_seen(u))
-                    .await
-                    .map_err(Error::internal)?
+                    .await?
                     .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
                     .map(|t| t.with_timezone(&Utc))
             };

@@ -23,14 +23,11 @@ use std::{
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::{
-    cache::Caches,
-    events::{Fanout, ServerEvent},
-    views::ReceiptView,
-};
+use super::{cache::Caches, fanout::Fanout};
 use crate::{
     bus::{Bus, keys},
     error::{Error, Result},
+    protocol::{ServerEvent, views::ReceiptView},
     store::{Receipt, Store},
 };
 
@@ -116,13 +113,13 @@ impl Receipts {
         let r = field(conversation, user, Kind::Read);
         let (delivered, read) = match kind {
             Kind::Delivered => {
-                let delivered = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &d, seq).await.map_err(Error::internal)?;
-                let read = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &[r]).await.map_err(Error::internal)?;
+                let delivered = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &d, seq).await?;
+                let read = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &[r]).await?;
                 (delivered, read.first().copied().flatten().unwrap_or(0))
             }
             Kind::Read => {
-                let read = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &r, seq).await.map_err(Error::internal)?;
-                let delivered = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &d, seq).await.map_err(Error::internal)?;
+                let read = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &r, seq).await?;
+                let delivered = self.bus.buffer_max(keys::RECEIPTS_BUFFER, &d, seq).await?;
                 (delivered, read)
             }
         };
@@ -143,7 +140,7 @@ impl Receipts {
             .iter()
             .flat_map(|&(c, u, seq)| [(field(c, u, Kind::Delivered), seq), (field(c, u, Kind::Read), seq)])
             .collect();
-        self.bus.buffer_max_many(keys::RECEIPTS_BUFFER, &entries).await.map_err(Error::internal)
+        Ok(self.bus.buffer_max_many(keys::RECEIPTS_BUFFER, &entries).await?)
     }
 
     /// `user`'s pointers `(delivered, read)` in each conversation: database and buffer merged.
@@ -156,7 +153,7 @@ impl Receipts {
             .iter()
             .flat_map(|c| [field(*c, user, Kind::Delivered), field(*c, user, Kind::Read)])
             .collect();
-        let buffered = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &fields).await.map_err(Error::internal)?;
+        let buffered = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &fields).await?;
         for (i, c) in conversations.iter().enumerate() {
             let slot = out.entry(*c).or_default();
             if let Some(d) = buffered[2 * i] {
@@ -182,7 +179,7 @@ impl Receipts {
             .iter()
             .flat_map(|u| [field(conversation, *u, Kind::Delivered), field(conversation, *u, Kind::Read)])
             .collect();
-        let buffered = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &fields).await.map_err(Error::internal)?;
+        let buffered = self.bus.buffer_get(keys::RECEIPTS_BUFFER, &fields).await?;
         Ok(members
             .iter()
             .enumerate()
@@ -197,9 +194,7 @@ impl Receipts {
 
     /// Write the buffered pointers to the database: one node at a time, one batch upsert.
     pub async fn flush(&self) -> Result<FlushReport> {
-        let Some(token) =
-            self.bus.try_lock(keys::RECEIPTS_FLUSH_LOCK, FLUSH_LOCK_TTL).await.map_err(Error::internal)?
-        else {
+        let Some(token) = self.bus.try_lock(keys::RECEIPTS_FLUSH_LOCK, FLUSH_LOCK_TTL).await? else {
             return Ok(FlushReport::default());
         };
         let started = Instant::now();
@@ -231,7 +226,7 @@ impl Receipts {
 
     /// Take the dirty buffer (merged with any batch an interrupted flush left) and store it.
     pub async fn flush_locked(&self) -> Result<FlushReport> {
-        let taken = self.bus.buffer_take(keys::RECEIPTS_BUFFER).await.map_err(Error::internal)?;
+        let taken = self.bus.buffer_take(keys::RECEIPTS_BUFFER).await?;
         if taken.is_empty() {
             return Ok(FlushReport { ran: true, ..Default::default() });
         }
@@ -257,7 +252,7 @@ impl Receipts {
             })
             .collect();
         let statements = self.store.upsert_receipts(&receipts, Utc::now()).await?;
-        self.bus.buffer_done(keys::RECEIPTS_BUFFER).await.map_err(Error::internal)?;
+        self.bus.buffer_done(keys::RECEIPTS_BUFFER).await?;
         Ok(FlushReport { entries: receipts.len() as u64, statements, ran: true })
     }
 }

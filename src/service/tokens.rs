@@ -110,6 +110,15 @@ pub fn hash_token(token: &str) -> Vec<u8> {
 }
 
 /// 32 random bytes.
+/// A secret for another purpose derived from the signing secret (HMAC-SHA256 over
+/// `purpose`, hex), so that every node that shares the one agrees on the other.
+pub fn derived_secret(secret: &[u8], purpose: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(purpose);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 pub fn random_secret() -> Vec<u8> {
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);

@@ -1,22 +1,9 @@
-//! What clients see: the JSON shapes shared by the REST API (OpenAPI objects) and the
-//! WebSocket events (serde). One definition each, so both channels always agree.
+//! How stored rows become the wire views of [`crate::protocol::views`].
 
-use chrono::{DateTime, Utc};
-use poem_openapi::Object;
-use serde::Serialize;
-use uuid::Uuid;
-
-use crate::store::{Member, Message, User};
-
-/// A user as others see it.
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct UserView {
-    pub id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub is_admin: bool,
-    pub created_at: DateTime<Utc>,
-}
+use crate::{
+    protocol::views::{MemberView, MessageView, UserView},
+    store::{Member, Message, User},
+};
 
 impl From<User> for UserView {
     fn from(u: User) -> Self {
@@ -28,22 +15,6 @@ impl From<User> for UserView {
             created_at: u.created_at,
         }
     }
-}
-
-/// A stored message.
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct MessageView {
-    pub id: Uuid,
-    pub conversation_id: Uuid,
-    /// Position in the conversation: 1, 2, 3, … without gaps.
-    pub seq: i64,
-    pub sender_id: Uuid,
-    /// `text`, or `call` for a call entry the server wrote ("Missed video call").
-    pub kind: String,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-    /// The sender's id for it, to match an optimistic bubble.
-    pub client_id: Option<String>,
 }
 
 impl From<Message> for MessageView {
@@ -61,51 +32,8 @@ impl From<Message> for MessageView {
     }
 }
 
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct MemberView {
-    pub user: UserView,
-    /// `member` or `admin`.
-    pub role: String,
-}
-
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
         Self { user: m.user.into(), role: m.role }
     }
-}
-
-/// A conversation as one member sees it.
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct ConversationView {
-    pub id: Uuid,
-    /// `direct` or `group`.
-    pub kind: String,
-    /// Set for groups; a direct conversation is shown under the other member's name.
-    pub name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// `seq` of the last message (0 when there is none).
-    pub last_seq: i64,
-    pub last_message: Option<MessageView>,
-    pub last_activity_at: DateTime<Utc>,
-    pub members: Vec<MemberView>,
-    /// Messages after my read pointer.
-    pub unread_count: i64,
-    pub read_seq: i64,
-    pub delivered_seq: i64,
-}
-
-/// One member's pointers in a conversation.
-#[derive(Debug, Clone, Copy, Object, Serialize, PartialEq, Eq)]
-pub struct ReceiptView {
-    pub user_id: Uuid,
-    pub delivered_seq: i64,
-    pub read_seq: i64,
-}
-
-#[derive(Debug, Clone, Object, Serialize)]
-pub struct PresenceView {
-    pub user_id: Uuid,
-    pub online: bool,
-    /// When the user was last connected, if known and not online now.
-    pub last_seen: Option<DateTime<Utc>>,
 }

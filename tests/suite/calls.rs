@@ -439,7 +439,7 @@ async fn ice_servers_hand_out_turn_rest_credentials(scale: Scale) {
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["ttl"], 600);
-    let port = app.services.turn.get().unwrap().addr().port();
+    let port = app.services.turn.as_ref().unwrap().addr().port();
     let servers = body["ice_servers"].as_array().unwrap();
     assert_eq!(servers[0]["urls"], json!([format!("stun:127.0.0.1:{port}")]));
     assert_eq!(servers[1]["urls"], json!([format!("turn:127.0.0.1:{port}?transport=udp")]));
@@ -484,13 +484,13 @@ async fn turn_client(relay: std::net::SocketAddr, username: &str, password: &str
 
 async fn turn_relay_checks_credentials_quota_and_peers(scale: Scale) {
     let app = spawn_with(scale, |c| c.turn.user_quota = 2).await;
-    let relay = app.services.turn.get().unwrap().clone();
+    let relay = app.services.turn.as_ref().unwrap().clone();
     let addr = relay.addr();
     let secret = app.services.turn_secret.clone();
     let (ta, a_id) = user(&app, "alice").await;
     let (tb, b_id) = user(&app, "bob").await;
     let creds = |user: &str, secs: i64| {
-        nexus::service::calls::turn_credentials(
+        nexus::rtc::turn::credentials::rest_credentials(
             &secret,
             user.parse().unwrap(),
             chrono::Utc::now() + chrono::Duration::seconds(secs),

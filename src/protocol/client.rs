@@ -1,4 +1,5 @@
-//! Client → server events, and the parser that turns a text frame into one or into the
+//! Client → server events: the one tagged enum that is the WebSocket protocol's input
+//! side, and the parser that turns a text frame into one or into the
 //! `error` code `docs/protocol.md` promises (`invalid_frame`, `unknown_type`,
 //! `invalid_event`).
 
@@ -6,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::service::calls::{HangupReason, IceCandidate, Media};
+use super::calls::{HangupReason, IceCandidate, Media};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type")]

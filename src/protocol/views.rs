@@ -1,0 +1,79 @@
+//! What clients see of users, conversations and messages: the JSON shapes shared by the
+//! REST API (OpenAPI objects) and the WebSocket events (serde). One definition each, so
+//! both channels always agree. The `poem_openapi::Object` derive is the one piece of the
+//! web framework in the wire types: it is what puts these shapes into the OpenAPI document,
+//! and a hand-written twin of each would drift.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// A user as others see it.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct MessageView {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    /// Position in the conversation: 1, 2, 3, … without gaps.
+    pub seq: i64,
+    pub sender_id: Uuid,
+    /// `text`, or `call` for a call entry the server wrote ("Missed video call").
+    pub kind: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// The sender's id for it, to match an optimistic bubble.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct MemberView {
+    pub user: UserView,
+    /// `member` or `admin`.
+    pub role: String,
+}
+
+/// A conversation as one member sees it.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ConversationView {
+    pub id: Uuid,
+    /// `direct` or `group`.
+    pub kind: String,
+    /// Set for groups; a direct conversation is shown under the other member's name.
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// `seq` of the last message (0 when there is none).
+    pub last_seq: i64,
+    pub last_message: Option<MessageView>,
+    pub last_activity_at: DateTime<Utc>,
+    pub members: Vec<MemberView>,
+    /// Messages after my read pointer.
+    pub unread_count: i64,
+    pub read_seq: i64,
+    pub delivered_seq: i64,
+}
+
+/// One member's pointers in a conversation.
+#[derive(Debug, Clone, Copy, Object, Serialize, PartialEq, Eq)]
+pub struct ReceiptView {
+    pub user_id: Uuid,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct PresenceView {
+    pub user_id: Uuid,
+    pub online: bool,
+    /// When the user was last connected, if known and not online now.
+    pub last_seen: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,117 @@
+//! [`Services`]: everything a handler, the gateway or a job may use, built once per
+//! process from the [`Config`] and passed explicitly (there are no globals).
+//!
+//! The order of construction is the order of need: the store and the bus; then the
+//! secrets, which live in them (or in the data folder); then, for a serving node, the TURN
+//! relay, which needs its secret; then the services, each given everything it needs.
+
+use std::sync::Arc;
+
+use crate::{
+    bus::{self, Bus},
+    config::Config,
+    rtc::turn::Relay,
+    service::{
+        accounts::Accounts,
+        cache::Caches,
+        calls::{Calls, Relaying},
+        conversations::Conversations,
+        fanout::Fanout,
+        messages::Messages,
+        presence::Presence,
+        receipts::Receipts,
+        tokens,
+    },
+    store::{self, Store},
+};
+
+pub struct Services {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub fanout: Fanout,
+    pub caches: Arc<Caches>,
+    pub accounts: Accounts,
+    pub conversations: Conversations,
+    pub messages: Arc<Messages>,
+    pub receipts: Arc<Receipts>,
+    pub presence: Presence,
+    pub calls: Arc<Calls>,
+    /// Shared secret of the TURN REST credentials.
+    pub turn_secret: String,
+    /// This node's TURN relay, when it serves with `turn.enabled`.
+    pub turn: Option<Arc<Relay>>,
+}
+
+impl Services {
+    /// The services of a serving node: [`Services::build`] plus this node's TURN relay
+    /// (when `turn.enabled`).
+    pub async fn start(config: Config) -> anyhow::Result<Arc<Services>> {
+        Self::assemble(config, true).await
+    }
+
+    /// The services without a TURN relay, for one-off commands (`nexus user …`) and tools
+    /// that share a running server's store and bus.
+    pub async fn build(config: Config) -> anyhow::Result<Arc<Services>> {
+        Self::assemble(config, false).await
+    }
+
+    async fn assemble(config: Config, serving: bool) -> anyhow::Result<Arc<Services>> {
+        let store = store::open(&config).await?;
+        let bus = bus::open(&config).await?;
+
+        // The signing secret: configured; else shared through the database (every node of a
+        // cluster must agree); else generated once into the data folder.
+        let shared = match config.auth.jwt_secret.is_empty() {
+            true => store.shared_secret("jwt", &tokens::random_secret()).await?,
+            false => None,
+        };
+        let secret = match shared {
+            Some(s) => s,
+            None => tokens::load_or_create_secret(&config.auth.jwt_secret, &config.server.data_dir)?,
+        };
+        // Configured, or derived from the signing secret so that every node agrees.
+        let turn_secret = match config.turn.secret.is_empty() {
+            false => config.turn.secret.clone(),
+            true => tokens::derived_secret(&secret, b"nexus turn rest secret"),
+        };
+        let turn = match serving && config.turn.enabled {
+            true => Some(Relay::start(&config.turn, turn_secret.clone()).await?),
+            false => None,
+        };
+
+        let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
+        let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
+        let fanout = Fanout::new(bus.clone());
+        let caches = Arc::new(Caches::default());
+        let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
+        let conversations = Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone());
+        let messages = Arc::new(Messages::new(
+            store.clone(),
+            bus.clone(),
+            fanout.clone(),
+            caches.clone(),
+            receipts.clone(),
+            config.messages.clone(),
+        ));
+        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
+        let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
+        let calls =
+            Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);
+        Ok(Arc::new(Services {
+            config,
+            store,
+            bus,
+            fanout,
+            caches,
+            accounts,
+            conversations,
+            messages,
+            receipts,
+            presence,
+            calls,
+            turn_secret,
+            turn,
+        }))
+    }
+}
