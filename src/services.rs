@@ -85,7 +85,9 @@ impl Services {
         let fanout = Fanout::new(bus.clone());
         let caches = Arc::new(Caches::default());
         let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
-        let conversations = Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone());
+        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
+        let conversations =
+            Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone(), presence.clone());
         let messages = Arc::new(Messages::new(
             store.clone(),
             bus.clone(),
@@ -94,7 +96,6 @@ impl Services {
             receipts.clone(),
             config.messages.clone(),
         ));
-        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
         let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
         let calls =
             Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);

@@ -96,10 +96,16 @@ pub mod keys {
     }
 }
 
+/// A failure of the bus. The driver's own error stays inside its implementation (the
+/// Redis bus converts it, `redis.rs`); callers see the backend's name and its message.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("redis: {0}")]
-    Redis(#[from] ::redis::RedisError),
+    #[error("{backend}: {source}")]
+    Backend {
+        backend: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("bus: {0}")]
     Other(String),
 }

@@ -693,3 +693,9 @@ impl Drop for HubUnsubscribe {
         });
     }
 }
+
+impl From<redis::RedisError> for BusError {
+    fn from(e: redis::RedisError) -> Self {
+        BusError::Backend { backend: "redis", source: Box::new(e) }
+    }
+}

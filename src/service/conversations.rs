@@ -3,7 +3,10 @@
 //! here, since both are "what a member may do in a conversation".
 //!
 //! Every change is announced with `conversation.updated` (each member gets the
-//! conversation as they see it) or `conversation.removed` (to whoever left).
+//! conversation as they see it) or `conversation.removed` (to whoever left). People who
+//! come to share a conversation (it is created, or members are added) are introduced in
+//! the same fan-out batch: each learns the other's current `presence`, and later changes
+//! reach them because presence is announced to everyone who shares a conversation.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -13,6 +16,7 @@ use uuid::Uuid;
 use super::{
     cache::Caches,
     fanout::{Effect, Envelope, Fanout},
+    presence::Presence,
     receipts::Receipts,
 };
 use crate::{
@@ -32,6 +36,7 @@ pub struct Conversations {
     fanout: Fanout,
     caches: Arc<Caches>,
     receipts: Arc<Receipts>,
+    presence: Presence,
 }
 
 fn not_found() -> Error {
@@ -48,8 +53,14 @@ fn group_name(raw: &str) -> Result<String> {
 }
 
 impl Conversations {
-    pub fn new(store: Arc<dyn Store>, fanout: Fanout, caches: Arc<Caches>, receipts: Arc<Receipts>) -> Self {
-        Self { store, fanout, caches, receipts }
+    pub fn new(
+        store: Arc<dyn Store>,
+        fanout: Fanout,
+        caches: Arc<Caches>,
+        receipts: Arc<Receipts>,
+        presence: Presence,
+    ) -> Self {
+        Self { store, fanout, caches, receipts, presence }
     }
 
     /// The direct conversation with `other`; `true` when it was created now.
@@ -62,7 +73,7 @@ impl Conversations {
         }
         let (c, created) = self.store.create_direct(Uuid::now_v7(), me, other, Utc::now()).await?;
         if created {
-            self.announce(&c, Some(Effect::Joined { conversation_id: c.id })).await?;
+            self.announce(&c, Some(Effect::Joined { conversation_id: c.id }), &[me, other]).await?;
         }
         Ok((self.view_for(me, c).await?, created))
     }
@@ -80,7 +91,8 @@ impl Conversations {
             return Err(Error::validation("member_ids: some users do not exist"));
         }
         let c = self.store.create_group(Uuid::now_v7(), &name, me, &ids, Utc::now()).await?;
-        self.announce(&c, Some(Effect::Joined { conversation_id: c.id })).await?;
+        let everyone: Vec<Uuid> = std::iter::once(me).chain(ids.iter().copied()).collect();
+        self.announce(&c, Some(Effect::Joined { conversation_id: c.id }), &everyone).await?;
         self.view_for(me, c).await
     }
 
@@ -101,7 +113,7 @@ impl Conversations {
         self.require_group_admin(&c, &role)?;
         self.store.rename_conversation(id, &name).await?;
         let c = self.store.conversation(id).await?.ok_or_else(not_found)?;
-        self.announce(&c, None).await?;
+        self.announce(&c, None, &[]).await?;
         self.view_for(me, c).await
     }
 
@@ -123,7 +135,7 @@ impl Conversations {
         }
         let added = self.store.add_members(id, &fresh, Utc::now()).await?;
         if !added.is_empty() {
-            self.announce(&c, Some(Effect::MembersChanged { conversation_id: id })).await?;
+            self.announce(&c, Some(Effect::MembersChanged { conversation_id: id }), &added).await?;
         }
         self.view_for(me, c).await
     }
@@ -144,7 +156,7 @@ impl Conversations {
         self.fanout
             .publish(&[Envelope::new(vec![user], &removed).with_effect(Effect::Left { conversation_id: id })])
             .await?;
-        self.announce(&c, Some(Effect::MembersChanged { conversation_id: id })).await
+        self.announce(&c, Some(Effect::MembersChanged { conversation_id: id }), &[]).await
     }
 
     /// A page of history (`limit` ≤ 100), ordered by `seq`.
@@ -196,8 +208,10 @@ impl Conversations {
         Ok(())
     }
 
-    /// Send every member the conversation as they see it.
-    async fn announce(&self, c: &Conversation, effect: Option<Effect>) -> Result<()> {
+    /// Send every member the conversation as they see it; then, in the same batch,
+    /// introduce `newcomers` (members who just came to share it) with
+    /// [`Conversations::introductions`].
+    async fn announce(&self, c: &Conversation, effect: Option<Effect>, newcomers: &[Uuid]) -> Result<()> {
         let members: Vec<Uuid> = self.store.members_of(&[c.id]).await?.into_iter().map(|(_, m)| m.user.id).collect();
         let mut envelopes = Vec::with_capacity(members.len());
         for m in &members {
@@ -208,7 +222,30 @@ impl Conversations {
             }
             envelopes.push(env);
         }
+        envelopes.extend(self.introductions(&members, newcomers).await?);
         self.fanout.publish(&envelopes).await
+    }
+
+    /// The `presence` events that make newcomers and the other members of a conversation
+    /// known to each other: each newcomer's presence goes to every other member, and each
+    /// earlier member's presence to the newcomers. One envelope per user whose presence is
+    /// told, so a group of n costs n events on the bus, not n².
+    async fn introductions(&self, members: &[Uuid], newcomers: &[Uuid]) -> Result<Vec<Envelope>> {
+        let newcomers: Vec<Uuid> = newcomers.iter().copied().filter(|n| members.contains(n)).collect();
+        if newcomers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut envelopes = Vec::with_capacity(members.len());
+        for view in self.presence.of(members).await? {
+            let to: Vec<Uuid> = match newcomers.contains(&view.user_id) {
+                true => members.iter().copied().filter(|m| *m != view.user_id).collect(),
+                false => newcomers.clone(),
+            };
+            if !to.is_empty() {
+                envelopes.push(Envelope::new(to, &ServerEvent::Presence(view)));
+            }
+        }
+        Ok(envelopes)
     }
 
     async fn view_for(&self, me: Uuid, c: Conversation) -> Result<ConversationView> {

@@ -14,5 +14,6 @@ mod cli;
 mod durability;
 mod http;
 mod messaging;
+mod presence;
 mod receipts;
 mod store;
