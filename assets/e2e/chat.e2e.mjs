@@ -4,7 +4,8 @@
  *   NEXUS_URL=http://127.0.0.1:8080 npm run e2e
  *
  * "two people": alice and bob (random suffixes) register in two browser profiles; alice
- * starts a direct chat with bob through "New chat"; they exchange messages; bob sees alice
+ * starts a direct chat with bob through "New chat", and each sees the other "Online"
+ * without a reload; they exchange messages; bob sees alice
  * typing; alice's ticks turn to read while bob has the chat open; a reload keeps the
  * history; bob goes offline, alice sends three messages, bob comes back and shows each
  * exactly once; carol joins and alice's group of three shows "Seen by"; carol leaves it.
@@ -159,6 +160,8 @@ describe('chat between two people, then three', () => {
     await visible(alice.page.getByRole('heading', { level: 2, name: bob.displayName }));
     assert.equal(await dialog.count(), 0, 'the dialog closes');
     assert.match(alice.page.url(), /[?&]c=[\w-]+/, 'the open conversation is in the URL');
+    // Bob is connected: the new chat shows him online at once, without a reload.
+    await visible(alice.page.getByText('Online', { exact: true }).first());
   });
 
   step('they exchange messages', async () => {
@@ -167,6 +170,8 @@ describe('chat between two people, then three', () => {
     await visible(conversationLink(bob, alice.displayName));
     await open(bob, alice.displayName);
     await visible(bubble(bob, msg('Hi Bob 👋')));
+    // And bob, who never reloaded either, sees alice online.
+    await visible(bob.page.getByText('Online', { exact: true }).first());
     await say(bob, msg('Hello Alice! https://example.com/docs'));
     await visible(bubble(alice, msg('Hello Alice! https://example.com/docs')));
     const link = bubble(alice, msg('Hello Alice! https://example.com/docs')).getByRole('link', { name: 'https://example.com/docs' });

@@ -188,6 +188,28 @@ describe('conversationsReducer: presence', () => {
     expect(conversationsSelectors.presence(wrap(s), 'bob')?.last_seen).toBe(at(9));
     expect(conversationsSelectors.isOnline(wrap(s), 'nobody')).toBe(false);
   });
+
+  it('forgets people who share no conversation any more, and keeps the others', () => {
+    const online = (user_id: string) => ({ type: 'presence', presence: { user_id, online: true, last_seen: null } }) as const;
+    let s = run({ type: 'listLoaded', conversations: [conversation(), group] }, online('bob'), online('carol'));
+    // Carol leaves the group: she shares nothing with me now; bob still shares the direct chat.
+    s = conversationsReducer(s, {
+      type: 'upserted',
+      conversation: { ...group, members: group.members.filter((m) => m.user.id !== 'carol') },
+    });
+    expect(conversationsSelectors.presence(wrap(s), 'carol')).toBeUndefined();
+    expect(conversationsSelectors.isOnline(wrap(s), 'bob')).toBe(true);
+    s = conversationsReducer(s, { type: 'removed', conversationId: 'c1' });
+    expect(conversationsSelectors.isOnline(wrap(s), 'bob'), 'still in the group with me').toBe(true);
+    s = conversationsReducer(s, { type: 'removed', conversationId: 'g1' });
+    expect(conversationsSelectors.presence(wrap(s), 'bob')).toBeUndefined();
+  });
+
+  it('keeps presence that arrives before the list is loaded', () => {
+    let s = run({ type: 'presenceSnapshot', presence: [{ user_id: 'carol', online: true, last_seen: null }] });
+    s = conversationsReducer(s, { type: 'upserted', conversation: conversation() });
+    expect(conversationsSelectors.isOnline(wrap(s), 'carol')).toBe(true);
+  });
 });
 
 describe('conversation helpers', () => {

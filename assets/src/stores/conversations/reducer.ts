@@ -10,6 +10,9 @@
  * - Typing entries carry their expiry (5 s after the last `typing` event); `typingExpired`
  *   drops the stale ones. `now` is passed in, so the reducer stays pure.
  * - `users` remembers every member ever seen, so a sender who left a group keeps a name.
+ * - `presence` holds the people the user shares a conversation with: once the list is
+ *   loaded, a conversation removed or a member gone drops whoever shares nothing more
+ *   (the server stops telling their changes, so what is kept would go stale).
  */
 import type { Conversation, Message, Presence, User } from '../../api/types';
 
@@ -76,9 +79,11 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
       return { ...state, status: state.status === 'ready' ? 'ready' : 'error' };
     case 'upserted': {
       const c = mergeConversation(state.byId[action.conversation.id], action.conversation);
+      const byId = { ...state.byId, [c.id]: c };
       return {
         ...state,
-        byId: { ...state.byId, [c.id]: c },
+        byId,
+        presence: sharedPresence(state, byId),
         users: rememberUsers(state.users, [action.conversation]),
       };
     }
@@ -92,6 +97,7 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
         ...state,
         byId,
         typing,
+        presence: sharedPresence(state, byId),
         activeId: state.activeId === action.conversationId ? null : state.activeId,
       };
     }
@@ -164,6 +170,14 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
     case 'reset':
       return initialConversationsState;
   }
+}
+
+/** The presence entries of people who are members of some conversation in `byId`. */
+function sharedPresence(state: ConversationsState, byId: Record<string, Conversation>): Record<string, Presence> {
+  if (state.status !== 'ready') return state.presence;
+  const members = new Set(Object.values(byId).flatMap((c) => c.members.map((m) => m.user.id)));
+  const kept = Object.entries(state.presence).filter(([id]) => members.has(id));
+  return kept.length === Object.keys(state.presence).length ? state.presence : Object.fromEntries(kept);
 }
 
 /**
