@@ -29,9 +29,12 @@
 //! - [`bus`]: the only module that speaks Redis; an in-process twin for the embedded mode.
 //! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
 //!   step" function.
+//! - [`client`]: not part of the server; the black-box REST and WebSocket client that
+//!   `nexus-bench` and the test suites share.
 
 pub mod app;
 pub mod bus;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod gateway;
