@@ -105,23 +105,19 @@ impl Env {
 
     /// Drop the test database and the Redis keys of this test.
     pub async fn cleanup(&self) {
-        if let Some(name) = &self.db_name {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await {
-                let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-            }
+        if let Some(name) = &self.db_name
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await
+        {
+            let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
         }
-        if self.scale == Scale::Cluster {
-            if let Ok(client) = redis::Client::open(redis_url()) {
-                if let Ok(mut c) = client.get_multiplexed_async_connection().await {
-                    let keys: Vec<String> = redis::cmd("KEYS")
-                        .arg(format!("{}*", self.redis_prefix))
-                        .query_async(&mut c)
-                        .await
-                        .unwrap_or_default();
-                    if !keys.is_empty() {
-                        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
-                    }
-                }
+        if self.scale == Scale::Cluster
+            && let Ok(client) = redis::Client::open(redis_url())
+            && let Ok(mut c) = client.get_multiplexed_async_connection().await
+        {
+            let keys: Vec<String> =
+                redis::cmd("KEYS").arg(format!("{}*", self.redis_prefix)).query_async(&mut c).await.unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
             }
         }
     }

@@ -147,7 +147,7 @@ async fn seq_is_gap_free_and_identical_under_concurrent_senders(scale: Scale) {
         ids.push(id);
     }
     let gid = app.conversation_id(&tokens[0], json!({"kind": "group", "name": "crowd", "member_ids": ids[1..]})).await;
-    let mut watchers = vec![Ws::connect(&app.base, &tokens[0]).await, Ws::connect(&app.base, &tokens[19]).await];
+    let mut watchers = [Ws::connect(&app.base, &tokens[0]).await, Ws::connect(&app.base, &tokens[19]).await];
     const PER_SENDER: usize = 10;
     let tasks: Vec<_> = tokens
         .iter()

@@ -86,8 +86,8 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
             json!({"kind": "group", "name": format!("bench {g}"), "member_ids": ids}),
         )
         .await?;
-        for i in start..start + plan.group_size {
-            group_of[i] = Some(gid.clone());
+        for member in group_of.iter_mut().skip(start).take(plan.group_size) {
+            *member = Some(gid.clone());
         }
         members_of.insert(gid, (start..start + plan.group_size).collect());
     }
