@@ -39,9 +39,12 @@
 //! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
 //!   step" function.
 //! - [`telemetry`]: logging set-up.
+//! - [`client`]: not part of the server; the black-box REST and WebSocket client that
+//!   `nexus-bench` and the test suites share.
 
 pub mod app;
 pub mod bus;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod gateway;

@@ -1,4 +1,6 @@
-//! The harness: spawn the real server on port 0 at either scale, and clean up after it.
+//! The harness: spawn the real server on port 0 at either scale, and clean up after it;
+//! talk to it through [`nexus::client`] (shared with `nexus-bench`), with the assertions
+//! every test makes about a request that must succeed.
 
 #![allow(dead_code)]
 
@@ -6,8 +8,10 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use nexus::{
     app::{App, Services},
+    client::{self, NoEvent},
     config::Config,
 };
+use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -101,23 +105,19 @@ impl Env {
 
     /// Drop the test database and the Redis keys of this test.
     pub async fn cleanup(&self) {
-        if let Some(name) = &self.db_name {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await {
-                let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-            }
+        if let Some(name) = &self.db_name
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base())).await
+        {
+            let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
         }
-        if self.scale == Scale::Cluster {
-            if let Ok(client) = redis::Client::open(redis_url()) {
-                if let Ok(mut c) = client.get_multiplexed_async_connection().await {
-                    let keys: Vec<String> = redis::cmd("KEYS")
-                        .arg(format!("{}*", self.redis_prefix))
-                        .query_async(&mut c)
-                        .await
-                        .unwrap_or_default();
-                    if !keys.is_empty() {
-                        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
-                    }
-                }
+        if self.scale == Scale::Cluster
+            && let Ok(client) = redis::Client::open(redis_url())
+            && let Ok(mut c) = client.get_multiplexed_async_connection().await
+        {
+            let keys: Vec<String> =
+                redis::cmd("KEYS").arg(format!("{}*", self.redis_prefix)).query_async(&mut c).await.unwrap_or_default();
+            if !keys.is_empty() {
+                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
             }
         }
     }
@@ -186,20 +186,44 @@ impl TestApp {
         self.http.post(self.url(path)).json(&body).send().await.expect("request")
     }
 
+    /// `method path` as `token`, with `body` as JSON when given.
+    pub async fn request_auth(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.request_auth(Method::GET, path, token, None).await
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.request_auth(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.request_auth(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request_auth(Method::DELETE, path, token, None).await
     }
 
     /// Register `name` with password `password123`; returns the auth body.
     pub async fn register(&self, name: &str) -> Value {
-        let r = self
-            .post(
-                "/api/v1/auth/register",
-                json!({"username": name, "display_name": name.to_uppercase(), "password": "password123"}),
-            )
-            .await;
-        assert_eq!(r.status(), 201, "register {name}");
-        r.json().await.unwrap()
+        let (status, body) = client::register(&self.http, &self.base, name, &name.to_uppercase(), "password123")
+            .await
+            .expect("register request");
+        assert_eq!(status, 201, "register {name}: {body}");
+        body
     }
 
     pub async fn token(&self, name: &str) -> String {
@@ -221,7 +245,7 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
 
 /// A WebSocket client speaking the Nexus protocol.
 pub struct Ws {
-    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    stream: client::WsStream,
     /// The `ready` event.
     pub ready: Value,
     /// Events read while waiting for another one, handed out first by later waits.
@@ -230,8 +254,7 @@ pub struct Ws {
 
 impl Ws {
     pub async fn connect(base: &str, token: &str) -> Ws {
-        let url = format!("{}/api/v1/ws?token={token}", base.replace("http://", "ws://"));
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        let stream = client::connect(base, token).await.expect("websocket connects");
         let mut ws = Ws { stream, ready: Value::Null, backlog: Default::default() };
         let ready = ws.next().await;
         assert_eq!(ready["type"], "ready", "first event: {ready}");
@@ -240,7 +263,7 @@ impl Ws {
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.send_text(&v.to_string()).await;
+        client::send_event(&mut self.stream, &v).await.expect("send");
     }
 
     pub async fn send_text(&mut self, s: &str) {
@@ -258,17 +281,12 @@ impl Ws {
         self.try_next(Duration::from_secs(10)).await.expect("an event within 10 s")
     }
 
+    /// The next event within `within`; `None` if the socket closed or nothing came.
     pub async fn try_next(&mut self, within: Duration) -> Option<Value> {
-        use futures_util::StreamExt;
-        use tokio_tungstenite::tungstenite::Message;
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let frame = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??;
-            match frame.ok()? {
-                Message::Text(t) => return Some(serde_json::from_str(&t).expect("events are JSON")),
-                Message::Close(_) => return None,
-                _ => continue,
-            }
+        match client::next_event(&mut self.stream, tokio::time::Instant::now() + within).await {
+            Ok(v) => Some(v),
+            Err(NoEvent::NotJson(e)) => panic!("events are JSON: {e}"),
+            Err(NoEvent::TimedOut | NoEvent::Closed | NoEvent::Read(_) | NoEvent::Pong(_)) => None,
         }
     }
 
@@ -332,17 +350,35 @@ impl Ws {
 impl TestApp {
     /// `POST /api/v1/conversations` as `token`; returns the conversation.
     pub async fn conversation(&self, token: &str, body: Value) -> Value {
-        let r = self.http.post(self.url("/api/v1/conversations")).bearer_auth(token).json(&body).send().await.unwrap();
-        let status = r.status();
-        let body: Value = r.json().await.unwrap();
+        let (status, body) =
+            client::create_conversation(&self.http, &self.base, token, &body).await.expect("create conversation");
         assert!(status.is_success(), "create conversation: {status} {body}");
         body
     }
 
+    /// [`TestApp::conversation`], returning only its id.
+    pub async fn conversation_id(&self, token: &str, body: Value) -> String {
+        self.conversation(token, body).await["id"].as_str().expect("a conversation id").to_string()
+    }
+
     pub async fn history(&self, token: &str, conversation: &str, query: &str) -> Vec<Value> {
-        let r = self.get_auth(&format!("/api/v1/conversations/{conversation}/messages?{query}"), token).await;
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
+        let (status, page) =
+            client::history(&self.http, &self.base, token, conversation, query).await.expect("history request");
+        assert_eq!(status, 200);
+        serde_json::from_value(page).expect("a page of messages")
+    }
+
+    /// `POST /api/v1/conversations/{conversation}/messages` (the REST path for bots) as
+    /// `token`, with `key` as the `Idempotency-Key`.
+    pub async fn post_message(&self, token: &str, conversation: &str, key: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/v1/conversations/{conversation}/messages")))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&json!({ "body": body }))
+            .send()
+            .await
+            .expect("request")
     }
 }
 

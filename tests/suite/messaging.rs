@@ -17,27 +17,14 @@ async fn direct_and_group_conversations(scale: Scale) {
     let (alice, _) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
     let (carol, carol_id) = user(&app, "carol").await;
-    let r = app
-        .http
-        .post(app.url("/api/v1/conversations"))
-        .bearer_auth(&alice)
-        .json(&json!({"kind": "direct", "user_id": bob_id}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_auth("/api/v1/conversations", &alice, json!({"kind": "direct", "user_id": bob_id})).await;
     assert_eq!(r.status(), 201);
     let dm: Value = r.json().await.unwrap();
     assert_eq!(dm["kind"], "direct");
     assert_eq!(dm["members"].as_array().unwrap().len(), 2);
     // Idempotent, from either side.
-    let again = app
-        .http
-        .post(app.url("/api/v1/conversations"))
-        .bearer_auth(&bob)
-        .json(&json!({"kind": "direct", "user_id": app.register_id_of(&alice).await}))
-        .send()
-        .await
-        .unwrap();
+    let alice_id = app.register_id_of(&alice).await;
+    let again = app.post_auth("/api/v1/conversations", &bob, json!({"kind": "direct", "user_id": alice_id})).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<Value>().await.unwrap()["id"], dm["id"]);
 
@@ -46,44 +33,15 @@ async fn direct_and_group_conversations(scale: Scale) {
     assert_eq!(group["name"], "Climbing");
     let gid = group["id"].as_str().unwrap().to_string();
     // Bob is a member, not an admin: cannot rename or add; can leave.
-    let r = app
-        .http
-        .patch(app.url(&format!("/api/v1/conversations/{gid}")))
-        .bearer_auth(&bob)
-        .json(&json!({"name": "Mine"}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(r, 403, "forbidden").await;
-    let r = app
-        .http
-        .patch(app.url(&format!("/api/v1/conversations/{gid}")))
-        .bearer_auth(&alice)
-        .json(&json!({"name": "Bouldering"}))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/conversations/{gid}");
+    assert_problem(app.patch_auth(&path, &bob, json!({"name": "Mine"})).await, 403, "forbidden").await;
+    let r = app.patch_auth(&path, &alice, json!({"name": "Bouldering"})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["name"], "Bouldering");
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{gid}/members")))
-        .bearer_auth(&alice)
-        .json(&json!({"user_ids": [carol_id]}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_auth(&format!("{path}/members"), &alice, json!({"user_ids": [carol_id]})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["members"].as_array().unwrap().len(), 3);
-    let r = app.get_auth(&format!("/api/v1/conversations/{gid}"), &carol).await;
-    assert_eq!(r.status(), 200);
-    let r = app
-        .http
-        .delete(app.url(&format!("/api/v1/conversations/{gid}/members/{bob_id}")))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    assert_problem(app.get_auth(&format!("/api/v1/conversations/{gid}"), &bob).await, 404, "not_found").await;
+    assert_eq!(app.get_auth(&path, &carol).await.status(), 200);
+    assert_eq!(app.delete_auth(&format!("{path}/members/{bob_id}"), &bob).await.status(), 204);
+    assert_problem(app.get_auth(&path, &bob).await, 404, "not_found").await;
 
     // Listing: newest activity first, with last message and unread counts.
     let mut ws = Ws::connect(&app.base, &alice).await;
@@ -100,7 +58,7 @@ async fn direct_and_group_conversations(scale: Scale) {
     let bad = [
         (json!({"kind": "direct", "user_id": "not-a-uuid"}), 400, "invalid_request"),
         (json!({"kind": "direct", "user_id": uuid::Uuid::now_v7()}), 404, "not_found"),
-        (json!({"kind": "direct", "user_id": app.register_id_of(&alice).await}), 400, "validation_failed"),
+        (json!({"kind": "direct", "user_id": alice_id}), 400, "validation_failed"),
         (json!({"kind": "group", "name": "", "member_ids": []}), 400, "validation_failed"),
         (json!({"kind": "group", "name": "x".repeat(65)}), 400, "validation_failed"),
         (json!({"kind": "group", "name": "g", "member_ids": [uuid::Uuid::now_v7()]}), 400, "validation_failed"),
@@ -108,16 +66,9 @@ async fn direct_and_group_conversations(scale: Scale) {
         (json!({"kind": "group", "name": 5}), 400, "invalid_request"),
     ];
     for (body, status, code) in bad {
-        let r = app.http.post(app.url("/api/v1/conversations")).bearer_auth(&alice).json(&body).send().await.unwrap();
-        assert_problem(r, status, code).await;
+        assert_problem(app.post_auth("/api/v1/conversations", &alice, body).await, status, code).await;
     }
-    let r = app
-        .http
-        .post(app.url("/api/v1/conversations"))
-        .json(&json!({"kind": "direct", "user_id": bob_id}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post("/api/v1/conversations", json!({"kind": "direct", "user_id": bob_id})).await;
     assert_problem(r, 401, "unauthorized").await;
     app.finish().await;
 }
@@ -146,15 +97,7 @@ async fn send_ack_and_deliver_to_every_device(scale: Scale) {
         assert_eq!(m["client_id"], "m-1");
     }
     // REST history and the bot path.
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-        .bearer_auth(&bob)
-        .header("Idempotency-Key", "bot-1")
-        .json(&json!({"body": "from a script"}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_message(&bob, cid, "bot-1", "from a script").await;
     assert_eq!(r.status(), 202);
     let posted: Value = r.json().await.unwrap();
     assert_eq!(posted["client_id"], "bot-1");
@@ -169,10 +112,7 @@ async fn a_retried_client_id_makes_one_message(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _) = user(&app, "alice").await;
     let (_, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     let first = a.send_message(&cid, "same", "once").await;
     let second = a.send_message(&cid, "same", "once").await;
@@ -181,23 +121,13 @@ async fn a_retried_client_id_makes_one_message(scale: Scale) {
     let mut again = Ws::connect(&app.base, &alice).await;
     assert_eq!(again.send_message(&cid, "same", "once").await["id"], first["id"]);
     for _ in 0..2 {
-        let r = app
-            .http
-            .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-            .bearer_auth(&alice)
-            .header("Idempotency-Key", "rest-key")
-            .json(&json!({"body": "rest"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
+        assert_eq!(app.post_message(&alice, &cid, "rest-key", "rest").await.status(), 202);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let history = app.history(&alice, &cid, "").await;
     assert_eq!(history.len(), 2, "{history:?}");
     // A client_id reused for another conversation is refused.
-    let other =
-        app.conversation(&alice, json!({"kind": "group", "name": "g"})).await["id"].as_str().unwrap().to_string();
+    let other = app.conversation_id(&alice, json!({"kind": "group", "name": "g"})).await;
     let r = a.send_message(&other, "same", "elsewhere").await;
     assert_eq!((r["type"].as_str(), r["code"].as_str()), (Some("error"), Some("validation_failed")));
     app.finish().await;
@@ -216,12 +146,8 @@ async fn seq_is_gap_free_and_identical_under_concurrent_senders(scale: Scale) {
         tokens.push(t);
         ids.push(id);
     }
-    let gid =
-        app.conversation(&tokens[0], json!({"kind": "group", "name": "crowd", "member_ids": ids[1..]})).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let mut watchers = vec![Ws::connect(&app.base, &tokens[0]).await, Ws::connect(&app.base, &tokens[19]).await];
+    let gid = app.conversation_id(&tokens[0], json!({"kind": "group", "name": "crowd", "member_ids": ids[1..]})).await;
+    let mut watchers = [Ws::connect(&app.base, &tokens[0]).await, Ws::connect(&app.base, &tokens[19]).await];
     const PER_SENDER: usize = 10;
     let tasks: Vec<_> = tokens
         .iter()
@@ -274,10 +200,7 @@ async fn nothing_is_delivered_before_it_is_stored(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     let mut b = Ws::connect(&app.base, &bob).await;
     for i in 0..15 {
@@ -298,10 +221,7 @@ async fn non_members_get_nothing(scale: Scale) {
     let (alice, _) = user(&app, "alice").await;
     let (_bob, bob_id) = user(&app, "bob").await;
     let (eve, _) = user(&app, "eve").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut e = Ws::connect(&app.base, &eve).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     a.send_message(&cid, "secret-1", "secret").await;
@@ -321,33 +241,12 @@ async fn non_members_get_nothing(scale: Scale) {
     for path in ["", "/messages", "/messages?after_seq=0", "/receipts"] {
         assert_problem(app.get_auth(&format!("/api/v1/conversations/{cid}{path}"), &eve).await, 404, "not_found").await;
     }
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-        .bearer_auth(&eve)
-        .json(&json!({"body": "x"}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(r, 404, "not_found").await;
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/read")))
-        .bearer_auth(&eve)
-        .json(&json!({"seq": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(r, 404, "not_found").await;
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/members")))
-        .bearer_auth(&eve)
-        .json(&json!({"user_ids": []}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(r, 404, "not_found").await;
+    for (path, body) in
+        [("/messages", json!({"body": "x"})), ("/read", json!({"seq": 1})), ("/members", json!({"user_ids": []}))]
+    {
+        let r = app.post_auth(&format!("/api/v1/conversations/{cid}{path}"), &eve, body).await;
+        assert_problem(r, 404, "not_found").await;
+    }
     // An id that does not exist looks the same as someone else's.
     let ghost = uuid::Uuid::now_v7();
     assert_problem(app.get_auth(&format!("/api/v1/conversations/{ghost}"), &eve).await, 404, "not_found").await;
@@ -367,10 +266,7 @@ async fn catch_up_after_seq_is_exact(scale: Scale) {
     .await;
     let (alice, _) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     a.send_message(&cid, "before", "seen by bob").await;
     let last_seen = 1;
@@ -401,10 +297,7 @@ async fn message_limits_and_rate_limit(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _) = user(&app, "alice").await;
     let (_, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     for (i, body) in
         ["".to_string(), "   ".to_string(), "x".repeat(4001), "nul\u{0}byte".to_string()].iter().enumerate()
@@ -445,14 +338,8 @@ async fn hostile_frames_get_errors_and_others_keep_working(scale: Scale) {
     let (alice, _) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
     let (mallory, _mallory_id) = user(&app, "mallory").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mcid = app.conversation(&mallory, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let mcid = app.conversation_id(&mallory, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut m = Ws::connect(&app.base, &mallory).await;
     let cases: Vec<(String, &str)> = vec![
         ("not json".into(), "invalid_frame"),
@@ -543,10 +430,7 @@ async fn typing_and_presence(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, _alice_id) = user(&app, "alice").await;
     let (bob, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     let presence = a.ready["presence"].as_array().unwrap().clone();
     assert_eq!(presence, vec![json!({"user_id": bob_id, "online": false, "last_seen": null})]);
@@ -583,13 +467,7 @@ async fn group_membership_changes_reach_sockets(scale: Scale) {
     // Bob can talk at once (no reconnect needed).
     assert_eq!(b.send_message(&gid, "hello", "hi team").await["type"], "message.ack");
     // Removed: told so, and can no longer send.
-    let r = app
-        .http
-        .delete(app.url(&format!("/api/v1/conversations/{gid}/members/{bob_id}")))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete_auth(&format!("/api/v1/conversations/{gid}/members/{bob_id}"), &alice).await;
     assert_eq!(r.status(), 204);
     let gone = b.wait_for("conversation.removed", |v| v["type"] == "conversation.removed").await;
     assert_eq!(gone["conversation_id"], gid.as_str());
@@ -602,10 +480,7 @@ async fn a_store_failure_dead_letters_and_tells_the_sender(scale: Scale) {
     let app = spawn_with(scale, |c| c.messages.max_attempts = 2).await;
     let (alice, _) = user(&app, "alice").await;
     let (_, bob_id) = user(&app, "bob").await;
-    let cid = app.conversation(&alice, json!({"kind": "direct", "user_id": bob_id})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     assert_eq!(a.send_message(&cid, "ok", "fine").await["type"], "message.ack");
     // Break the messages table so every insert fails.

@@ -1,0 +1,128 @@
+//! What the scenarios share: the loopback guard, the server's RSS, percentiles, and the
+//! load generator's side of [`nexus::client`] (accounts registered in parallel, sockets
+//! with small read buffers, waits that turn a missing event into an error).
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use nexus::client::{self, NoEvent, WsStream};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Only loopback targets: this tool must never load anything else.
+pub fn check_loopback(url: &str) -> anyhow::Result<()> {
+    let u = url::Url::parse(url).context("--url")?;
+    let host = u.host_str().unwrap_or_default();
+    let ok = host == "localhost"
+        || host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || host == "[::1]";
+    if !ok {
+        bail!("--url must point at this machine (127.0.0.0/8, ::1 or localhost)");
+    }
+    Ok(())
+}
+
+/// The HTTP client of a run.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?)
+}
+
+/// Eight characters that differ between runs, so account names never collide.
+pub fn run_tag() -> String {
+    uuid::Uuid::now_v7().simple().to_string()[20..28].to_string()
+}
+
+/// Small read buffers: the default 128 KiB is zeroed on every read, which made the load
+/// generator itself a large share of the machine's CPU.
+pub fn client_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(8 * 1024)
+}
+
+/// A socket as `token` with [`client_config`]; `nodelay` as in [`client::connect_with`].
+pub async fn connect(url: &str, token: &str, nodelay: bool) -> anyhow::Result<WsStream> {
+    Ok(client::connect_with(url, token, client_config(), nodelay).await?)
+}
+
+pub fn rss_mb(pid: Option<u32>) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+pub struct User {
+    pub token: String,
+    pub id: String,
+}
+
+/// Register `{prefix}_0` … `{prefix}_{n-1}`, eight at a time.
+pub async fn register_users(http: &reqwest::Client, url: &str, prefix: &str, n: usize) -> anyhow::Result<Vec<User>> {
+    let sem = Arc::new(Semaphore::new(8));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let http = http.clone();
+        let url = url.to_string();
+        let name = format!("{prefix}_{i}");
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire().await?;
+            let (status, body) = client::register(&http, &url, &name, &name, "bench-password").await?;
+            if !status.is_success() {
+                bail!("register {name}: {status} {body}");
+            }
+            Ok(User {
+                token: body["access_token"].as_str().unwrap_or_default().to_string(),
+                id: body["user"]["id"].as_str().unwrap_or_default().to_string(),
+            })
+        }));
+    }
+    let mut users = Vec::with_capacity(n);
+    for t in tasks {
+        users.push(t.await??);
+    }
+    Ok(users)
+}
+
+/// Create a conversation as `token`; its id.
+pub async fn create_conversation(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: Value,
+) -> anyhow::Result<String> {
+    let (status, v) = client::create_conversation(http, url, token, &body).await?;
+    if !status.is_success() {
+        bail!("create conversation: {status} {v}");
+    }
+    Ok(v["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// The next event on `ws` that `want` accepts (others are skipped), within 10 s; an
+/// `error` event fails the wait.
+pub async fn next_event(ws: &mut WsStream, what: &str, want: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = match client::next_event(ws, until).await {
+            Ok(v) => v,
+            Err(NoEvent::TimedOut) => bail!("no {what} within 10 s"),
+            Err(NoEvent::Closed) => bail!("socket closed while waiting for {what}"),
+            Err(NoEvent::Read(e)) => bail!("socket error while waiting for {what}: {e}"),
+            Err(NoEvent::Pong(e)) => return Err(e.into()),
+            Err(NoEvent::NotJson(e)) => return Err(e.into()),
+        };
+        if v["type"] == "error" {
+            bail!("error while waiting for {what}: {v}");
+        }
+        if want(&v) {
+            return Ok(v);
+        }
+    }
+}

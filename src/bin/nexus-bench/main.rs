@@ -1,0 +1,130 @@
+//! `nexus-bench`: load and measurement for a running Nexus server (loopback only).
+//!
+//! - `chat`: registers N users, opens their sockets, creates direct conversations and
+//!   groups, sends at a fixed offered rate for a set time, then reports send→ack and
+//!   send→delivered latency percentiles, delivered messages per second, messages lost or
+//!   duplicated (checked against history afterwards) and the server's RSS.
+//! - `idle`: opens many idle WebSocket connections and reports the server's RSS.
+//! - `calls`: pairs of users call each other over and over (invite → ringing → accept →
+//!   connecting → offer/answer/candidates relayed → connected → active → hang-up) and it
+//!   reports each step's latency, the whole set-up time, and failures.
+//! - `receipts`: drives the receipts service directly against a database and bus and
+//!   counts database statements: one upsert per receipt (naive) versus write-behind.
+//!
+//! The server must allow the load: raise `auth.register_per_ip_per_hour` (all users
+//! register from one address) and, for high rates, `messages.rate_per_sec`.
+//!
+//! One module per scenario; `common` holds what they share, on top of [`nexus::client`].
+
+mod calls;
+mod chat;
+mod common;
+mod idle;
+mod receipts;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "nexus-bench", about = "Load generator and measurements for Nexus (loopback only)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Messaging load: latency, throughput, loss and duplicates.
+    Chat {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Messages per second offered, in total.
+        #[arg(long, default_value_t = 2000)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Groups of `group_size` users (the rest talk in direct pairs).
+        #[arg(long, default_value_t = 10)]
+        groups: usize,
+        #[arg(long, default_value_t = 10)]
+        group_size: usize,
+        /// Share of messages sent to groups, in percent.
+        #[arg(long, default_value_t = 10)]
+        group_share: u64,
+        /// PID of the server, to report its RSS (same machine).
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+    /// Idle connections: the server's memory per socket.
+    Idle {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// Users the connections are spread over.
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        /// Seconds to hold them open before measuring.
+        #[arg(long, default_value_t = 10)]
+        hold: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+    /// Call signaling: set-up latency and relay latency with many calls at once.
+    Calls {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Pairs of users calling each other at the same time.
+        #[arg(long, default_value_t = 100)]
+        pairs: usize,
+        /// Calls each pair makes, one after the other.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// ICE candidates each side sends per call.
+        #[arg(long, default_value_t = 8)]
+        candidates: usize,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+    /// Database statements for receipts: naive upserts versus write-behind.
+    Receipts {
+        /// `postgres://…` (with `--redis-url`) or empty for SQLite + in-process.
+        #[arg(long, default_value = "")]
+        database_url: String,
+        #[arg(long, default_value = "")]
+        redis_url: String,
+        /// Prefix of the Redis keys this run makes.
+        #[arg(long, default_value = "nexus:bench:")]
+        redis_prefix: String,
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100)]
+        conversations: usize,
+        #[arg(long, default_value_t = 500)]
+        users: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Cmd::Chat { url, users, rate, duration, groups, group_size, group_share, server_pid } => {
+                chat::run(chat::ChatPlan { url, users, rate, duration, groups, group_size, group_share, server_pid })
+                    .await
+            }
+            Cmd::Idle { url, connections, users, hold, server_pid } => {
+                idle::run(&url, connections, users, hold, server_pid).await
+            }
+            Cmd::Calls { url, pairs, rounds, candidates, server_pid } => {
+                calls::run(&url, pairs, rounds, candidates, server_pid).await
+            }
+            Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
+                receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await
+            }
+        }
+    })
+}
