@@ -1,0 +1,312 @@
+//! The configuration's sections: one struct per `[section]` of `nexus.toml`, each key
+//! with its meaning and its default. `docs/configuration.md` lists them all.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Origins (besides the server's own) allowed to open WebSockets, e.g.
+    /// `["https://chat.example.org"]`. Requests without an `Origin` header (non-browser
+    /// clients) are always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Events queued for one socket before it counts as too slow and is closed (4008).
+    pub send_queue: usize,
+    pub ping_interval_secs: u64,
+    /// Close a socket that sent nothing, not even a pong, for this long (4002).
+    pub idle_timeout_secs: u64,
+    /// Frames per second one socket may send on average (any type); bursts of 10× are
+    /// tolerated, beyond that the socket is closed (4029).
+    pub frames_per_sec: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// Longest message body, in characters.
+    pub max_body_chars: usize,
+    /// `message.send` per user: sustained rate per second, and burst.
+    pub rate_per_sec: u32,
+    pub rate_burst: u32,
+    /// Messages the worker stores per transaction at most.
+    pub batch_size: usize,
+    /// A queued message pending this long on a consumer that stopped is taken over.
+    pub reclaim_idle_secs: u64,
+    /// Attempts before a message is dead-lettered and its sender told.
+    pub max_attempts: u64,
+    /// How long a `client_id` is remembered for deduplication (the database also
+    /// deduplicates, for ever).
+    pub dedupe_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceiptsConfig {
+    /// Seconds between flushes of buffered receipts to the database.
+    pub flush_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub host: IpAddr,
+    /// Port to listen on; 0 lets the system pick one (tests).
+    pub port: u16,
+    /// Human name of this server, shown by the web client.
+    pub name: String,
+    /// Folder every default path derives from (SQLite file, secret key, media).
+    pub data_dir: PathBuf,
+    /// Trust the last address of `X-Forwarded-For` (the one the proxy appended) as the
+    /// client IP, behind a reverse proxy.
+    pub trust_forwarded_for: bool,
+    /// Seconds to wait for in-flight requests on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH`, a bare path to a SQLite file, or `postgres://…`. Empty: `DATA_DIR/nexus.db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// Months of message partitions kept ahead of the current one (PostgreSQL).
+    pub partitions_ahead: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…`. Empty: the in-process bus (single node).
+    pub url: String,
+    /// Prefix of every key and channel, so several deployments (or tests) share one Redis.
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HMAC secret for access tokens. Empty: 32 random bytes kept in `DATA_DIR/secret.key`.
+    pub jwt_secret: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub registration: Registration,
+    /// Login attempts per minute per client IP, and the burst above it.
+    pub login_per_ip_per_minute: u32,
+    pub login_per_ip_burst: u32,
+    /// Login attempts per minute per username, and the burst above it.
+    pub login_per_user_per_minute: u32,
+    pub login_per_user_burst: u32,
+    /// Registrations per hour per client IP.
+    pub register_per_ip_per_hour: u32,
+    /// Mark the refresh cookie `Secure` (set when serving over HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Folder for uploaded media. Empty: `DATA_DIR/media`.
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Cron (with seconds) of the partition upkeep job; empty disables it.
+    pub partitions_cron: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// An unanswered call ends as `missed` after this long.
+    pub ring_timeout_secs: u64,
+    /// An accepted call whose media does not connect in this long ends as `failed`.
+    pub connect_timeout_secs: u64,
+    /// A participant whose socket dropped has this long to come back (`call.rejoin`).
+    pub reconnect_grace_secs: u64,
+    /// `call.invite` per user per minute (bursts of the same size).
+    pub invites_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TurnConfig {
+    /// Run the embedded TURN/STUN relay (UDP).
+    pub enabled: bool,
+    /// UDP address of the relay's listener; port 0 picks one (tests).
+    pub listen: SocketAddr,
+    /// Host name or address browsers use to reach the relay (in the ICE server URLs).
+    /// Empty: the host name of the request to `GET /api/v1/calls/ice-servers`.
+    pub public_host: String,
+    /// Address relayed ports are announced at (must be reachable by the peers). Empty: the
+    /// listener's address if it is a specific one, else this machine's primary address.
+    pub public_ip: String,
+    /// Relay ports are taken from this range (open it in the firewall, UDP).
+    pub relay_min_port: u16,
+    pub relay_max_port: u16,
+    pub realm: String,
+    /// Shared secret of the TURN REST credentials. Empty: derived from the signing secret
+    /// (so every node of a cluster agrees). Set it to the same value as an external TURN
+    /// server's `static-auth-secret` to hand out its credentials instead.
+    pub secret: String,
+    /// Lifetime of the credentials `ice-servers` hands out.
+    pub credential_ttl_secs: u64,
+    /// Relay allocations one user may hold at once.
+    pub user_quota: u32,
+    /// Relay to loopback, private and other reserved addresses too. Only for tests on one
+    /// machine: on a real server it would let anyone reach the server's internal network.
+    pub allow_private_peers: bool,
+    /// Extra ICE server URLs to hand out (e.g. `turn:turn.example.org:3478` of an external
+    /// coturn sharing `turn.secret`, or `stun:…`). TURN URLs get the same credentials.
+    pub extra_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// Default filter when `RUST_LOG` is unset.
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 8080,
+            name: "Nexus".into(),
+            data_dir: PathBuf::from("data"),
+            trust_forwarded_for: false,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: String::new(), max_connections: 16, partitions_ahead: 3 }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self { url: String::new(), prefix: "nexus:".into() }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: String::new(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            registration: Registration::Open,
+            login_per_ip_per_minute: 20,
+            login_per_ip_burst: 20,
+            login_per_user_per_minute: 5,
+            login_per_user_burst: 10,
+            register_per_ip_per_hour: 20,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            allowed_origins: Vec::new(),
+            max_frame_bytes: 64 * 1024,
+            send_queue: 1024,
+            ping_interval_secs: 20,
+            idle_timeout_secs: 60,
+            frames_per_sec: 50,
+        }
+    }
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        Self {
+            max_body_chars: 4000,
+            rate_per_sec: 10,
+            rate_burst: 30,
+            batch_size: 256,
+            reclaim_idle_secs: 30,
+            max_attempts: 5,
+            dedupe_ttl_secs: 24 * 3600,
+        }
+    }
+}
+
+impl Default for ReceiptsConfig {
+    fn default() -> Self {
+        Self { flush_interval_secs: 10 }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self { dir: String::new() }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { partitions_cron: "0 17 3 * * *".into() }
+    }
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self { ring_timeout_secs: 45, connect_timeout_secs: 30, reconnect_grace_secs: 30, invites_per_minute: 10 }
+    }
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 3478)),
+            public_host: String::new(),
+            public_ip: String::new(),
+            relay_min_port: 49160,
+            relay_max_port: 49359,
+            realm: "nexus".into(),
+            secret: String::new(),
+            credential_ttl_secs: 600,
+            user_quota: 10,
+            allow_private_peers: false,
+            extra_urls: Vec::new(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info,tokio_cron_scheduler=warn".into() }
+    }
+}
