@@ -69,9 +69,8 @@ async fn members_added_learn_presence_and_removed_ones_stop_hearing(scale: Scale
     let mut b = Ws::connect(&base_b, &bob).await;
 
     // A new group: every member learns every other member's presence, offline ones too.
-    let group = app
-        .conversation(&alice, json!({"kind": "group", "name": "team", "member_ids": [bob_id, carol_id]}))
-        .await;
+    let group =
+        app.conversation(&alice, json!({"kind": "group", "name": "team", "member_ids": [bob_id, carol_id]})).await;
     let gid = group["id"].as_str().unwrap().to_string();
     assert_eq!(presence_of(&mut a, &bob_id).await["online"], true);
     assert_eq!(presence_of(&mut b, &alice_id).await["online"], true);
