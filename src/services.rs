@@ -17,6 +17,7 @@ use crate::{
         calls::{Calls, Relaying},
         conversations::Conversations,
         fanout::Fanout,
+        health::Health,
         messages::Messages,
         presence::Presence,
         receipts::Receipts,
@@ -37,6 +38,7 @@ pub struct Services {
     pub receipts: Arc<Receipts>,
     pub presence: Presence,
     pub calls: Arc<Calls>,
+    pub health: Health,
     /// Shared secret of the TURN REST credentials.
     pub turn_secret: String,
     /// This node's TURN relay, when it serves with `turn.enabled`.
@@ -99,6 +101,7 @@ impl Services {
         let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
         let calls =
             Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);
+        let health = Health::new(store.clone(), bus.clone());
         Ok(Arc::new(Services {
             config,
             store,
@@ -111,6 +114,7 @@ impl Services {
             receipts,
             presence,
             calls,
+            health,
             turn_secret,
             turn,
         }))

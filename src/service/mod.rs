@@ -7,6 +7,7 @@ pub mod calls;
 pub mod conversations;
 pub mod dispatch;
 pub mod fanout;
+pub mod health;
 pub mod limits;
 pub mod messages;
 pub mod passwords;
