@@ -165,7 +165,7 @@ impl State {
 
     fn maybe_sweep(&mut self, now: Instant, now_us: u64) {
         self.writes += 1;
-        if self.writes % SWEEP_EVERY == 0 {
+        if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.kv.retain(|_, (_, exp)| *exp > now);
             self.locks.retain(|_, (_, exp)| *exp > now);
             self.rates.retain(|_, tat| *tat > now_us);

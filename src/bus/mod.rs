@@ -97,7 +97,7 @@ pub mod keys {
 }
 
 /// A failure of the bus. The driver's own error stays inside its implementation (the
-/// Redis bus converts it, `redis.rs`); callers see the backend's name and its message.
+/// Redis bus converts it, `redis/mod.rs`); callers see the backend's name and its message.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("{backend}: {source}")]

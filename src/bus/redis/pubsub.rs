@@ -1,0 +1,173 @@
+//! Pub/Sub of the Redis bus: `publish`, and the [`Hub`], the node's one subscriber
+//! connection that every local subscription shares and that re-subscribes after a
+//! reconnect.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use redis::{AsyncCommands, Client};
+use tokio::sync::mpsc;
+
+use super::RedisBus;
+use crate::bus::{BusError, BusResult, Subscription};
+
+const SUBSCRIPTION_CAPACITY: usize = 8192;
+
+/// A topic's local subscribers: id and the channel to each.
+type Subscribers = Vec<(u64, mpsc::Sender<Bytes>)>;
+
+pub(super) async fn publish(bus: &RedisBus, topic: &str, payload: Bytes) -> BusResult<()> {
+    let _: i64 = bus.conn().publish(bus.key(topic), payload.as_ref()).await?;
+    Ok(())
+}
+
+/// One Pub/Sub connection per node, shared by every local subscription. SUBSCRIBE and
+/// UNSUBSCRIBE are issued under `sink`'s lock so they reach Redis in the order the local
+/// subscriber set changed.
+pub(super) struct Hub {
+    prefix: String,
+    next_id: AtomicU64,
+    /// Local subscribers by topic.
+    topics: Mutex<HashMap<String, Subscribers>>,
+    sink: tokio::sync::Mutex<Option<redis::aio::PubSubSink>>,
+}
+
+impl Hub {
+    pub(super) async fn start(client: Client, prefix: String) -> BusResult<Arc<Hub>> {
+        // The first connection is made here, so a bad URL fails start-up and the first
+        // `subscribe` already has a live sink.
+        let (sink, stream) = client.get_async_pubsub().await?.split();
+        let hub = Arc::new(Hub {
+            prefix,
+            next_id: AtomicU64::new(0),
+            topics: Mutex::new(HashMap::new()),
+            sink: tokio::sync::Mutex::new(Some(sink)),
+        });
+        let weak = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            let mut stream = stream;
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                while let Some(msg) = stream.next().await {
+                    let Some(hub) = weak.upgrade() else { return };
+                    hub.dispatch(msg.get_channel_name(), msg.get_payload_bytes());
+                }
+                match weak.upgrade() {
+                    Some(hub) => *hub.sink.lock().await = None,
+                    None => return,
+                }
+                tracing::warn!("redis pub/sub connection lost; reconnecting");
+                // Reconnect, then re-subscribe every topic with local subscribers.
+                stream = loop {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    let Some(hub) = weak.upgrade() else { return };
+                    match client.get_async_pubsub().await {
+                        Ok(p) => {
+                            let (mut sink, stream) = p.split();
+                            let mut guard = hub.sink.lock().await;
+                            let topics: Vec<String> =
+                                hub.topics.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+                            for t in topics {
+                                if let Err(e) = sink.subscribe(format!("{}{}", hub.prefix, t)).await {
+                                    tracing::warn!(error = %e, "redis re-subscribe failed");
+                                }
+                            }
+                            *guard = Some(sink);
+                            backoff = Duration::from_millis(100);
+                            tracing::info!("redis pub/sub reconnected");
+                            break stream;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "redis pub/sub reconnect failed"),
+                    }
+                };
+            }
+        });
+        Ok(hub)
+    }
+
+    /// Hand a message to every local subscriber of its topic.
+    fn dispatch(&self, channel: &str, payload: &[u8]) {
+        let topic = channel.strip_prefix(self.prefix.as_str()).unwrap_or(channel);
+        let payload = Bytes::copy_from_slice(payload);
+        let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(subs) = topics.get_mut(topic) {
+            subs.retain(|(_, tx)| match tx.try_send(payload.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(topic, "subscriber lagging; message dropped");
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+        }
+    }
+
+    pub(super) async fn subscribe(self: &Arc<Self>, topic: &str) -> BusResult<Subscription> {
+        let (tx, rx) = mpsc::channel(SUBSCRIPTION_CAPACITY);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut sink = self.sink.lock().await;
+        let first = {
+            let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+            let subs = topics.entry(topic.to_string()).or_default();
+            subs.push((id, tx));
+            subs.len() == 1
+        };
+        if first && let Some(sink) = sink.as_mut() {
+            sink.subscribe(format!("{}{}", self.prefix, topic)).await.map_err(BusError::from)?;
+        }
+        drop(sink);
+        let guard = HubUnsubscribe { hub: Arc::downgrade(self), topic: topic.to_string(), id };
+        Ok(Subscription { rx, _guard: Box::new(guard) })
+    }
+}
+
+/// Held by a [`Subscription`]: dropping it removes the subscriber, and the last one of a
+/// topic unsubscribes the node.
+struct HubUnsubscribe {
+    hub: std::sync::Weak<Hub>,
+    topic: String,
+    id: u64,
+}
+
+impl Drop for HubUnsubscribe {
+    fn drop(&mut self) {
+        let Some(hub) = self.hub.upgrade() else {
+            return;
+        };
+        let topic = std::mem::take(&mut self.topic);
+        let id = self.id;
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        rt.spawn(async move {
+            let mut sink = hub.sink.lock().await;
+            let last = {
+                let mut topics = hub.topics.lock().unwrap_or_else(|p| p.into_inner());
+                match topics.get_mut(&topic) {
+                    Some(subs) => {
+                        subs.retain(|(i, _)| *i != id);
+                        if subs.is_empty() {
+                            topics.remove(&topic);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    None => false,
+                }
+            };
+            if last && let Some(sink) = sink.as_mut() {
+                let _ = sink.unsubscribe(format!("{}{}", hub.prefix, topic)).await;
+            }
+        });
+    }
+}
