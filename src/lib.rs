@@ -50,6 +50,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod media;
 pub mod protocol;
 pub mod rtc;
 pub mod service;
