@@ -36,6 +36,9 @@
 //! - [`store`]: the only module that speaks SQL.
 //! - [`bus`]: the only module that speaks Redis; an in-process twin for the embedded mode.
 //! - [`rtc`]: real-time media: the embedded TURN relay.
+//! - [`media`]: the media seam for image attachments: the image pipeline (sniffing,
+//!   bounded decoding, metadata stripping, renditions) and where files are kept (disk or
+//!   Cloudinary). The upload and download API are not built on it yet.
 //! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
 //!   step" function.
 //! - [`telemetry`]: logging set-up.
