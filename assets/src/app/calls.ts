@@ -6,7 +6,7 @@
 import { toast } from 'sonner';
 import { CallController } from '../features/calls/controller';
 import { uuid } from '../gateway/client';
-import { useAppStore } from '../stores';
+import { useAppStore } from './store';
 import { api } from './api';
 import { gateway } from './gateway';
 import { exposeCallToTests, forcedIcePolicy } from './testHooks';
