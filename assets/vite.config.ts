@@ -23,7 +23,7 @@ export default defineConfig({
     proxy: { '/api': { target: devApi, changeOrigin: false, ws: true } },
   },
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
     environment: 'node',
     restoreMocks: true,
   },

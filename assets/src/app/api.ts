@@ -5,7 +5,8 @@
  */
 import { toast } from 'sonner';
 import { createHttpClient, createNexusApi } from '../api';
-import { useAppStore } from '../stores';
+import type { TabMessage } from '../features/services';
+import { useAppStore } from './store';
 
 const store = useAppStore;
 
@@ -27,7 +28,6 @@ export const api = createNexusApi(http);
  * Other tabs of this origin share the refresh cookie, so they follow each other: a sign-out
  * here signs them out; a sign-in here lets a signed-out tab pick the session up.
  */
-type TabMessage = { type: 'signed-in' } | { type: 'signed-out' };
 const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('nexus-session') : null;
 
 export function announceToOtherTabs(message: TabMessage): void {

@@ -6,7 +6,7 @@
  */
 import { toast } from 'sonner';
 import { describeError, isApiError } from '../api';
-import { useAppStore } from '../stores';
+import { useAppStore } from './store';
 import { api, http } from './api';
 
 export async function bootstrap(): Promise<void> {

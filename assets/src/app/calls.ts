@@ -6,21 +6,10 @@
 import { toast } from 'sonner';
 import { CallController } from '../features/calls/controller';
 import { uuid } from '../gateway/client';
-import { useAppStore } from '../stores';
+import { useAppStore } from './store';
 import { api } from './api';
 import { gateway } from './gateway';
-
-declare global {
-  interface Window {
-    /** Test/config hook: 'relay' forces every call through the TURN relay. */
-    __nexusIceTransportPolicy?: RTCIceTransportPolicy;
-    /** The live peer connection of the current call, for browser tests. */
-    __nexusCall?: { pc: RTCPeerConnection };
-  }
-}
-
-// Read once: the router rewrites the query string as conversations open.
-const relayFromUrl = typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('ice') === 'relay';
+import { exposeCallToTests, forcedIcePolicy } from './testHooks';
 
 export const calls = new CallController({
   store: useAppStore,
@@ -40,14 +29,8 @@ export const calls = new CallController({
     info: (message, description) => toast.info(message, { description }),
   },
   newCallId: uuid,
-  iceTransportPolicy: () =>
-    window.__nexusIceTransportPolicy === 'relay' || relayFromUrl || new URLSearchParams(window.location.search).get('ice') === 'relay'
-      ? 'relay'
-      : undefined,
-  expose: (pc) => {
-    if (pc) window.__nexusCall = { pc };
-    else delete window.__nexusCall;
-  },
+  iceTransportPolicy: forcedIcePolicy,
+  observer: exposeCallToTests,
   onOnline: (listener) => {
     window.addEventListener('online', listener);
     return () => window.removeEventListener('online', listener);

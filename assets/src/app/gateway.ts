@@ -6,7 +6,7 @@
 import { GatewayClient } from '../gateway/client';
 import { socketUrl, type SocketLike } from '../gateway/connection';
 import { WS_PATH } from '../gateway/protocol';
-import { useAppStore } from '../stores';
+import { useAppStore } from './store';
 import { api, http } from './api';
 
 export const gateway = new GatewayClient({

@@ -4,7 +4,7 @@
  * Opening a conversation pushes a history entry, so the browser's Back returns to the list
  * on a phone; anything else that closes it (leaving a group) replaces the entry.
  */
-import { useAppStore } from '../stores';
+import { useAppStore } from './store';
 
 const PARAM = 'c';
 

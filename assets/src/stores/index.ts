@@ -1,7 +1,8 @@
 /**
  * The app store: one Zustand store composed of slices. Each slice keeps its state under its
  * own key, changes it only through a pure reducer, and exports selectors; components read
- * with `useAppStore(selector)` so they re-render only when their slice of state changes.
+ * with `useAppState(selector)` (features/services.ts) so they re-render only when their
+ * slice of state changes. The tab's one store is made in app/store.ts.
  *
  * Chat slices: conversations (list, typing, presence, which one is open), messages (history
  * and the outbox), receipts (members' pointers), drafts, connection (the gateway socket),
@@ -57,8 +58,6 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
   }));
 
 export type AppStore = ReturnType<typeof createAppStore>;
-
-export const useAppStore = createAppStore();
 
 export { sessionSelectors } from './session/selectors';
 export { serverSelectors } from './server/selectors';

@@ -1,10 +1,11 @@
 import { m } from 'framer-motion';
 import { useState } from 'react';
-import { serverSelectors, useAppStore } from '../../stores';
+import { serverSelectors } from '../../stores';
 import { GlassPanel, Logo, SegmentedTabs, tabId, tabPanelId, type TabItem } from '../../ui';
 import { panelIn, swapIn } from '../../ui/motion';
 import { SignInForm } from './SignInForm';
 import { SignUpForm } from './SignUpForm';
+import { useAppState } from '../services';
 
 type Mode = 'sign-in' | 'sign-up';
 
@@ -15,10 +16,10 @@ const TABS: ReadonlyArray<TabItem<Mode>> = [
 
 /** One card for both ways in; sign-up is offered only when the server allows it. */
 export function AuthScreen() {
-  const serverName = useAppStore(serverSelectors.name);
-  const version = useAppStore(serverSelectors.version);
-  const canSignUp = useAppStore(serverSelectors.canSignUp);
-  const needsInvite = useAppStore(serverSelectors.needsInvite);
+  const serverName = useAppState(serverSelectors.name);
+  const version = useAppState(serverSelectors.version);
+  const canSignUp = useAppState(serverSelectors.canSignUp);
+  const needsInvite = useAppState(serverSelectors.needsInvite);
   const [chosen, setChosen] = useState<Mode>('sign-in');
   // Focus the first field when the screen opens, not when switching tabs (focus stays on the tab).
   const [switched, setSwitched] = useState(false);

@@ -1,14 +1,16 @@
 import { Button, PasswordField, TextField } from '../../ui';
+import { useServices } from '../services';
 import { signIn } from './actions';
 import { FormError } from './FormError';
 import { useAuthForm } from './useAuthForm';
 import { validateSignIn } from './validation';
 
 export function SignInForm({ autoFocus = false }: { autoFocus?: boolean }) {
+  const services = useServices();
   const form = useAuthForm({
     initial: { username: '', password: '' },
     validate: validateSignIn,
-    submit: signIn,
+    submit: (v) => signIn(services, v),
     failureTitle: 'Sign-in failed',
   });
 

@@ -1,4 +1,3 @@
-import { useAppStore } from '../../stores';
 import { Button, PasswordField, TextField } from '../../ui';
 import { signUp } from './actions';
 import { FormError } from './FormError';
@@ -11,6 +10,7 @@ import {
   validateSignUp,
   type SignUpValues,
 } from './validation';
+import { useAppState, useServices } from '../services';
 
 type Field = keyof SignUpValues;
 
@@ -26,11 +26,12 @@ const fieldFor = (code: string): Field | null => {
 };
 
 export function SignUpForm({ needsInvite, autoFocus = false }: { needsInvite: boolean; autoFocus?: boolean }) {
-  const registrationChanged = useAppStore((s) => s.serverRegistrationChanged);
+  const services = useServices();
+  const registrationChanged = useAppState((s) => s.serverRegistrationChanged);
   const form = useAuthForm<Field>({
     initial: { displayName: '', username: '', password: '', inviteCode: '' },
     validate: (v) => validateSignUp(v, needsInvite),
-    submit: (v) => signUp(v, needsInvite),
+    submit: (v) => signUp(services, v, needsInvite),
     fieldFor,
     onServerError: (code) => {
       if (code === 'registration_closed') registrationChanged('closed');

@@ -1,40 +1,42 @@
 /**
  * Session lifecycle as the user drives it: sign in, sign up, sign out (here or everywhere).
  * Each talks to the API, then hands the result to the HTTP client (which stores it in the
- * session slice and schedules the refresh), and tells the other tabs.
+ * session slice and schedules the refresh), and tells the other tabs. Each takes the
+ * services it needs (features/services.ts) as its first argument.
  */
 import { toast } from 'sonner';
 import { describeError, isApiError, type AuthResponse } from '../../api';
-import { announceToOtherTabs, api, http } from '../../app/api';
-import { useAppStore } from '../../stores';
+import type { AppServices } from '../services';
 import { normalizeUsername, type SignInValues, type SignUpValues } from './validation';
 
-function adopt(auth: AuthResponse): void {
+export type AuthServices = Pick<AppServices, 'api' | 'session' | 'announce' | 'store'>;
+
+function adopt(s: AuthServices, auth: AuthResponse): void {
   toast.dismiss(); // earlier failures are moot now
-  http.startSession(auth);
-  announceToOtherTabs({ type: 'signed-in' });
+  s.session.start(auth);
+  s.announce({ type: 'signed-in' });
 }
 
-export async function signIn(values: SignInValues): Promise<void> {
-  const auth = await api.auth.login({ username: normalizeUsername(values.username), password: values.password });
-  adopt(auth);
+export async function signIn(s: AuthServices, values: SignInValues): Promise<void> {
+  const auth = await s.api.auth.login({ username: normalizeUsername(values.username), password: values.password });
+  adopt(s, auth);
 }
 
-export async function signUp(values: SignUpValues, withInvite: boolean): Promise<void> {
+export async function signUp(s: AuthServices, values: SignUpValues, withInvite: boolean): Promise<void> {
   const invite = values.inviteCode.trim();
-  const auth = await api.auth.register({
+  const auth = await s.api.auth.register({
     username: normalizeUsername(values.username),
     display_name: values.displayName.trim(),
     password: values.password,
     ...(withInvite && invite ? { invite_code: invite } : {}),
   });
-  adopt(auth);
+  adopt(s, auth);
 }
 
-function endLocalSession(): void {
-  http.endSession();
-  useAppStore.getState().sessionSignedOut();
-  announceToOtherTabs({ type: 'signed-out' });
+function endLocalSession(s: AuthServices): void {
+  s.session.end();
+  s.store.getState().sessionSignedOut();
+  s.announce({ type: 'signed-out' });
 }
 
 /**
@@ -42,28 +44,28 @@ function endLocalSession(): void {
  * next load); any answer from the server, even an error for an already revoked token, ends
  * the local session.
  */
-export async function signOut(): Promise<void> {
+export async function signOut(s: AuthServices): Promise<void> {
   try {
-    await api.auth.logout();
+    await s.api.auth.logout();
   } catch (err) {
     if (isApiError(err) && err.isNetworkError) {
       toast.error('Could not sign out', { description: describeError(err) });
       return;
     }
   }
-  endLocalSession();
+  endLocalSession(s);
   toast.success('Signed out');
 }
 
 /** Revokes every session of the account. Stays signed in (and says why) if that fails. */
-export async function signOutEverywhere(): Promise<void> {
+export async function signOutEverywhere(s: AuthServices): Promise<void> {
   try {
-    await api.auth.logoutAll();
+    await s.api.auth.logoutAll();
   } catch (err) {
     toast.error('Could not sign out everywhere', { description: describeError(err) });
     return;
   }
-  await api.auth.logout().catch(() => undefined); // clear this device's cookie too
-  endLocalSession();
+  await s.api.auth.logout().catch(() => undefined); // clear this device's cookie too
+  endLocalSession(s);
   toast.success('Signed out on all devices');
 }

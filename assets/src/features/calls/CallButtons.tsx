@@ -1,13 +1,14 @@
 import { Phone, Video } from 'lucide-react';
 import type { User } from '../../api';
-import { calls } from '../../app/calls';
-import { callsSelectors, connectionSelectors, useAppStore } from '../../stores';
+import { callsSelectors, connectionSelectors } from '../../stores';
 import { IconButton } from '../../ui';
+import { useAppState, useServices } from '../services';
 
 /** Audio and video call buttons for the header of a direct conversation. */
 export function CallButtons({ conversationId, peer }: { conversationId: string; peer: User }) {
-  const canStart = useAppStore(callsSelectors.canStart);
-  const online = useAppStore(connectionSelectors.isOpen);
+  const { calls } = useServices();
+  const canStart = useAppState(callsSelectors.canStart);
+  const online = useAppState(connectionSelectors.isOpen);
   const disabled = !canStart || !online;
   const start = (media: 'audio' | 'video') => {
     // Load the call screen while it rings.

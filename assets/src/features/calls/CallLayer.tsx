@@ -1,9 +1,10 @@
 import { AnimatePresence, m } from 'framer-motion';
 import { MonitorSmartphone } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
-import { callsSelectors, useAppStore, type CallPhase } from '../../stores';
+import { callsSelectors, type CallPhase } from '../../stores';
 import { Spinner } from '../../ui';
 import { IncomingCall } from './IncomingCall';
+import { useAppState } from '../services';
 
 // The in-call view (video, controls, stats) loads with the first call.
 const CallScreen = lazy(() => import('./CallScreen'));
@@ -27,8 +28,8 @@ function surfaceFor(phase: CallPhase): Surface | undefined {
 
 /** Whatever the call needs on screen: the incoming call, the call itself, or a hint. */
 export function CallLayer() {
-  const phase = useAppStore(callsSelectors.phase);
-  const elsewhere = useAppStore(callsSelectors.elsewhere);
+  const phase = useAppState(callsSelectors.phase);
+  const elsewhere = useAppState(callsSelectors.elsewhere);
   const [surface, setSurface] = useState<Surface>(null);
   const wanted = surfaceFor(phase);
   const shown = wanted === undefined ? (surface ?? 'call') : wanted;

@@ -1,17 +1,16 @@
 import { Mic, MicOff, PhoneOff, SignalHigh, SignalLow, SignalMedium, Video, VideoOff } from 'lucide-react';
 import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
-import { calls } from '../../app/calls';
 import {
   callsSelectors,
   callStartedAt,
   callStatusText,
   conversationsSelectors,
   formatCallDuration,
-  useAppStore,
 } from '../../stores';
 import { Avatar, avatarName, cn } from '../../ui';
 import { QUALITY_LABEL, type Quality } from './quality';
 import { useCallMedia } from './useCallMedia';
+import { useAppState, useServices } from '../services';
 
 /**
  * The call: the other side's video large (or their avatar in an audio call), our own
@@ -19,10 +18,11 @@ import { useCallMedia } from './useCallMedia';
  * controls. Full screen on a phone; a large panel on a desktop.
  */
 export default function CallScreen() {
-  const state = useAppStore(callsSelectors.state);
+  const { calls } = useServices();
+  const state = useAppState(callsSelectors.state);
   const { call, phase, muted, cameraOff, audioOnly } = state;
   const status = callStatusText(state);
-  const peer = useAppStore((s) => (call ? conversationsSelectors.user(s, call.peerId) : undefined));
+  const peer = useAppState((s) => (call ? conversationsSelectors.user(s, call.peerId) : undefined));
   const media = useCallMedia();
   const remoteRef = useRef<HTMLVideoElement>(null);
   const localRef = useRef<HTMLVideoElement>(null);

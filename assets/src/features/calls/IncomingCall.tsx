@@ -1,19 +1,20 @@
 import { Phone, PhoneOff, Video } from 'lucide-react';
 import { useEffect, useId, useRef } from 'react';
-import { calls } from '../../app/calls';
-import { callsSelectors, callStatusText, conversationsSelectors, useAppStore } from '../../stores';
+import { callsSelectors, callStatusText, conversationsSelectors } from '../../stores';
 import { Avatar, avatarName, cn } from '../../ui';
+import { useAppState, useServices } from '../services';
 
 /**
  * The incoming call: who, audio or video, Accept and Decline. The avatar rings visually
  * (there is no ringtone); with reduced motion the rings stand still.
  */
 export function IncomingCall() {
-  const call = useAppStore(callsSelectors.call);
-  const status = useAppStore((s) => callStatusText(s.calls));
-  const phase = useAppStore(callsSelectors.phase);
-  const accepting = useAppStore((s) => s.calls.accepting);
-  const peer = useAppStore((s) => (call ? conversationsSelectors.user(s, call.peerId) : undefined));
+  const { calls } = useServices();
+  const call = useAppState(callsSelectors.call);
+  const status = useAppState((s) => callStatusText(s.calls));
+  const phase = useAppState(callsSelectors.phase);
+  const accepting = useAppState((s) => s.calls.accepting);
+  const peer = useAppState((s) => (call ? conversationsSelectors.user(s, call.peerId) : undefined));
   const acceptRef = useRef<HTMLButtonElement>(null);
   const id = useId();
 

@@ -1,8 +1,9 @@
 import { useSyncExternalStore } from 'react';
-import { calls } from '../../app/calls';
+import { useServices } from '../services';
 import type { CallMediaView } from './controller';
 
 /** The call's streams and quality hint, re-rendering when they change. */
 export function useCallMedia(): CallMediaView {
+  const { calls } = useServices();
   return useSyncExternalStore(calls.subscribe, calls.getMedia, calls.getMedia);
 }

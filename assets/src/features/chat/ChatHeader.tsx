@@ -1,21 +1,22 @@
 import { ArrowLeft, LogOut, Users } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
 import type { Conversation } from '../../api';
-import { backToList } from '../../app/route';
-import { conversationsSelectors, otherMember, useAppStore } from '../../stores';
+import { conversationsSelectors, otherMember } from '../../stores';
 import { Avatar, avatarName, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
 import { CallButtons } from '../calls/CallButtons';
 import { lastSeenLabel } from './format';
+import { useAppState, useServices } from '../services';
 
 const MembersDialog = lazy(() => import('./MembersDialog'));
 const LeaveDialog = lazy(() => import('./LeaveDialog'));
 
 /** Who the conversation is with: back (on a phone), avatar, name, presence or members, and options. */
 export function ChatHeader({ conversation: c, title }: { conversation: Conversation; title: string }) {
-  const myId = useAppStore((s) => s.session.user?.id ?? null);
+  const { navigation } = useServices();
+  const myId = useAppState((s) => s.session.user?.id ?? null);
   const wide = useMediaQuery('(min-width: 768px)');
   const other = c.kind === 'direct' ? otherMember(c, myId) : null;
-  const presence = useAppStore((s) => conversationsSelectors.presence(s, other?.id));
+  const presence = useAppState((s) => conversationsSelectors.presence(s, other?.id));
   const [dialog, setDialog] = useState<'members' | 'leave' | null>(null);
 
   let subtitle: string;
@@ -49,7 +50,7 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
   return (
     <header className="flex items-center gap-3 border-b border-slate-900/5 px-3 pb-3 pt-[max(0.75rem,env(safe-area-inset-top))] sm:px-5 dark:border-white/5">
       {!wide && (
-        <IconButton label="Back to conversations" onClick={backToList} className="-ml-1">
+        <IconButton label="Back to conversations" onClick={navigation.back} className="-ml-1">
           <ArrowLeft className="size-5" aria-hidden />
         </IconButton>
       )}

@@ -1,17 +1,18 @@
 import { MessageSquareOff } from 'lucide-react';
-import { backToList } from '../../app/route';
-import { conversationsSelectors, conversationTitle, useAppStore } from '../../stores';
+import { conversationsSelectors, conversationTitle } from '../../stores';
 import { Button, Spinner } from '../../ui';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { TypingIndicator } from './TypingIndicator';
+import { useAppState, useServices } from '../services';
 
 /** One open conversation: header, history, who is typing, and the composer. */
 export function ChatView({ conversationId }: { conversationId: string }) {
-  const c = useAppStore((s) => conversationsSelectors.byId(s, conversationId));
-  const myId = useAppStore((s) => s.session.user?.id ?? null);
-  const listStatus = useAppStore(conversationsSelectors.status);
+  const { navigation } = useServices();
+  const c = useAppState((s) => conversationsSelectors.byId(s, conversationId));
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const listStatus = useAppState(conversationsSelectors.status);
 
   if (!c) {
     // Opened from a link before the list arrived, or not a conversation of this user.
@@ -22,7 +23,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
           <>
             <MessageSquareOff className="size-8 text-slate-400" aria-hidden />
             <p className="text-sm text-slate-600 dark:text-slate-400">This conversation is not available.</p>
-            <Button variant="secondary" size="sm" onClick={backToList}>
+            <Button variant="secondary" size="sm" onClick={navigation.back}>
               Back to conversations
             </Button>
           </>

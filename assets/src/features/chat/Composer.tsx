@@ -1,9 +1,9 @@
 import { SendHorizontal } from 'lucide-react';
 import { useEffect, useId, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
-import { gateway } from '../../app/gateway';
 import { charCount, MESSAGE_MAX_CHARS } from '../../gateway/protocol';
-import { draftsSelectors, useAppStore } from '../../stores';
+import { draftsSelectors } from '../../stores';
 import { cn, useMediaQuery } from '../../ui';
+import { useAppState, useServices } from '../services';
 
 /** Show the counter from this many characters on. */
 export const COUNTER_FROM = MESSAGE_MAX_CHARS - 500;
@@ -15,9 +15,10 @@ const MAX_HEIGHT_PX = 176;
  * `typing.start` (throttled by the gateway) and stops on send, blur or an empty box.
  */
 export function Composer({ conversationId, title }: { conversationId: string; title: string }) {
+  const { gateway } = useServices();
   const id = useId();
-  const draft = useAppStore((s) => draftsSelectors.of(s, conversationId));
-  const setDraft = useAppStore((s) => s.draftChanged);
+  const draft = useAppState((s) => draftsSelectors.of(s, conversationId));
+  const setDraft = useAppState((s) => s.draftChanged);
   const ref = useRef<HTMLTextAreaElement>(null);
   const wide = useMediaQuery('(min-width: 768px)');
   const chars = charCount(draft);
@@ -38,7 +39,7 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
     if (wide) ref.current?.focus({ preventScroll: true });
   }, [conversationId, wide]);
 
-  useEffect(() => () => gateway.typingStop(conversationId), [conversationId]);
+  useEffect(() => () => gateway.typingStop(conversationId), [gateway, conversationId]);
 
   const send = () => {
     if (!canSend) return;

@@ -1,12 +1,12 @@
 import type { Conversation } from '../../api';
-import { useAppStore } from '../../stores';
 import { Avatar, Dialog, PresenceDot } from '../../ui';
 import { lastSeenLabel } from './format';
+import { useAppState } from '../services';
 
 /** A group's members, with who is online and who runs it. */
 export default function MembersDialog({ conversation: c, onClose }: { conversation: Conversation; onClose(): void }) {
-  const myId = useAppStore((s) => s.session.user?.id ?? null);
-  const presence = useAppStore((s) => s.conversations.presence);
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const presence = useAppState((s) => s.conversations.presence);
   const members = [...c.members].sort((a, b) => (a.user.id === myId ? -1 : b.user.id === myId ? 1 : a.user.display_name.localeCompare(b.user.display_name)));
   return (
     <Dialog title={c.name ?? 'Members'} description={`${c.members.length} members`} onClose={onClose}>

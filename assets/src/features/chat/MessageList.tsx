@@ -2,7 +2,6 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { ArrowDown } from 'lucide-react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Conversation } from '../../api';
-import { gateway } from '../../app/gateway';
 import {
   conversationsSelectors,
   messagesSelectors,
@@ -10,7 +9,6 @@ import {
   seenBy,
   seenByLabel,
   tickState,
-  useAppStore,
   type ChatMessage,
   type Thread,
 } from '../../stores';
@@ -19,6 +17,7 @@ import { CallRecord } from './CallRecord';
 import { dayKey } from './format';
 import { MessageBubble } from './MessageBubble';
 import { buildRows } from './rows';
+import { useAppState, useServices } from '../services';
 
 /** Within this many pixels of the end counts as "at the latest message". */
 const AT_END_PX = 72;
@@ -43,11 +42,12 @@ const BEGINNING_PX = 164 + SEPARATOR_PX;
  *   polite region announces messages from others as they arrive.
  */
 export function MessageList({ conversation: c, title }: { conversation: Conversation; title: string }) {
+  const { gateway } = useServices();
   const cid = c.id;
-  const myId = useAppStore((s) => s.session.user?.id ?? null);
-  const thread = useAppStore((s) => messagesSelectors.thread(s, cid));
-  const pointers = useAppStore((s) => receiptsSelectors.pointers(s, cid));
-  const users = useAppStore(conversationsSelectors.users);
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const thread = useAppState((s) => messagesSelectors.thread(s, cid));
+  const pointers = useAppState((s) => receiptsSelectors.pointers(s, cid));
+  const users = useAppState(conversationsSelectors.users);
   const reduceMotion = useMediaQuery('(prefers-reduced-motion: reduce)');
   const isGroup = c.kind === 'group';
   const avatarSeed = isGroup ? c.id : (otherMemberId(c, myId) ?? c.id);
@@ -116,7 +116,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   useEffect(() => {
     if (!settled || thread.status !== 'ready' || !thread.hasOlder || thread.loadingOlder) return;
     if (firstIndex <= LOAD_OLDER_WITHIN_ROWS) void gateway.loadOlder(cid);
-  }, [settled, firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, cid]);
+  }, [settled, firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, gateway, cid]);
 
   const atEnd = virtualizer.getDistanceFromEnd() <= AT_END_PX;
   const newestSeq = thread.items[thread.items.length - 1]?.seq ?? 0;
@@ -160,8 +160,8 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const freshAfter = useRef<number | null>(null);
   if (freshAfter.current === null && thread.status === 'ready') freshAfter.current = newestSeq;
 
-  const onRetry = useCallback((m: ChatMessage) => m.client_id && gateway.retry(cid, m.client_id), [cid]);
-  const onDiscard = useCallback((m: ChatMessage) => m.client_id && gateway.discard(cid, m.client_id), [cid]);
+  const onRetry = useCallback((m: ChatMessage) => m.client_id && gateway.retry(cid, m.client_id), [gateway, cid]);
+  const onDiscard = useCallback((m: ChatMessage) => m.client_id && gateway.discard(cid, m.client_id), [gateway, cid]);
 
   return (
     <div className="relative min-h-0 flex-1">

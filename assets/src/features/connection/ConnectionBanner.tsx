@@ -1,16 +1,17 @@
 import { AnimatePresence, m } from 'framer-motion';
 import { WifiOff } from 'lucide-react';
 import { useEffect, useState } from 'react';
-import { connectionSelectors, useAppStore } from '../../stores';
+import { connectionSelectors } from '../../stores';
 import type { Banner } from '../../stores/connection/selectors';
 import { Spinner } from '../../ui';
+import { useAppState } from '../services';
 
 /** A blip shorter than this never shows the "Reconnecting…" banner. */
 const RECONNECTING_GRACE_MS = 1_500;
 
 /** A small, non-blocking pill at the top while the socket is down. */
 export function ConnectionBanner() {
-  const banner = useAppStore(connectionSelectors.banner);
+  const banner = useAppState(connectionSelectors.banner);
   const shown = useDelayedBanner(banner);
 
   return (

@@ -1,15 +1,16 @@
 import { MessageSquareDashed, Search } from 'lucide-react';
 import { useDeferredValue, useMemo, useState } from 'react';
-import { conversationsSelectors, matchesFilter, useAppStore } from '../../stores';
+import { conversationsSelectors, matchesFilter } from '../../stores';
 import { Button, Spinner } from '../../ui';
 import { ConversationRow } from './ConversationRow';
+import { useAppState } from '../services';
 
 /** The sidebar's list: a filter box and the conversations, newest activity first. */
 export function ConversationList({ onNewChat }: { onNewChat(): void }) {
-  const myId = useAppStore((s) => s.session.user?.id ?? null);
-  const all = useAppStore(conversationsSelectors.ordered);
-  const status = useAppStore(conversationsSelectors.status);
-  const activeId = useAppStore(conversationsSelectors.activeId);
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const all = useAppState(conversationsSelectors.ordered);
+  const status = useAppState(conversationsSelectors.status);
+  const activeId = useAppState(conversationsSelectors.activeId);
   const [filter, setFilter] = useState('');
   const deferred = useDeferredValue(filter);
   const shown = useMemo(() => all.filter((c) => matchesFilter(c, myId, deferred)), [all, myId, deferred]);

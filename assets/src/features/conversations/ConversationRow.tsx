@@ -1,9 +1,9 @@
 import { memo, useId, type MouseEvent } from 'react';
 import type { Conversation } from '../../api';
-import { navigateTo } from '../../app/route';
-import { conversationsSelectors, conversationTitle, otherMember, typingLabel, useAppStore } from '../../stores';
+import { conversationsSelectors, conversationTitle, otherMember, typingLabel } from '../../stores';
 import { Avatar, avatarName, cn, PresenceDot } from '../../ui';
 import { formatListTime } from '../chat/format';
+import { useAppState, useServices } from '../services';
 
 interface RowProps {
   conversation: Conversation;
@@ -13,12 +13,13 @@ interface RowProps {
 
 /** One conversation in the list: who, the last message (or who is typing), when, and unread. */
 export const ConversationRow = memo(function ConversationRow({ conversation: c, myId, active }: RowProps) {
+  const { navigation } = useServices();
   const id = useId();
   const title = conversationTitle(c, myId);
   const other = c.kind === 'direct' ? otherMember(c, myId) : null;
-  const online = useAppStore((s) => conversationsSelectors.isOnline(s, other?.id));
-  const typingNames = useAppStore((s) => conversationsSelectors.typingNames(s, c.id));
-  const users = useAppStore(conversationsSelectors.users);
+  const online = useAppState((s) => conversationsSelectors.isOnline(s, other?.id));
+  const typingNames = useAppState((s) => conversationsSelectors.typingNames(s, c.id));
+  const users = useAppState(conversationsSelectors.users);
   const typing = typingLabel(typingNames);
   const unread = active ? 0 : c.unread_count;
 
@@ -34,7 +35,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || e.button !== 0) return; // new tab etc.
     e.preventDefault();
-    navigateTo(c.id);
+    navigation.open(c.id);
   };
 
   const label = [title, online ? 'online' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');

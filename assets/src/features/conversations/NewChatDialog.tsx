@@ -2,12 +2,14 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { describeError, type User } from '../../api';
 import { Dialog, TextField } from '../../ui';
+import { useServices } from '../services';
 import { startDirectChat } from './actions';
 import { PersonButton, SearchState } from './PersonButton';
 import { useUserSearch } from './useUserSearch';
 
 /** "New chat": find a person and open (or create) the direct conversation with them. */
 export default function NewChatDialog({ onClose }: { onClose(): void }) {
+  const services = useServices();
   const [query, setQuery] = useState('');
   const { results, status, error } = useUserSearch(query);
   const [busy, setBusy] = useState<string | null>(null);
@@ -15,7 +17,7 @@ export default function NewChatDialog({ onClose }: { onClose(): void }) {
   const start = async (user: User) => {
     setBusy(user.id);
     try {
-      await startDirectChat(user.id);
+      await startDirectChat(services, user.id);
       onClose();
     } catch (err) {
       toast.error('Could not start the chat', { description: describeError(err) });

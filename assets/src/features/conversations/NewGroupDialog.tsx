@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { toast } from 'sonner';
 import { describeError, type User } from '../../api';
 import { Avatar, Button, Dialog, TextField } from '../../ui';
+import { useServices } from '../services';
 import { createGroup } from './actions';
 import { PersonButton, SearchState } from './PersonButton';
 import { useUserSearch } from './useUserSearch';
@@ -11,6 +12,7 @@ const NAME_MAX = 64;
 
 /** "New group": a name and the people in it. */
 export default function NewGroupDialog({ onClose }: { onClose(): void }) {
+  const services = useServices();
   const [name, setName] = useState('');
   const [query, setQuery] = useState('');
   const [members, setMembers] = useState<User[]>([]);
@@ -29,7 +31,7 @@ export default function NewGroupDialog({ onClose }: { onClose(): void }) {
     if (!name.trim() || name.trim().length > NAME_MAX || members.length === 0) return;
     setBusy(true);
     try {
-      await createGroup(name, members.map((m) => m.id));
+      await createGroup(services, name, members.map((m) => m.id));
       onClose();
     } catch (err) {
       toast.error('Could not create the group', { description: describeError(err) });

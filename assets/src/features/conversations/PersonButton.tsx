@@ -1,7 +1,8 @@
 import { Check } from 'lucide-react';
 import type { User } from '../../api';
-import { conversationsSelectors, useAppStore } from '../../stores';
+import { conversationsSelectors } from '../../stores';
 import { Avatar, cn, PresenceDot, Spinner } from '../../ui';
+import { useAppState } from '../services';
 
 interface PersonButtonProps {
   user: User;
@@ -14,7 +15,7 @@ interface PersonButtonProps {
 
 /** One person in a search result: avatar, name, @username. */
 export function PersonButton({ user, onClick, selected, busy, label }: PersonButtonProps) {
-  const online = useAppStore((s) => conversationsSelectors.isOnline(s, user.id));
+  const online = useAppState((s) => conversationsSelectors.isOnline(s, user.id));
   return (
     <button
       type="button"

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import { describeError, type User } from '../../api';
-import { api } from '../../app/api';
-import { useAppStore } from '../../stores';
+import { useAppState, useServices } from '../services';
 
 export const SEARCH_DEBOUNCE_MS = 250;
 
@@ -9,7 +8,8 @@ export type SearchStatus = 'idle' | 'searching' | 'done' | 'error';
 
 /** People matching a query (GET /users?query=), debounced; the signed-in user is left out. */
 export function useUserSearch(query: string) {
-  const myId = useAppStore((s) => s.session.user?.id);
+  const { api } = useServices();
+  const myId = useAppState((s) => s.session.user?.id);
   const [results, setResults] = useState<User[]>([]);
   const [status, setStatus] = useState<SearchStatus>('idle');
   const [error, setError] = useState<string | null>(null);
@@ -41,7 +41,7 @@ export function useUserSearch(query: string) {
       clearTimeout(timer);
       abort.abort();
     };
-  }, [query, myId]);
+  }, [query, myId, api]);
 
   return { results, status, error };
 }

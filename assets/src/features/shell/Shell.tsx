@@ -1,6 +1,6 @@
 import { SquarePen, Users } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
-import { conversationsSelectors, serverSelectors, useAppStore } from '../../stores';
+import { conversationsSelectors, serverSelectors } from '../../stores';
 import { IconButton, Logo } from '../../ui';
 import { CallLayer } from '../calls/CallLayer';
 import { ChatView } from '../chat/ChatView';
@@ -9,6 +9,7 @@ import { ConversationList } from '../conversations/ConversationList';
 import { EmptyConversation } from './EmptyConversation';
 import { ShellLayout } from './ShellLayout';
 import { UserCard } from './UserCard';
+import { useAppState } from '../services';
 
 // Dialogs are loaded when first opened: they are not needed to show the app.
 const NewChatDialog = lazy(() => import('../conversations/NewChatDialog'));
@@ -16,10 +17,10 @@ const NewGroupDialog = lazy(() => import('../conversations/NewGroupDialog'));
 
 /** The signed-in app: conversations on the left, the open one on the right (one at a time on a phone). */
 export function Shell() {
-  const serverName = useAppStore(serverSelectors.name);
-  const activeId = useAppStore(conversationsSelectors.activeId);
+  const serverName = useAppState(serverSelectors.name);
+  const activeId = useAppState(conversationsSelectors.activeId);
   // A call on screen is modal: the app behind it is out of reach (focus, clicks, screen readers).
-  const callShown = useAppStore((s) => s.calls.phase !== 'idle');
+  const callShown = useAppState((s) => s.calls.phase !== 'idle');
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
 
   const sidebar = (

@@ -1,11 +1,13 @@
 import { ChevronsUpDown, LogOut, MonitorSmartphone } from 'lucide-react';
-import { sessionSelectors, useAppStore } from '../../stores';
+import { sessionSelectors } from '../../stores';
 import { Avatar, Menu, type MenuItem } from '../../ui';
 import { signOut, signOutEverywhere } from '../auth/actions';
+import { useAppState, useServices } from '../services';
 
 /** The signed-in user with the account menu. */
 export function UserCard() {
-  const user = useAppStore(sessionSelectors.user);
+  const services = useServices();
+  const user = useAppState(sessionSelectors.user);
   if (!user) return null;
 
   const items: MenuItem[] = [
@@ -14,7 +16,7 @@ export function UserCard() {
       label: 'Sign out',
       description: 'On this device',
       icon: <LogOut className="size-4" aria-hidden />,
-      onSelect: () => void signOut(),
+      onSelect: () => void signOut(services),
     },
     {
       id: 'sign-out-everywhere',
@@ -22,7 +24,7 @@ export function UserCard() {
       description: 'Ends your sessions on all devices',
       icon: <MonitorSmartphone className="size-4" aria-hidden />,
       tone: 'danger',
-      onSelect: () => void signOutEverywhere(),
+      onSelect: () => void signOutEverywhere(services),
     },
   ];
 

@@ -1,0 +1,24 @@
+/**
+ * The services the features are given (features/services.ts), built from the tab's one
+ * store, HTTP client, API, gateway and call controller. App.tsx provides them to the
+ * component tree.
+ */
+import type { AppServices } from '../features/services';
+import { announceToOtherTabs, api, http } from './api';
+import { calls } from './calls';
+import { gateway } from './gateway';
+import { backToList, navigateTo } from './route';
+import { useAppStore } from './store';
+
+export const services: AppServices = {
+  store: useAppStore,
+  api,
+  session: {
+    start: (auth) => http.startSession(auth),
+    end: () => http.endSession(),
+  },
+  announce: announceToOtherTabs,
+  gateway,
+  calls,
+  navigation: { open: navigateTo, back: backToList },
+};

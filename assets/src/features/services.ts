@@ -1,0 +1,54 @@
+/**
+ * What the features are given, instead of importing the app's singletons: the store, the
+ * typed API, the session and tab plumbing, the gateway, the call controller and
+ * navigation. app/ builds one `AppServices` and puts it in `ServicesProvider` at the root;
+ * a component reads it with `useServices()` and the store with `useAppState(selector)`.
+ * So nothing under features/ imports app/, and a test renders a component alone inside a
+ * provider with fakes (src/test/services.ts).
+ */
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import type { AuthResponse, NexusApi } from '../api';
+import type { GatewayClient } from '../gateway/client';
+import type { AppState, AppStore } from '../stores';
+import type { CallController } from './calls/controller';
+
+/** The gateway as the chat uses it: send, type, page, mark read, leave. */
+export type ChatGateway = Pick<
+  GatewayClient,
+  'send' | 'retry' | 'discard' | 'typingActivity' | 'typingStop' | 'loadLatest' | 'loadOlder' | 'markRead' | 'forgetConversation'
+>;
+
+/** The call controller as the call screens use it. */
+export type CallActions = Pick<CallController, 'startCall' | 'accept' | 'decline' | 'hangUp' | 'toggleMic' | 'toggleCamera' | 'subscribe' | 'getMedia'>;
+
+/** What other tabs of this origin are told, so they follow a sign-in or sign-out. */
+export type TabMessage = { type: 'signed-in' } | { type: 'signed-out' };
+
+export interface AppServices {
+  store: AppStore;
+  api: NexusApi;
+  /** The HTTP client's session: adopt a fresh sign-in (tokens, refresh schedule) or forget it. */
+  session: { start(auth: AuthResponse): void; end(): void };
+  /** Tells the other tabs. */
+  announce(message: TabMessage): void;
+  gateway: ChatGateway;
+  calls: CallActions;
+  /** Opens a conversation (or the list, with null); `back` is the chat's back button. */
+  navigation: { open(conversationId: string | null): void; back(): void };
+}
+
+const ServicesContext = createContext<AppServices | null>(null);
+
+export const ServicesProvider = ServicesContext.Provider;
+
+export function useServices(): AppServices {
+  const services = useContext(ServicesContext);
+  if (!services) throw new Error('useServices: no ServicesProvider above this component');
+  return services;
+}
+
+/** Reads the store with a selector, re-rendering only when the selected value changes. */
+export function useAppState<T>(selector: (state: AppState) => T): T {
+  return useStore(useServices().store, selector);
+}
