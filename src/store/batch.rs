@@ -3,7 +3,7 @@
 //! each stored one gets. Each backend runs these steps inside its own transaction, between
 //! reading (duplicates, members, counters) and writing (the inserts).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ pub(super) fn classify(
     stored: &[Message],
     members: &HashMap<Uuid, Vec<Uuid>>,
 ) -> (Vec<Option<Persisted>>, Vec<usize>) {
-    let mut seen: HashMap<(Uuid, &str), usize> = HashMap::new();
+    let mut seen: HashSet<(Uuid, &str)> = HashSet::new();
     let by_client: HashMap<(Uuid, &str), &Message> =
         stored.iter().filter_map(|m| m.client_id.as_deref().map(|c| ((m.sender_id, c), m))).collect();
     let mut results = Vec::with_capacity(batch.len());
@@ -29,13 +29,13 @@ pub(super) fn classify(
         let key = (m.sender_id, m.client_id.as_str());
         if let Some(existing) = by_client.get(&key) {
             results.push(Some(Persisted::Duplicate((*existing).clone())));
-        } else if seen.contains_key(&key) {
+        } else if seen.contains(&key) {
             // Filled in after the first copy is stored.
             results.push(None);
         } else if !members.get(&m.conversation_id).is_some_and(|ms| ms.contains(&m.sender_id)) {
             results.push(Some(Persisted::Rejected(m.clone())));
         } else {
-            seen.insert(key, i);
+            seen.insert(key);
             to_store.push(i);
             results.push(None);
         }

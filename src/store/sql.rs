@@ -26,10 +26,10 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 /// Map a unique violation to [`StoreError::Conflict`], anything else to `Database`.
 pub(super) fn map_unique(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(db.constraint().unwrap_or("unique").to_string());
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.constraint().unwrap_or("unique").to_string());
     }
     StoreError::from(e)
 }

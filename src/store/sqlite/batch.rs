@@ -1,4 +1,4 @@
-//! SQLite's [`Store::persist_batch`](super::super::Store::persist_batch): one `BEGIN
+//! SQLite's [`Store::persist_batch`](crate::store::Store::persist_batch): one `BEGIN
 //! IMMEDIATE` transaction that reads duplicates and members, classifies the batch (the
 //! shared steps of [`crate::store::batch`]), bumps each conversation's counter and inserts.
 
