@@ -4,7 +4,7 @@
 //! rows and values it speaks in, and [`StoreError`]. It is implemented twice, by
 //! [`sqlite::SqliteStore`] (embedded default) and [`postgres::PgStore`] (cluster), each
 //! listing its methods in the trait's order. Both run the same conformance suite
-//! (`tests/suite/store.rs`). Migrations are embedded per backend from `migrations/sqlite`
+//! (`tests/suite/store/`). Migrations are embedded per backend from `migrations/sqlite`
 //! and `migrations/postgres` and run at start-up.
 //!
 //! Each backend is plain, concrete sqlx code over its own pool, even where the statement
