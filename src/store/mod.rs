@@ -1,17 +1,34 @@
 //! The Store seam: every SQL statement of Nexus lives below this module.
 //!
-//! [`Store`] is implemented twice, by [`sqlite::SqliteStore`] (embedded default) and
-//! [`postgres::PgStore`] (cluster), with the same method order. Both run the same
-//! conformance suite (`tests/store.rs`). Migrations are embedded per backend from
-//! `migrations/sqlite` and `migrations/postgres` and run at start-up.
+//! This file is the seam itself and knows nothing of the driver: the [`Store`] trait, the
+//! rows and values it speaks in, and [`StoreError`]. It is implemented twice, by
+//! [`sqlite::SqliteStore`] (embedded default) and [`postgres::PgStore`] (cluster), each
+//! listing its methods in the trait's order. Both run the same conformance suite
+//! (`tests/suite/store/`). Migrations are embedded per backend from `migrations/sqlite`
+//! and `migrations/postgres` and run at start-up.
+//!
+//! Each backend is plain, concrete sqlx code over its own pool, even where the statement
+//! text is the same in both. A version generic over `sqlx::Database` would write each
+//! statement once, but every helper would then carry the driver's `Encode`/`Decode`/
+//! `Executor` bounds for each bound type (there is no way to name them once), and
+//! `rows_affected` has no generic form; the SQL would hide behind the bounds. Concrete
+//! code reads like the database it talks to, lets each backend lock and batch in its own
+//! way, and the conformance suite keeps the two in step. What is truly shared is plain
+//! Rust: the batch classification and numbering ([`batch`]) and the row mapping, error
+//! conversion and statement rules (`sql`).
+//!
+//! Layout: `sqlite/mod.rs` and `postgres/mod.rs` hold the connection and the `Store`
+//! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `postgres/partitions.rs`
+//! the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
 //! - the first user created is the administrator, also under concurrent registrations;
 //! - a refresh token is consumed at most once ([`Store::consume_refresh_token`] is atomic).
 
-mod common;
+mod batch;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -20,29 +37,21 @@ use uuid::Uuid;
 
 use crate::config::{Config, DatabaseKind};
 
+/// Why a store call failed. Driver errors stay opaque: the implementations box them, and
+/// callers log them rather than match on them.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A unique constraint refused the write (the constraint's name).
     #[error("unique constraint violated: {0}")]
     Conflict(String),
+    /// Anything else the database reported: connection, statement or migration.
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Database(Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Map a unique violation to [`StoreError::Conflict`], anything else to `Database`.
-pub(crate) fn map_unique(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(db.constraint().unwrap_or("unique").to_string());
-        }
-    }
-    StoreError::Database(e)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
     pub username: String,
@@ -51,7 +60,7 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserCredentials {
     pub id: Uuid,
     pub password_hash: String,
@@ -97,7 +106,7 @@ pub struct NewInvite {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub id: Uuid,
     /// `direct` or `group`.
@@ -117,7 +126,7 @@ pub struct Member {
     pub role: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: Uuid,
     pub conversation_id: Uuid,
@@ -167,7 +176,7 @@ pub struct BatchOutcome {
 }
 
 /// A read/delivery pointer pair of one member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Receipt {
     pub conversation_id: Uuid,
     pub user_id: Uuid,

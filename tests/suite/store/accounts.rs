@@ -1,39 +1,11 @@
-//! The Store conformance suite: the same behaviour from SQLite and PostgreSQL.
+//! Users, invites and refresh tokens.
 
-use std::sync::Arc;
-
-use chrono::{Duration, TimeZone, Utc};
-use nexus::store::{
-    NewInvite, NewRefreshToken, NewUser, RefreshUse, Store, StoreError, postgres::PgStore, sqlite::SqliteStore,
-};
+use chrono::{Duration, Utc};
+use nexus::store::{NewInvite, NewRefreshToken, NewUser, RefreshUse, StoreError, User};
 use uuid::Uuid;
 
-use crate::{
-    both_scales,
-    common::{Env, Scale},
-};
-
-async fn store(scale: Scale) -> (Arc<dyn Store>, Env) {
-    let env = Env::new(scale).await;
-    let store: Arc<dyn Store> = match env.database_url() {
-        None => Arc::new(SqliteStore::open(&env.data_dir().join("t.db"), 4).await.unwrap()),
-        Some(url) => Arc::new(PgStore::connect(&url, 4).await.unwrap()),
-    };
-    store.migrate().await.unwrap();
-    store.migrate().await.expect("migrating twice is a no-op");
-    (store, env)
-}
-
-fn new_user(name: &str) -> NewUser {
-    NewUser {
-        id: Uuid::now_v7(),
-        username: name.into(),
-        display_name: format!("{name} display"),
-        password_hash: "hash".into(),
-        admin: None,
-        created_at: Utc::now(),
-    }
-}
+use super::{new_user, store};
+use crate::{both_scales, common::Scale};
 
 async fn first_user_is_admin_and_usernames_are_unique(scale: Scale) {
     let (store, env) = store(scale).await;
@@ -75,7 +47,7 @@ async fn search_matches_username_and_display_name_safely(scale: Scale) {
     store.create_user(new_user("alice")).await.unwrap();
     store.create_user(NewUser { display_name: "Alicia Keys".into(), ..new_user("keys") }).await.unwrap();
     store.create_user(NewUser { display_name: "100% Bob_".into(), ..new_user("bob") }).await.unwrap();
-    let names = |v: Vec<nexus::store::User>| v.into_iter().map(|u| u.username).collect::<Vec<_>>();
+    let names = |v: Vec<User>| v.into_iter().map(|u| u.username).collect::<Vec<_>>();
     assert_eq!(names(store.search_users("ALI", 10).await.unwrap()), vec!["alice", "keys"]);
     // Wildcards in the query are literal.
     assert_eq!(names(store.search_users("%", 10).await.unwrap()), vec!["bob"]);
@@ -95,6 +67,27 @@ async fn update_user_changes_only_given_fields(scale: Scale) {
     assert_eq!(store.credentials_by_id(u.id).await.unwrap().unwrap().password_hash, "hash2");
     assert_eq!(store.user_by_id(u.id).await.unwrap().unwrap().display_name, "New Name");
     assert!(store.update_user(Uuid::now_v7(), Some("x"), None).await.unwrap().is_none());
+    assert!(store.credentials_by_id(Uuid::now_v7()).await.unwrap().is_none());
+    env.cleanup().await;
+}
+
+async fn invites_work_once_and_expire(scale: Scale) {
+    let (store, env) = store(scale).await;
+    let admin = store.create_user(new_user("admin")).await.unwrap();
+    let now = Utc::now();
+    let invite = |h: &[u8], ttl: Duration| NewInvite {
+        code_hash: h.to_vec(),
+        created_by: admin.id,
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    store.create_invite(invite(b"i1", Duration::days(1))).await.unwrap();
+    store.create_invite(invite(b"i2", Duration::seconds(-1))).await.unwrap();
+    assert!(matches!(store.create_invite(invite(b"i1", Duration::days(1))).await, Err(StoreError::Conflict(_))));
+    assert!(store.consume_invite(b"i1", now).await.unwrap());
+    assert!(!store.consume_invite(b"i1", now).await.unwrap(), "single use");
+    assert!(!store.consume_invite(b"i2", now).await.unwrap(), "expired");
+    assert!(!store.consume_invite(b"nope", now).await.unwrap());
     env.cleanup().await;
 }
 
@@ -179,69 +172,33 @@ async fn concurrent_refresh_consumes_once(scale: Scale) {
     env.cleanup().await;
 }
 
-async fn invites_work_once_and_expire(scale: Scale) {
+async fn revoking_a_family_ends_only_that_session(scale: Scale) {
     let (store, env) = store(scale).await;
-    let admin = store.create_user(new_user("admin")).await.unwrap();
+    let u = store.create_user(new_user("alice")).await.unwrap();
     let now = Utc::now();
-    let invite = |h: &[u8], ttl: Duration| NewInvite {
-        code_hash: h.to_vec(),
-        created_by: admin.id,
+    let (ended, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let token = |h: &[u8], family: Uuid| NewRefreshToken {
+        token_hash: h.to_vec(),
+        user_id: u.id,
+        family_id: family,
         created_at: now,
-        expires_at: now + ttl,
+        expires_at: now + Duration::days(1),
     };
-    store.create_invite(invite(b"i1", Duration::days(1))).await.unwrap();
-    store.create_invite(invite(b"i2", Duration::seconds(-1))).await.unwrap();
-    assert!(store.consume_invite(b"i1", now).await.unwrap());
-    assert!(!store.consume_invite(b"i1", now).await.unwrap(), "single use");
-    assert!(!store.consume_invite(b"i2", now).await.unwrap(), "expired");
-    assert!(!store.consume_invite(b"nope", now).await.unwrap());
-    env.cleanup().await;
-}
-
-async fn partitions_cover_this_month_and_the_next_three(scale: Scale) {
-    let (store, env) = store(scale).await;
-    let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
-    let created = store.ensure_partitions(now, 3).await.unwrap();
-    let again = store.ensure_partitions(now, 3).await.unwrap();
-    assert!(again.is_empty(), "idempotent: {again:?}");
-    let locked = store.ensure_partitions_locked(now + Duration::days(31), 3).await.unwrap();
-    if let Some(url) = env.database_url() {
-        assert_eq!(created, vec!["messages_y2026m11", "messages_y2026m12", "messages_y2027m01", "messages_y2027m02"]);
-        assert_eq!(locked, Some(vec!["messages_y2027m03".to_string()]), "one month later, one more");
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let (strategy,): (String,) =
-            sqlx::query_as("SELECT partstrat::text FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        assert_eq!(strategy, "r", "RANGE partitioned");
-        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(n, 5);
-        pool.close().await;
-    } else {
-        assert!(created.is_empty(), "SQLite has one messages table");
-    }
-    env.cleanup().await;
-}
-
-async fn concurrent_partition_upkeep_is_safe(scale: Scale) {
-    let (store, env) = store(scale).await;
-    let now = Utc.with_ymd_and_hms(2030, 1, 15, 0, 0, 0).unwrap();
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.ensure_partitions(now, 2).await.unwrap() })
-        })
-        .collect();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap().len();
-    }
-    let expected = if scale == Scale::Cluster { 3 } else { 0 };
-    assert_eq!(total, expected, "each month created exactly once");
+    store.insert_refresh_token(token(b"e1", ended)).await.unwrap();
+    store.insert_refresh_token(token(b"e2", ended)).await.unwrap();
+    store.insert_refresh_token(token(b"o1", other)).await.unwrap();
+    assert!(matches!(store.insert_refresh_token(token(b"o1", other)).await, Err(StoreError::Conflict(_))));
+    store.revoke_refresh_family(ended, now).await.unwrap();
+    store.revoke_refresh_family(ended, now).await.expect("revoking twice is a no-op");
+    let grace = Duration::seconds(10);
+    assert_eq!(store.consume_refresh_token(b"e1", now, grace).await.unwrap(), RefreshUse::Invalid);
+    assert_eq!(store.consume_refresh_token(b"e2", now, grace).await.unwrap(), RefreshUse::Invalid);
+    assert_eq!(
+        store.consume_refresh_token(b"o1", now, grace).await.unwrap(),
+        RefreshUse::Fresh { user_id: u.id, family_id: other }
+    );
+    // Only the other family's token was left to revoke.
+    assert_eq!(store.revoke_user_refresh_tokens(u.id, now, None).await.unwrap(), 1);
     env.cleanup().await;
 }
 
@@ -250,9 +207,8 @@ both_scales!(
     concurrent_first_registrations_make_one_admin,
     search_matches_username_and_display_name_safely,
     update_user_changes_only_given_fields,
+    invites_work_once_and_expire,
     refresh_tokens_rotate_once_and_replay_revokes_the_family,
     concurrent_refresh_consumes_once,
-    invites_work_once_and_expire,
-    partitions_cover_this_month_and_the_next_three,
-    concurrent_partition_upkeep_is_safe,
+    revoking_a_family_ends_only_that_session,
 );

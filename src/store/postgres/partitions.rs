@@ -1,0 +1,42 @@
+//! Monthly partitions of `messages`: one table per month, `messages_y2026m11` for
+//! November 2026, bounded `[first day of the month, first day of the next)` in UTC. The
+//! callers hold the partition advisory lock, so two nodes never create the same month.
+
+use chrono::{DateTime, Datelike, Utc};
+use sqlx::{Postgres, Transaction};
+
+use crate::store::month_start;
+
+/// `messages_y2026m11` for November 2026.
+pub fn partition_name(month: DateTime<Utc>) -> String {
+    format!("messages_y{:04}m{:02}", month.year(), month.month())
+}
+
+/// Create the missing partitions from the month of `now` to `months_ahead` months after it,
+/// inside `tx` (which holds the partition lock). Returns the names created.
+pub(super) async fn create_missing(
+    tx: &mut Transaction<'_, Postgres>,
+    now: DateTime<Utc>,
+    months_ahead: u32,
+) -> sqlx::Result<Vec<String>> {
+    let mut created = Vec::new();
+    for offset in 0..=months_ahead {
+        let from = month_start(now, offset);
+        let to = month_start(now, offset + 1);
+        let name = partition_name(from);
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass($1)::text").bind(&name).fetch_one(&mut **tx).await?;
+        if exists.is_some() {
+            continue;
+        }
+        // Identifiers and bounds come from dates we formatted, never from input.
+        let ddl = format!(
+            "CREATE TABLE {name} PARTITION OF messages FOR VALUES FROM ('{}') TO ('{}')",
+            from.format("%Y-%m-%d %H:%M:%S+00"),
+            to.format("%Y-%m-%d %H:%M:%S+00"),
+        );
+        sqlx::query(sqlx::AssertSqlSafe(ddl)).execute(&mut **tx).await?;
+        created.push(name);
+    }
+    Ok(created)
+}

@@ -1,0 +1,184 @@
+//! The driver side both SQL implementations share: how sqlx errors become [`StoreError`],
+//! the private row structs queries decode into (and their mapping to the domain types of
+//! [`super`], which know nothing of sqlx), and the small rules every statement follows.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Conversation, Member, Message, Receipt, StoreError, User, UserCredentials};
+
+/// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
+pub(super) const CHUNK: usize = 500;
+
+/// Any driver error is opaque to callers: they log it, never match on it. The conversion
+/// exists so that `?` works inside the implementations.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+/// Map a unique violation to [`StoreError::Conflict`], anything else to `Database`.
+pub(super) fn map_unique(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.constraint().unwrap_or("unique").to_string());
+    }
+    StoreError::from(e)
+}
+
+/// The one direct conversation of a pair, whatever the order: `smaller:larger`.
+pub(super) fn direct_key(a: Uuid, b: Uuid) -> String {
+    let (x, y) = if a < b { (a, b) } else { (b, a) };
+    format!("{x}:{y}")
+}
+
+/// `LIKE` pattern matching `query` anywhere, with `\` escaping the wildcards.
+pub(super) fn contains_pattern(query: &str) -> String {
+    let mut p = String::with_capacity(query.len() + 2);
+    p.push('%');
+    for c in query.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// `id, username, display_name, is_admin, created_at` of `users`.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: Uuid,
+    username: String,
+    display_name: String,
+    is_admin: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            is_admin: r.is_admin,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// `id, password_hash` of `users`.
+#[derive(sqlx::FromRow)]
+pub(super) struct CredentialsRow {
+    id: Uuid,
+    password_hash: String,
+}
+
+impl From<CredentialsRow> for UserCredentials {
+    fn from(r: CredentialsRow) -> Self {
+        UserCredentials { id: r.id, password_hash: r.password_hash }
+    }
+}
+
+/// `id, kind, name, created_by, created_at, last_seq, last_message_at` of `conversations`.
+#[derive(sqlx::FromRow)]
+pub(super) struct ConversationRow {
+    id: Uuid,
+    kind: String,
+    name: Option<String>,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    last_seq: i64,
+    last_message_at: Option<DateTime<Utc>>,
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(r: ConversationRow) -> Self {
+        Conversation {
+            id: r.id,
+            kind: r.kind,
+            name: r.name,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_seq: r.last_seq,
+            last_message_at: r.last_message_at,
+        }
+    }
+}
+
+/// A member's conversation and role with their user's columns (`members` join `users`).
+#[derive(sqlx::FromRow)]
+pub(super) struct MemberRow {
+    conversation_id: Uuid,
+    role: String,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl From<MemberRow> for (Uuid, Member) {
+    fn from(r: MemberRow) -> Self {
+        (r.conversation_id, Member { user: r.user.into(), role: r.role })
+    }
+}
+
+/// `id, conversation_id, seq, sender_id, client_id, kind, body, created_at` of `messages`.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRow {
+    id: Uuid,
+    conversation_id: Uuid,
+    seq: i64,
+    sender_id: Uuid,
+    client_id: Option<String>,
+    kind: String,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Message {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            seq: r.seq,
+            sender_id: r.sender_id,
+            client_id: r.client_id,
+            kind: r.kind,
+            body: r.body,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// `conversation_id, user_id, delivered_seq, read_seq` of `receipts`.
+#[derive(sqlx::FromRow)]
+pub(super) struct ReceiptRow {
+    conversation_id: Uuid,
+    user_id: Uuid,
+    delivered_seq: i64,
+    read_seq: i64,
+}
+
+impl From<ReceiptRow> for Receipt {
+    fn from(r: ReceiptRow) -> Self {
+        Receipt {
+            conversation_id: r.conversation_id,
+            user_id: r.user_id,
+            delivered_seq: r.delivered_seq,
+            read_seq: r.read_seq,
+        }
+    }
+}
+
+/// Decode each row into its domain type.
+pub(super) fn all<R: Into<T>, T>(rows: Vec<R>) -> Vec<T> {
+    rows.into_iter().map(Into::into).collect()
+}

@@ -1,0 +1,101 @@
+//! SQLite's [`Store::persist_batch`](crate::store::Store::persist_batch): one `BEGIN
+//! IMMEDIATE` transaction that reads duplicates and members, classifies the batch (the
+//! shared steps of [`crate::store::batch`]), bumps each conversation's counter and inserts.
+
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::store::{
+    BatchOutcome, Message, NewMessage, StoreResult, batch as steps,
+    sql::{self, CHUNK, MessageRow},
+};
+
+impl SqliteStore {
+    /// The body of [`Store::persist_batch`](crate::store::Store::persist_batch).
+    pub(super) async fn store_batch(&self, batch: &[NewMessage]) -> StoreResult<BatchOutcome> {
+        if batch.is_empty() {
+            return Ok(BatchOutcome::default());
+        }
+        // IMMEDIATE: take the write lock up front, so the reads below cannot go stale.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
+        let members = Self::batch_members(&mut tx, batch).await?;
+        let (results, to_store) = steps::classify(batch, &stored_before, &members);
+        let counts = steps::counts(batch, &to_store);
+        let mut new_last = HashMap::new();
+        for (conversation, n, at) in &counts {
+            let (last,): (i64,) = sqlx::query_as(
+                "UPDATE conversations SET last_seq = last_seq + $2, \
+                 last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $3 THEN $3 ELSE last_message_at END \
+                 WHERE id = $1 RETURNING last_seq",
+            )
+            .bind(conversation)
+            .bind(n)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            new_last.insert(*conversation, last);
+        }
+        let stored = steps::number(batch, &to_store, &counts, &new_last);
+        // Eight values a row: 62 rows a statement stays under the parameter limit.
+        for chunk in stored.chunks(CHUNK / 8) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) ",
+            );
+            qb.push_values(chunk, |mut t, (_, m)| {
+                t.push_bind(m.id)
+                    .push_bind(m.conversation_id)
+                    .push_bind(m.seq)
+                    .push_bind(m.sender_id)
+                    .push_bind(m.client_id.clone())
+                    .push_bind(m.kind.clone())
+                    .push_bind(m.body.clone())
+                    .push_bind(m.created_at);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(BatchOutcome { results: steps::complete(batch, results, stored), members })
+    }
+
+    /// Stored messages with the same `(sender, client_id)` as any in `batch`.
+    async fn batch_duplicates(conn: &mut SqliteConnection, batch: &[NewMessage]) -> sqlx::Result<Vec<Message>> {
+        let mut found = Vec::new();
+        for chunk in batch.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                 FROM messages WHERE (sender_id, client_id) IN ",
+            );
+            qb.push_tuples(chunk, |mut t, m| {
+                t.push_bind(m.sender_id).push_bind(m.client_id.clone());
+            });
+            found.extend(sql::all(qb.build_query_as::<MessageRow>().fetch_all(&mut *conn).await?));
+        }
+        Ok(found)
+    }
+
+    /// Member ids of each conversation in `batch`.
+    async fn batch_members(
+        conn: &mut SqliteConnection,
+        batch: &[NewMessage],
+    ) -> sqlx::Result<HashMap<Uuid, Vec<Uuid>>> {
+        let mut convs: Vec<Uuid> = batch.iter().map(|m| m.conversation_id).collect();
+        convs.sort_unstable();
+        convs.dedup();
+        let mut members: HashMap<Uuid, Vec<Uuid>> = convs.iter().map(|c| (*c, Vec::new())).collect();
+        for chunk in convs.chunks(CHUNK) {
+            let mut qb =
+                QueryBuilder::<Sqlite>::new("SELECT conversation_id, user_id FROM members WHERE conversation_id IN ");
+            qb.push_tuples(chunk, |mut t, c| {
+                t.push_bind(*c);
+            });
+            for (c, u) in qb.build_query_as::<(Uuid, Uuid)>().fetch_all(&mut *conn).await? {
+                members.entry(c).or_default().push(u);
+            }
+        }
+        Ok(members)
+    }
+}
