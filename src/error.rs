@@ -21,6 +21,12 @@ pub enum Error {
     NotFound(String),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// The request is larger than allowed (a file past the upload limit, a quota).
+    #[error("{detail}")]
+    TooLarge { code: &'static str, detail: String },
+    /// What was sent is of a type that is not accepted.
+    #[error("{detail}")]
+    Unsupported { code: &'static str, detail: String },
     #[error("too many requests; retry in {retry_after_ms} ms")]
     RateLimited { retry_after_ms: u64 },
     #[error("{0}")]
@@ -53,6 +59,8 @@ impl Error {
             Error::Invalid { detail, .. } => Error::Invalid { code: new, detail },
             Error::Unauthorized { detail, .. } => Error::Unauthorized { code: new, detail },
             Error::Conflict { detail, .. } => Error::Conflict { code: new, detail },
+            Error::TooLarge { detail, .. } => Error::TooLarge { code: new, detail },
+            Error::Unsupported { detail, .. } => Error::Unsupported { code: new, detail },
             other => other,
         }
     }
@@ -69,6 +77,8 @@ impl Error {
             Error::Forbidden(s) => Error::Forbidden(s.clone()),
             Error::NotFound(s) => Error::NotFound(s.clone()),
             Error::Conflict { code, detail } => Error::Conflict { code, detail: detail.clone() },
+            Error::TooLarge { code, detail } => Error::TooLarge { code, detail: detail.clone() },
+            Error::Unsupported { code, detail } => Error::Unsupported { code, detail: detail.clone() },
             Error::RateLimited { retry_after_ms } => Error::RateLimited { retry_after_ms: *retry_after_ms },
             Error::Unavailable(s) => Error::Unavailable(s.clone()),
             Error::DeliveryFailed(s) => Error::DeliveryFailed(s.clone()),
@@ -79,7 +89,11 @@ impl Error {
     /// The stable code clients switch on. Listed in `docs/protocol.md`.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { code, .. } | Error::Conflict { code, .. } | Error::Unauthorized { code, .. } => code,
+            Error::Invalid { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::Unauthorized { code, .. }
+            | Error::TooLarge { code, .. }
+            | Error::Unsupported { code, .. } => code,
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::RateLimited { .. } => "rate_limited",

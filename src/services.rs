@@ -7,9 +7,12 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use crate::{
     bus::{self, Bus},
-    config::Config,
+    config::{Config, MediaBackend},
+    media::{MediaStore, cloudinary::CloudinaryStore, disk::DiskStore},
     rtc::turn::Relay,
     service::{
         accounts::Accounts,
@@ -18,6 +21,7 @@ use crate::{
         conversations::Conversations,
         fanout::Fanout,
         health::Health,
+        media::Media,
         messages::Messages,
         presence::Presence,
         receipts::Receipts,
@@ -39,6 +43,7 @@ pub struct Services {
     pub presence: Presence,
     pub calls: Arc<Calls>,
     pub health: Health,
+    pub media: Media,
     /// Shared secret of the TURN REST credentials.
     pub turn_secret: String,
     /// This node's TURN relay, when it serves with `turn.enabled`.
@@ -102,6 +107,14 @@ impl Services {
         let calls =
             Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);
         let health = Health::new(store.clone(), bus.clone());
+        let files: Arc<dyn MediaStore> = match config.media.backend {
+            MediaBackend::Disk => Arc::new(DiskStore::open(&config.media_dir()).with_context(|| {
+                format!("cannot open the media folder {} (set media.dir)", config.media_dir().display())
+            })?),
+            MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
+        };
+        let url_key = tokens::derived_secret(&secret, b"nexus media url").into_bytes();
+        let media = Media::new(store.clone(), files, config.media.clone(), url_key);
         Ok(Arc::new(Services {
             config,
             store,
@@ -115,6 +128,7 @@ impl Services {
             presence,
             calls,
             health,
+            media,
             turn_secret,
             turn,
         }))

@@ -70,6 +70,8 @@ pub mod keys {
     pub const RECEIPTS_BUFFER: &str = "receipts";
     /// Lock of the receipts flusher.
     pub const RECEIPTS_FLUSH_LOCK: &str = "lock:receipts:flush";
+    /// Held by the node sweeping unattached uploads.
+    pub const MEDIA_SWEEP_LOCK: &str = "lock:media:sweep";
     /// A call's state: `call:<call id>` (JSON).
     pub fn call(call: &uuid::Uuid) -> String {
         format!("call:{call}")

@@ -127,6 +127,17 @@ impl Config {
                 .collect();
             ConfigError(lines.join("; "))
         })?;
+        let mut config = config;
+        // The plain `CLOUDINARY_URL` of Cloudinary's own tools, when no cloud is configured.
+        if config.media.cloudinary.cloud_name.is_empty()
+            && let Ok(url) = std::env::var("CLOUDINARY_URL")
+            && !url.is_empty()
+        {
+            let parsed = crate::media::cloudinary::CloudinaryConfig::from_url(&url)
+                .map_err(|e| ConfigError(format!("CLOUDINARY_URL: {e}")))?;
+            let folder = config.media.cloudinary.folder.take();
+            config.media.cloudinary = crate::media::cloudinary::CloudinaryConfig { folder, ..parsed };
+        }
         config.validate()?;
         Ok(config)
     }
@@ -151,6 +162,24 @@ impl Config {
             if url::Url::parse(&self.redis.url).is_err() {
                 return bad("redis.url", "is not a valid URL");
             }
+        }
+        let m = &self.media;
+        if m.max_upload_bytes < 1024 {
+            return bad("media.max_upload_bytes", "must be at least 1024");
+        }
+        if m.max_pixels < 1 {
+            return bad("media.max_pixels", "must be at least 1");
+        }
+        if m.orphan_ttl_hours < 1 {
+            return bad("media.orphan_ttl_hours", "must be at least 1");
+        }
+        if !(60..=7 * 24 * 3600).contains(&m.url_ttl_secs) {
+            return bad("media.url_ttl_secs", "must be between 60 and 604800");
+        }
+        if m.backend == MediaBackend::Cloudinary
+            && let Err(e) = m.cloudinary.validate()
+        {
+            return Err(ConfigError(format!("{e} (or set CLOUDINARY_URL)")));
         }
         if !self.auth.jwt_secret.is_empty() && self.auth.jwt_secret.len() < 32 {
             return bad("auth.jwt_secret", "must be at least 32 characters (or empty to generate one)");

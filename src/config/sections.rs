@@ -121,8 +121,32 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MediaConfig {
-    /// Folder for uploaded media. Empty: `DATA_DIR/media`.
+    /// Where uploaded images are kept: `disk` (under `dir`) or `cloudinary`.
+    pub backend: MediaBackend,
+    /// Folder for uploaded media (`backend = "disk"`). Empty: `DATA_DIR/media`.
     pub dir: String,
+    /// Largest upload accepted, in bytes; a larger one is refused with 413 as soon as the
+    /// limit is crossed.
+    pub max_upload_bytes: u64,
+    /// Largest image accepted, in pixels (width × height), checked from the file's header
+    /// before anything is decoded.
+    pub max_pixels: u64,
+    /// Bytes of uploads one user may keep; 0: no limit.
+    pub quota_bytes_per_user: u64,
+    /// Uploads never attached to a message are deleted after this many hours.
+    pub orphan_ttl_hours: u64,
+    /// How long a signed media URL stays valid, in seconds (rounded up to the hour, so the
+    /// URLs of one image stay the same, and cacheable, within the hour).
+    pub url_ttl_secs: u64,
+    /// Credentials and hosts for `backend = "cloudinary"` (or `CLOUDINARY_URL`).
+    pub cloudinary: crate::media::cloudinary::CloudinaryConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaBackend {
+    Disk,
+    Cloudinary,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +154,9 @@ pub struct MediaConfig {
 pub struct JobsConfig {
     /// Cron (with seconds) of the partition upkeep job; empty disables it.
     pub partitions_cron: String,
+    /// Cron (with seconds) of the sweep of uploads never attached (`media.orphan_ttl_hours`);
+    /// empty disables it.
+    pub media_sweep_cron: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -270,13 +297,22 @@ impl Default for ReceiptsConfig {
 
 impl Default for MediaConfig {
     fn default() -> Self {
-        Self { dir: String::new() }
+        Self {
+            backend: MediaBackend::Disk,
+            dir: String::new(),
+            max_upload_bytes: 25 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            quota_bytes_per_user: 1024 * 1024 * 1024,
+            orphan_ttl_hours: 24,
+            url_ttl_secs: 24 * 3600,
+            cloudinary: Default::default(),
+        }
     }
 }
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { partitions_cron: "0 17 3 * * *".into() }
+        Self { partitions_cron: "0 17 3 * * *".into(), media_sweep_cron: "0 41 * * * *".into() }
     }
 }
 

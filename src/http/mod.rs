@@ -10,6 +10,7 @@ mod auth;
 mod calls;
 mod conversations;
 mod health;
+mod media;
 pub mod problem;
 mod server;
 pub mod text;
@@ -36,7 +37,14 @@ impl BearerAuth {
     }
 }
 
-type Apis = (auth::AuthApi, users::UsersApi, conversations::ConversationsApi, calls::CallsApi, server::ServerApi);
+type Apis = (
+    auth::AuthApi,
+    users::UsersApi,
+    conversations::ConversationsApi,
+    media::MediaApi,
+    calls::CallsApi,
+    server::ServerApi,
+);
 
 pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
@@ -44,6 +52,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             auth::AuthApi { services: services.clone() },
             users::UsersApi { services: services.clone() },
             conversations::ConversationsApi { services: services.clone() },
+            media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
             server::ServerApi { services },
         ),
@@ -61,11 +70,15 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
 /// The whole HTTP application.
 pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
     let api = api_service(services.clone());
+    // An upload's multipart body: the file, plus room for the part headers.
+    let upload_limit = services.media.max_upload_bytes() + 64 * 1024;
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
         .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway.clone()))
-        .nest("/api/v1", api.around(limit_body))
+        .at("/api/v1/media/:id", poem::get(media::original).data(services.clone()))
+        .at("/api/v1/media/:id/:variant", poem::get(media::rendition).data(services.clone()))
+        .nest("/api/v1", api.around(move |ep, req| limit_body(ep, req, upload_limit)))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/healthz", poem::get(health::healthz))
@@ -77,9 +90,17 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
 }
 
 /// Refuse request bodies over [`MAX_JSON_BODY`] with 413, whether announced by
-/// `Content-Length` or streamed in chunks.
-async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// `Content-Length` or streamed in chunks. An upload (`POST /uploads`) may announce up to
+/// `upload_limit`, and is streamed on to its handler, which counts the file's bytes itself.
+async fn limit_body<E: Endpoint>(ep: Arc<E>, mut req: Request, upload_limit: u64) -> poem::Result<Response> {
     let too_large = || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
+    if req.uri().path() == "/uploads" || req.uri().path() == "/api/v1/uploads" {
+        let declared = req.header(poem::http::header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > upload_limit) {
+            return Err(too_large());
+        }
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
     let declared = req
         .headers()
         .get(poem::http::header::CONTENT_LENGTH)

@@ -1,5 +1,6 @@
 //! Scheduled work, run in-process by `tokio-cron-scheduler`: partition upkeep (daily, cron
-//! `jobs.partitions_cron`) and the receipts flush (every `receipts.flush_interval_secs`). Each job is a public
+//! `jobs.partitions_cron`), the sweep of uploads never attached (hourly,
+//! `jobs.media_sweep_cron`) and the receipts flush (every `receipts.flush_interval_secs`). Each job is a public
 //! "one step" function (tests call it directly) plus its schedule from `jobs.*`; an empty
 //! schedule disables a job. Jobs that must run on one node at a time take a lock.
 
@@ -30,6 +31,20 @@ impl Jobs {
             })
             .context("jobs.partitions_cron")?;
             scheduler.add(job).await.context("cannot schedule partition upkeep")?;
+        }
+        let cron = services.config.jobs.media_sweep_cron.clone();
+        if !cron.is_empty() {
+            let s = services.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let s = s.clone();
+                Box::pin(async move {
+                    if let Err(e) = media_sweep_step(&s).await {
+                        tracing::error!(error = %format!("{e:#}"), "media sweep failed");
+                    }
+                })
+            })
+            .context("jobs.media_sweep_cron")?;
+            scheduler.add(job).await.context("cannot schedule the media sweep")?;
         }
         let s = services.clone();
         let every = Duration::from_secs(services.config.receipts.flush_interval_secs);
@@ -64,4 +79,16 @@ pub async fn partitions_step(services: &Services) -> anyhow::Result<Option<Vec<S
         None => tracing::debug!("partition upkeep running on another node"),
     }
     Ok(created)
+}
+
+/// Delete uploads never attached within `media.orphan_ttl_hours` (and their files), on one
+/// node at a time; returns `None` when another node holds the sweep.
+pub async fn media_sweep_step(services: &Services) -> anyhow::Result<Option<usize>> {
+    let lock = crate::bus::keys::MEDIA_SWEEP_LOCK;
+    let Some(token) = services.bus.try_lock(lock, Duration::from_secs(300)).await? else { return Ok(None) };
+    let result = services.media.sweep_orphans(chrono::Utc::now()).await;
+    if let Err(e) = services.bus.unlock(lock, &token).await {
+        tracing::warn!(error = %e, "media sweep lock not released (it expires)");
+    }
+    Ok(Some(result?))
 }

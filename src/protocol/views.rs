@@ -77,3 +77,32 @@ pub struct PresenceView {
     /// When the user was last connected, if known and not online now.
     pub last_seen: Option<DateTime<Utc>>,
 }
+
+/// An uploaded image (`POST /api/v1/uploads`), with signed URLs to its renditions.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct AttachmentView {
+    pub id: Uuid,
+    /// The stored original's type: `image/jpeg`, `image/png`, `image/webp` or `image/gif`.
+    pub mime: String,
+    /// Size of the stored original (its metadata removed).
+    pub bytes: i64,
+    /// Upright size of the original, in pixels.
+    pub width: i32,
+    pub height: i32,
+    /// A placeholder to paint while the image loads (<https://blurha.sh>).
+    pub blurhash: String,
+    /// The original: `/api/v1/media/{id}?exp=…&sig=…`, valid until `exp`.
+    pub url: String,
+    /// Fits inside 1600×1600 (the lightbox).
+    pub preview: RenditionView,
+    /// Fits inside 400×400 (the chat bubble).
+    pub thumbnail: RenditionView,
+}
+
+/// One rendition of an image.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct RenditionView {
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+}

@@ -18,8 +18,8 @@
 //! conversion and statement rules (`sql`).
 //!
 //! Layout: `sqlite/mod.rs` and `postgres/mod.rs` hold the connection and the `Store`
-//! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `postgres/partitions.rs`
-//! the monthly partitions.
+//! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `*/uploads.rs` the
+//! [`UploadStore`] part (uploaded images); `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -30,11 +30,13 @@ mod batch;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod uploads;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use self::uploads::{Upload, UploadStore};
 use crate::config::{Config, DatabaseKind};
 
 /// Why a store call failed. Driver errors stay opaque: the implementations box them, and
@@ -196,7 +198,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: UploadStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

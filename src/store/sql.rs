@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Conversation, Member, Message, Receipt, StoreError, User, UserCredentials};
+use super::{Conversation, Member, Message, Receipt, StoreError, Upload, User, UserCredentials};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 pub(super) const CHUNK: usize = 500;
@@ -181,4 +181,49 @@ impl From<ReceiptRow> for Receipt {
 /// Decode each row into its domain type.
 pub(super) fn all<R: Into<T>, T>(rows: Vec<R>) -> Vec<T> {
     rows.into_iter().map(Into::into).collect()
+}
+
+/// Every column of `uploads`, in [`UPLOAD_COLUMNS`] order.
+pub(super) const UPLOAD_COLUMNS: &str = "id, owner_id, sha256, storage_key, mime, bytes, width, height, \
+     preview_width, preview_height, thumbnail_width, thumbnail_height, blurhash, created_at, conversation_id, message_id";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UploadRow {
+    id: Uuid,
+    owner_id: Uuid,
+    sha256: String,
+    storage_key: String,
+    mime: String,
+    bytes: i64,
+    width: i32,
+    height: i32,
+    preview_width: i32,
+    preview_height: i32,
+    thumbnail_width: i32,
+    thumbnail_height: i32,
+    blurhash: String,
+    created_at: DateTime<Utc>,
+    conversation_id: Option<Uuid>,
+    message_id: Option<Uuid>,
+}
+
+impl From<UploadRow> for Upload {
+    fn from(r: UploadRow) -> Self {
+        Upload {
+            id: r.id,
+            owner_id: r.owner_id,
+            sha256: r.sha256,
+            storage_key: r.storage_key,
+            mime: r.mime,
+            bytes: r.bytes,
+            width: r.width,
+            height: r.height,
+            preview: (r.preview_width, r.preview_height),
+            thumbnail: (r.thumbnail_width, r.thumbnail_height),
+            blurhash: r.blurhash,
+            created_at: r.created_at,
+            conversation_id: r.conversation_id,
+            message_id: r.message_id,
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod calls;
 mod cli;
 mod durability;
 mod http;
+mod media;
 mod messaging;
 mod presence;
 mod receipts;

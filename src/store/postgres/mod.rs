@@ -8,6 +8,7 @@
 
 mod batch;
 mod partitions;
+mod uploads;
 
 use std::time::Duration;
 

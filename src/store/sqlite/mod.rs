@@ -7,6 +7,7 @@
 //! same text there (see the module doc of [`super`] for why they are written twice).
 
 mod batch;
+mod uploads;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
