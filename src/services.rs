@@ -124,7 +124,7 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
-        let media = Media::new(store.clone(), files, config.media.clone(), links);
+        let media = Media::new(store.clone(), files, config.media.clone(), links, config.server.data_dir.join("tmp"));
         Ok(Arc::new(Services {
             config,
             store,

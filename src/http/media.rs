@@ -4,8 +4,9 @@
 //! The upload is read as it arrives: bytes are counted and hashed chunk by chunk, and the
 //! request is answered 413 the moment the count passes `media.max_upload_bytes`, without
 //! reading the rest (poem's `Multipart` has no cap of its own, and the route's body limit
-//! only sees a `Content-Length`). What was read is held in memory, at most the limit per
-//! request; the decode that follows is bounded by the image pipeline's semaphore.
+//! only sees a `Content-Length`). What was read goes to a spool file, so an upload waiting
+//! for a decoder holds no memory; the decode that follows is bounded by the image
+//! pipeline's semaphore.
 
 use std::sync::Arc;
 
@@ -20,12 +21,16 @@ use poem_openapi::{
     registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry},
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use super::{BearerAuth, problem::problem};
-use crate::{error::Error, media::Variant, protocol::views::AttachmentView, services::Services};
+use crate::{
+    error::Error,
+    media::{Variant, spool::Spool},
+    protocol::views::AttachmentView,
+    services::Services,
+};
 
 #[derive(Tags)]
 enum ApiTags {
@@ -119,25 +124,21 @@ impl MediaApi {
     async fn upload(&self, auth: BearerAuth, form: UploadForm) -> Result<UploadCreated, Error> {
         let claims = auth.claims(&self.services)?;
         let media = &self.services.media;
-        let (bytes, sha256) = read_file(form.0, media.max_upload_bytes(), || media.too_large()).await?;
-        Ok(UploadCreated::Created(Json(media.upload(claims.sub, bytes, sha256).await?)))
+        let spool = read_file(form.0, media).await?;
+        Ok(UploadCreated::Created(Json(media.upload(claims.sub, spool).await?)))
     }
 }
 
-/// The field `file`, read chunk by chunk: its bytes and their hex SHA-256.
-async fn read_file(
-    mut form: Multipart,
-    limit: u64,
-    too_large: impl Fn() -> Error,
-) -> Result<(bytes::Bytes, String), Error> {
+/// The field `file`, read chunk by chunk into a spool file, counted and hashed.
+async fn read_file(mut form: Multipart, media: &crate::service::media::Media) -> Result<Spool, Error> {
     let malformed = |e: poem::error::ParseMultipartError| Error::invalid("invalid_request", format!("multipart: {e}"));
+    let limit = media.max_upload_bytes();
     while let Some(field) = form.next_field().await.map_err(malformed)? {
         if field.name() != Some("file") {
             continue;
         }
+        let mut spool = media.spool().await?;
         let mut reader = Box::pin(field.into_async_read());
-        let mut data = Vec::new();
-        let mut hasher = Sha256::new();
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
             let n = reader
@@ -147,13 +148,12 @@ async fn read_file(
             if n == 0 {
                 break;
             }
-            if (data.len() + n) as u64 > limit {
-                return Err(too_large());
+            if spool.len() + n as u64 > limit {
+                return Err(media.too_large());
             }
-            hasher.update(&chunk[..n]);
-            data.extend_from_slice(&chunk[..n]);
+            spool.write(&chunk[..n]).await.map_err(Error::internal)?;
         }
-        return Ok((data.into(), hex::encode(hasher.finalize())));
+        return Ok(spool);
     }
     Err(Error::validation("file: a field named \"file\" is required"))
 }

@@ -10,6 +10,7 @@
 pub mod cloudinary;
 pub mod disk;
 pub mod image;
+pub mod spool;
 
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -1,6 +1,7 @@
 //! Uploads and their downloads: the rules around the media seam ([`crate::media`]).
 //!
-//! An upload is checked before anything is kept: the quota of its owner, then the image
+//! An upload arrives into a spool file (`media::spool`), counted and hashed on the way. It
+//! is checked before anything is kept: the quota of its owner, then the image
 //! pipeline (type from the magic bytes, pixel limit before decoding, bounded decodes),
 //! which also removes its metadata and makes the preview and thumbnail. The files go to
 //! the media store under their content address; the metadata to the Store.
@@ -13,10 +14,9 @@
 //! node of a cluster accepts the URLs of every other. Expiries are rounded up to the hour,
 //! so the URLs of an image stay the same, and cacheable, within the hour.
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
 use base64::Engine;
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use uuid::Uuid;
@@ -27,6 +27,7 @@ use crate::{
     media::{
         Fetched, MediaError, MediaStore, Variant,
         image::{ImageError, Processor},
+        spool::Spool,
     },
     protocol::views::{AttachmentView, MessageView, RenditionView},
     store::{Attachment, Message, Store, Upload},
@@ -41,6 +42,8 @@ pub struct Media {
     processor: Processor,
     config: MediaConfig,
     links: Arc<MediaLinks>,
+    /// Where uploads are spooled as they arrive (`DATA_DIR/tmp`).
+    spool_dir: PathBuf,
 }
 
 /// Signs and checks download links; shared with the services that show attachments.
@@ -56,10 +59,16 @@ pub struct Download {
 }
 
 impl Media {
-    pub fn new(store: Arc<dyn Store>, files: Arc<dyn MediaStore>, config: MediaConfig, links: Arc<MediaLinks>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        files: Arc<dyn MediaStore>,
+        config: MediaConfig,
+        links: Arc<MediaLinks>,
+        spool_dir: PathBuf,
+    ) -> Self {
         let decoders = std::thread::available_parallelism().map_or(1, usize::from);
         let processor = Processor::new(config.max_pixels, decoders);
-        Self { store, files, processor, config, links }
+        Self { store, files, processor, config, links, spool_dir }
     }
 
     /// The signer of this service's links.
@@ -80,25 +89,33 @@ impl Media {
         }
     }
 
-    /// Keep an upload of `owner`: `bytes` as received, `sha256` their hex SHA-256.
-    pub async fn upload(&self, owner: Uuid, bytes: Bytes, sha256: String) -> Result<AttachmentView> {
-        if bytes.len() as u64 > self.config.max_upload_bytes {
+    /// A spool file for an upload on its way in.
+    pub async fn spool(&self) -> Result<Spool> {
+        Spool::create(&self.spool_dir).await.map_err(Error::internal)
+    }
+
+    /// Keep an upload of `owner`, spooled as it arrived.
+    pub async fn upload(&self, owner: Uuid, mut spool: Spool) -> Result<AttachmentView> {
+        let size = spool.len();
+        if size > self.config.max_upload_bytes {
             return Err(self.too_large());
         }
-        if bytes.is_empty() {
+        if spool.is_empty() {
             return Err(Error::validation("file: must not be empty"));
         }
+        let sha256 = spool.finish().await.map_err(Error::internal)?;
         let quota = self.config.quota_bytes_per_user;
         if quota > 0 {
             let used = self.store.upload_bytes_of(owner).await?.max(0) as u64;
-            if used + bytes.len() as u64 > quota {
+            if used + size > quota {
                 return Err(Error::TooLarge {
                     code: "quota_exceeded",
                     detail: format!("your uploads would pass your quota of {quota} bytes ({used} used)"),
                 });
             }
         }
-        let processed = self.processor.process(bytes, sha256.clone()).await.map_err(image_error)?;
+        let processed = self.processor.process_file(spool.path(), sha256.clone()).await.map_err(image_error)?;
+        drop(spool);
         let storage_key = self.files.put(&processed.renditions).await.map_err(media_error)?;
         let dims = |(w, h): (u32, u32)| (w as i32, h as i32);
         let upload = Upload {

@@ -190,6 +190,8 @@ async fn hostile_uploads_get_clear_errors(scale: Scale) {
     assert_eq!(r.send().await.unwrap().status(), 401);
     // Nothing of the refused uploads was kept.
     assert_eq!(app.services.store.upload_bytes_of(app.register_id_of(&alice).await.parse().unwrap()).await.unwrap(), 0);
+    let spooled = std::fs::read_dir(app.env.data_dir().join("tmp")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(spooled, 0, "no spool file is left behind");
     app.finish().await;
 }
 

@@ -38,7 +38,13 @@ fn photo(megabytes: f64) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
-pub async fn run(url: &str, users: usize, per_user: usize, megabytes: f64, server_pid: Option<u32>) -> anyhow::Result<()> {
+pub async fn run(
+    url: &str,
+    users: usize,
+    per_user: usize,
+    megabytes: f64,
+    server_pid: Option<u32>,
+) -> anyhow::Result<()> {
     check_loopback(url)?;
     let http = http_client()?;
     let accounts = register_users(&http, url, &format!("u{}", run_tag()), users.max(1)).await?;

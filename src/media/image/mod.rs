@@ -173,6 +173,32 @@ impl Processor {
         .map_err(|e| ImageError::Invalid(format!("the decoder failed: {e}")))?
     }
 
+    /// [`Processor::process`] of an upload spooled to `path`. Only the first bytes are read
+    /// before a decoder is free (enough to refuse what is not an accepted image); the file
+    /// is read whole once the permit is held, so uploads waiting for a decoder cost no
+    /// memory.
+    pub async fn process_file(&self, path: &std::path::Path, sha256: String) -> Result<Processed, ImageError> {
+        let unreadable = |e: std::io::Error| ImageError::Invalid(format!("the upload could not be read back: {e}"));
+        let mut head = vec![0u8; 512];
+        let n = {
+            use tokio::io::AsyncReadExt;
+            let mut f = tokio::fs::File::open(path).await.map_err(unreadable)?;
+            f.read(&mut head).await.map_err(unreadable)?
+        };
+        let format = sniff(&head[..n])?;
+        let permit = Arc::clone(&self.decoders).acquire_owned().await.expect("the decode semaphore is never closed");
+        let bytes = Bytes::from(tokio::fs::read(path).await.map_err(unreadable)?);
+        let (width, height) = header_dimensions(&bytes, format)?;
+        self.check_size(width, height)?;
+        let limits = self.limits();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            render(&bytes, format, limits, sha256)
+        })
+        .await
+        .map_err(|e| ImageError::Invalid(format!("the decoder failed: {e}")))?
+    }
+
     fn check_size(&self, width: u32, height: u32) -> Result<(), ImageError> {
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels || width > MAX_SIDE || height > MAX_SIDE {
