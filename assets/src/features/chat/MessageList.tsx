@@ -13,6 +13,7 @@ import {
   type Thread,
 } from '../../stores';
 import { Avatar, avatarName, cn, Spinner, useMediaQuery } from '../../ui';
+import { imagesHeight } from '../attachments/layout';
 import { CallRecord } from './CallRecord';
 import { dayKey } from './format';
 import { MessageBubble } from './MessageBubble';
@@ -41,7 +42,15 @@ const BEGINNING_PX = 164 + SEPARATOR_PX;
  * - The log itself is not a live region (rows mount and unmount as you scroll); one small
  *   polite region announces messages from others as they arrive.
  */
-export function MessageList({ conversation: c, title }: { conversation: Conversation; title: string }) {
+export function MessageList({
+  conversation: c,
+  title,
+  onOpenImage,
+}: {
+  conversation: Conversation;
+  title: string;
+  onOpenImage(key: string): void;
+}) {
   const { gateway } = useServices();
   const cid = c.id;
   const myId = useAppState((s) => s.session.user?.id ?? null);
@@ -82,7 +91,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46),
+    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46) + imagesHeight(rows[i]?.message.attachments ?? []),
     getItemKey: (i) => rows[i]!.key,
     overscan: 8,
     paddingStart: topHeight,
@@ -151,7 +160,8 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     if (thread.status !== 'ready') return;
     const last = thread.items[thread.items.length - 1];
     if (announced.current !== null && last?.seq && last.seq > announced.current && last.sender_id !== myId) {
-      setAnnouncement(`${nameOf(last.sender_id)}: ${last.body.slice(0, 160)}`);
+      const what = last.body.slice(0, 160) || (last.attachments.length === 1 ? 'an image' : `${last.attachments.length} images`);
+      setAnnouncement(`${nameOf(last.sender_id)}: ${what}`);
     }
     announced.current = Math.max(announced.current ?? 0, newestSeq);
   }, [newestSeq, thread.status, thread.items, myId, nameOf]);
@@ -211,6 +221,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
                         fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
                         onRetry={onRetry}
                         onDiscard={onDiscard}
+                        onOpenImage={onOpenImage}
                       />
                     )}
                     {row.dayAfter && <DaySeparator label={row.dayAfter} />}
