@@ -21,7 +21,7 @@ use crate::{
         conversations::Conversations,
         fanout::Fanout,
         health::Health,
-        media::Media,
+        media::{Media, MediaLinks},
         messages::Messages,
         presence::Presence,
         receipts::Receipts,
@@ -87,20 +87,31 @@ impl Services {
             false => None,
         };
 
+        let links = Arc::new(MediaLinks::new(
+            tokens::derived_secret(&secret, b"nexus media url").into_bytes(),
+            config.media.url_ttl_secs,
+        ));
         let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
         let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
         let fanout = Fanout::new(bus.clone());
         let caches = Arc::new(Caches::default());
         let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
         let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
-        let conversations =
-            Conversations::new(store.clone(), fanout.clone(), caches.clone(), receipts.clone(), presence.clone());
+        let conversations = Conversations::new(
+            store.clone(),
+            fanout.clone(),
+            caches.clone(),
+            receipts.clone(),
+            presence.clone(),
+            links.clone(),
+        );
         let messages = Arc::new(Messages::new(
             store.clone(),
             bus.clone(),
             fanout.clone(),
             caches.clone(),
             receipts.clone(),
+            links.clone(),
             config.messages.clone(),
         ));
         let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
@@ -113,8 +124,7 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
-        let url_key = tokens::derived_secret(&secret, b"nexus media url").into_bytes();
-        let media = Media::new(store.clone(), files, config.media.clone(), url_key);
+        let media = Media::new(store.clone(), files, config.media.clone(), links);
         Ok(Arc::new(Services {
             config,
             store,

@@ -218,8 +218,8 @@ async fn handle(
     };
     match event {
         ClientEvent::Ping => Some(ServerEvent::Pong),
-        ClientEvent::MessageSend { client_id, conversation_id, body } => {
-            match services.messages.submit(me, conversation_id, &client_id, &body).await {
+        ClientEvent::MessageSend { client_id, conversation_id, body, attachments } => {
+            match services.messages.submit_with(me, conversation_id, &client_id, &body, &attachments).await {
                 Ok(Pending::Done(ack)) => {
                     typing_sent.remove(&conversation_id);
                     Some(ack.event())

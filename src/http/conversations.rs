@@ -81,8 +81,12 @@ struct AddMembers {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct PostMessage {
-    /// 1–4,000 characters.
-    body: Text,
+    /// Up to 4,000 characters; may be empty (or absent) when `attachments` is not.
+    #[oai(default)]
+    body: Option<Text>,
+    /// Up to 10 of your uploads (`POST /uploads`), each attached once.
+    #[oai(default)]
+    attachments: Vec<Uuid>,
 }
 
 /// The message is durable and will be delivered.
@@ -209,7 +213,9 @@ impl ConversationsApi {
     ) -> Result<Posted, Error> {
         let me = auth.claims(&self.services)?.sub;
         let client_id = idempotency_key.0.unwrap_or_else(|| Uuid::now_v7().to_string());
-        let ack = self.services.messages.submit(me, id.0, &client_id, &body.body).await?.wait().await?;
+        let text = body.body.as_ref().map_or("", |t| t.0.as_str());
+        let pending = self.services.messages.submit_with(me, id.0, &client_id, text, &body.attachments).await?;
+        let ack = pending.wait().await?;
         Ok(Posted::Accepted(Json(Accepted {
             id: ack.id,
             conversation_id: ack.conversation_id,

@@ -13,7 +13,15 @@ use super::calls::{HangupReason, IceCandidate, Media};
 #[serde(tag = "type")]
 pub enum ClientEvent {
     #[serde(rename = "message.send")]
-    MessageSend { client_id: String, conversation_id: Uuid, body: String },
+    MessageSend {
+        client_id: String,
+        conversation_id: Uuid,
+        /// Required; may be `""` when `attachments` is not empty.
+        body: String,
+        /// The sender's uploads to attach (`POST /api/v1/uploads`).
+        #[serde(default)]
+        attachments: Vec<Uuid>,
+    },
     #[serde(rename = "typing.start")]
     TypingStart { conversation_id: Uuid },
     #[serde(rename = "typing.stop")]
@@ -109,7 +117,12 @@ mod tests {
         assert_eq!(
             parse(&format!(r#"{{"type":"message.send","client_id":"a","conversation_id":"{c}","body":"hi"}}"#))
                 .unwrap(),
-            ClientEvent::MessageSend { client_id: "a".into(), conversation_id: c, body: "hi".into() }
+            ClientEvent::MessageSend {
+                client_id: "a".into(),
+                conversation_id: c,
+                body: "hi".into(),
+                attachments: vec![]
+            }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), ClientEvent::Ping);
         assert_eq!(parse("nope").unwrap_err().code, "invalid_frame");

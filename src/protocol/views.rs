@@ -30,6 +30,8 @@ pub struct MessageView {
     /// `text`, or `call` for a call entry the server wrote ("Missed video call").
     pub kind: String,
     pub body: String,
+    /// Images posted with it (`[]` for none), with signed links.
+    pub attachments: Vec<AttachmentView>,
     pub created_at: DateTime<Utc>,
     /// The sender's id for it, to match an optimistic bubble.
     pub client_id: Option<String>,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{
     cache::Caches,
     fanout::{Effect, Envelope, Fanout},
+    media::MediaLinks,
     presence::Presence,
     receipts::Receipts,
 };
@@ -37,6 +38,8 @@ pub struct Conversations {
     caches: Arc<Caches>,
     receipts: Arc<Receipts>,
     presence: Presence,
+    /// Signs the links of attachments in history and last messages.
+    links: Arc<MediaLinks>,
 }
 
 fn not_found() -> Error {
@@ -59,8 +62,9 @@ impl Conversations {
         caches: Arc<Caches>,
         receipts: Arc<Receipts>,
         presence: Presence,
+        links: Arc<MediaLinks>,
     ) -> Self {
-        Self { store, fanout, caches, receipts, presence }
+        Self { store, fanout, caches, receipts, presence, links }
     }
 
     /// The direct conversation with `other`; `true` when it was created now.
@@ -170,7 +174,7 @@ impl Conversations {
             }
         }
         self.member_conversation(me, id).await?;
-        Ok(self.store.messages(id, page, limit).await?.into_iter().map(Into::into).collect())
+        Ok(self.store.messages(id, page, limit).await?.into_iter().map(|m| self.links.message(m)).collect())
     }
 
     /// Tell the other members that `me` is (or stopped) typing.
@@ -258,8 +262,13 @@ impl Conversations {
         for (c, m) in self.store.members_of(&ids).await? {
             members.entry(c).or_default().push(m);
         }
-        let mut last: HashMap<Uuid, MessageView> =
-            self.store.last_messages(&ids).await?.into_iter().map(|m| (m.conversation_id, m.into())).collect();
+        let mut last: HashMap<Uuid, MessageView> = self
+            .store
+            .last_messages(&ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.conversation_id, self.links.message(m)))
+            .collect();
         let pointers = self.receipts.pointers_for_user(me, &ids).await?;
         Ok(convs
             .into_iter()

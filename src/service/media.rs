@@ -28,8 +28,8 @@ use crate::{
         Fetched, MediaError, MediaStore, Variant,
         image::{ImageError, Processor},
     },
-    protocol::views::{AttachmentView, RenditionView},
-    store::{Store, Upload},
+    protocol::views::{AttachmentView, MessageView, RenditionView},
+    store::{Attachment, Message, Store, Upload},
 };
 
 /// Uploads deleted per run of the orphan sweep at most.
@@ -40,8 +40,13 @@ pub struct Media {
     files: Arc<dyn MediaStore>,
     processor: Processor,
     config: MediaConfig,
-    /// Signs download URLs.
-    url_key: Vec<u8>,
+    links: Arc<MediaLinks>,
+}
+
+/// Signs and checks download links; shared with the services that show attachments.
+pub struct MediaLinks {
+    key: Vec<u8>,
+    ttl_secs: u64,
 }
 
 /// A rendition to send: its bytes, type and entity tag.
@@ -51,10 +56,15 @@ pub struct Download {
 }
 
 impl Media {
-    pub fn new(store: Arc<dyn Store>, files: Arc<dyn MediaStore>, config: MediaConfig, url_key: Vec<u8>) -> Self {
+    pub fn new(store: Arc<dyn Store>, files: Arc<dyn MediaStore>, config: MediaConfig, links: Arc<MediaLinks>) -> Self {
         let decoders = std::thread::available_parallelism().map_or(1, usize::from);
         let processor = Processor::new(config.max_pixels, decoders);
-        Self { store, files, processor, config, url_key }
+        Self { store, files, processor, config, links }
+    }
+
+    /// The signer of this service's links.
+    pub fn links(&self) -> &MediaLinks {
+        &self.links
     }
 
     /// Largest upload accepted, in bytes.
@@ -109,36 +119,10 @@ impl Media {
         };
         self.store.create_upload(&upload).await?;
         tracing::info!(upload = %upload.id, bytes = upload.bytes, mime = %upload.mime, "upload stored");
-        Ok(self.view(&upload, Utc::now()))
+        Ok(self.links.attachment(&Attachment::from(&upload), Utc::now()))
     }
 
-    /// The attachment as a client sees it, with URLs signed now.
-    pub fn view(&self, u: &Upload, now: DateTime<Utc>) -> AttachmentView {
-        let exp = self.expiry(now);
-        AttachmentView {
-            id: u.id,
-            mime: u.mime.clone(),
-            bytes: u.bytes,
-            width: u.width,
-            height: u.height,
-            blurhash: u.blurhash.clone(),
-            url: self.signed_path(u.id, Variant::Original, exp),
-            preview: RenditionView {
-                url: self.signed_path(u.id, Variant::Preview, exp),
-                width: u.preview.0,
-                height: u.preview.1,
-            },
-            thumbnail: RenditionView {
-                url: self.signed_path(u.id, Variant::Thumbnail, exp),
-                width: u.thumbnail.0,
-                height: u.thumbnail.1,
-            },
-        }
-    }
-
-    /// A rendition for a signed URL: `exp` (Unix seconds) must be ahead and `sig` must be
-    /// this server's signature of the id, rendition and expiry. A forged or expired URL is
-    /// `forbidden`; an unknown id (or one whose files are gone) `not_found`.
+    /// Check a signed link and read the rendition it names.
     pub async fn download(
         &self,
         id: Uuid,
@@ -147,12 +131,7 @@ impl Media {
         sig: &str,
         now: DateTime<Utc>,
     ) -> Result<Download> {
-        if !self.signature_valid(id, variant, exp, sig) {
-            return Err(Error::Forbidden("this media link is not valid".into()));
-        }
-        if exp < now.timestamp() {
-            return Err(Error::Forbidden("this media link has expired; reload to get a fresh one".into()));
-        }
+        self.links.check(id, variant, exp, sig, now)?;
         let upload = self.store.upload(id).await?.ok_or_else(gone)?;
         let file = self.files.get(&upload.storage_key, variant).await.map_err(media_error)?.ok_or_else(gone)?;
         let etag = format!("\"{}-{}\"", upload.sha256.get(..16).unwrap_or(&upload.sha256), variant.as_str());
@@ -174,15 +153,76 @@ impl Media {
         }
         Ok(orphans.len())
     }
+}
+
+impl MediaLinks {
+    /// Links signed with `key` (derived from the signing secret), valid `ttl_secs` rounded
+    /// up to the hour.
+    pub fn new(key: Vec<u8>, ttl_secs: u64) -> Self {
+        Self { key, ttl_secs }
+    }
+
+    /// The attachment as a client sees it, with links signed at `now`.
+    pub fn attachment(&self, a: &Attachment, now: DateTime<Utc>) -> AttachmentView {
+        let exp = self.expiry(now);
+        AttachmentView {
+            id: a.id,
+            mime: a.mime.clone(),
+            bytes: a.bytes,
+            width: a.width,
+            height: a.height,
+            blurhash: a.blurhash.clone(),
+            url: self.signed_path(a.id, Variant::Original, exp),
+            preview: RenditionView {
+                url: self.signed_path(a.id, Variant::Preview, exp),
+                width: a.preview.0,
+                height: a.preview.1,
+            },
+            thumbnail: RenditionView {
+                url: self.signed_path(a.id, Variant::Thumbnail, exp),
+                width: a.thumbnail.0,
+                height: a.thumbnail.1,
+            },
+        }
+    }
+
+    /// A stored message as its readers see it, its attachments with links signed now.
+    pub fn message(&self, m: Message) -> MessageView {
+        let now = Utc::now();
+        let attachments = m.attachments.iter().map(|a| self.attachment(a, now)).collect();
+        MessageView {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            seq: m.seq,
+            sender_id: m.sender_id,
+            kind: m.kind,
+            body: m.body,
+            attachments,
+            created_at: m.created_at,
+            client_id: m.client_id,
+        }
+    }
+
+    /// `exp` (Unix seconds) must be ahead and `sig` this server's signature of the id,
+    /// rendition and expiry: a forged or expired link is `forbidden`.
+    pub fn check(&self, id: Uuid, variant: Variant, exp: i64, sig: &str, now: DateTime<Utc>) -> Result<()> {
+        if !self.signature_valid(id, variant, exp, sig) {
+            return Err(Error::Forbidden("this media link is not valid".into()));
+        }
+        if exp < now.timestamp() {
+            return Err(Error::Forbidden("this media link has expired; reload to get a fresh one".into()));
+        }
+        Ok(())
+    }
 
     /// The expiry of URLs signed at `now`: `media.url_ttl_secs` ahead, rounded up to the hour.
     fn expiry(&self, now: DateTime<Utc>) -> i64 {
-        let at = now.timestamp() + self.config.url_ttl_secs as i64;
+        let at = now.timestamp() + self.ttl_secs as i64;
         (at + 3599).div_euclid(3600) * 3600
     }
 
     fn signature(&self, id: Uuid, variant: Variant, exp: i64) -> Hmac<sha2::Sha256> {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.url_key).expect("HMAC takes any key length");
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(format!("{id}/{}/{exp}", variant.as_str()).as_bytes());
         mac
     }

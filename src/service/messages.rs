@@ -33,6 +33,7 @@ use super::{
     cache::Caches,
     fanout::{Effect, Envelope, Fanout},
     limits,
+    media::MediaLinks,
     receipts::Receipts,
 };
 use crate::{
@@ -40,7 +41,7 @@ use crate::{
     config::MessagesConfig,
     error::{Error, Result},
     protocol::ServerEvent,
-    store::{NewMessage, Persisted, Store},
+    store::{Attachment, NewMessage, Persisted, Store},
 };
 
 /// What the sender is told once its message is durable.
@@ -88,6 +89,8 @@ pub struct Messages {
     fanout: Fanout,
     caches: Arc<Caches>,
     receipts: Arc<Receipts>,
+    /// Signs the links of attachments in `message.new`.
+    links: Arc<MediaLinks>,
     config: MessagesConfig,
     /// This node's consumer name in the queue's group.
     consumer: String,
@@ -107,6 +110,9 @@ pub struct PipelineStats {
     pub reclaimed: std::sync::atomic::AtomicU64,
 }
 
+/// Images one message may carry.
+pub const MAX_ATTACHMENTS: usize = 10;
+
 /// A `client_id`: 1–64 printable characters.
 fn valid_client_id(c: &str) -> bool {
     !c.is_empty() && c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_graphic())
@@ -119,6 +125,7 @@ impl Messages {
         fanout: Fanout,
         caches: Arc<Caches>,
         receipts: Arc<Receipts>,
+        links: Arc<MediaLinks>,
         config: MessagesConfig,
     ) -> Self {
         let consumer = format!("node-{}", Uuid::now_v7().simple());
@@ -128,6 +135,7 @@ impl Messages {
             fanout,
             caches,
             receipts,
+            links,
             config,
             consumer,
             waiters: Mutex::new(HashMap::new()),
@@ -137,7 +145,20 @@ impl Messages {
 
     /// Accept a message for delivery. Resolves quickly; [`Pending::wait`] gives the ack.
     pub async fn submit(&self, sender: Uuid, conversation_id: Uuid, client_id: &str, body: &str) -> Result<Pending> {
-        self.submit_kind(sender, conversation_id, client_id, body, "text").await
+        self.accept(sender, conversation_id, client_id, body, &[], "text").await
+    }
+
+    /// [`Messages::submit`] with images: the sender's uploads `attachments` (1 to
+    /// [`MAX_ATTACHMENTS`], each attached once; `body` may then be empty).
+    pub async fn submit_with(
+        &self,
+        sender: Uuid,
+        conversation_id: Uuid,
+        client_id: &str,
+        body: &str,
+        attachments: &[Uuid],
+    ) -> Result<Pending> {
+        self.accept(sender, conversation_id, client_id, body, attachments, "text").await
     }
 
     /// [`Messages::submit`] of any kind. A kind other than `text` is an entry the server
@@ -151,11 +172,29 @@ impl Messages {
         body: &str,
         kind: &str,
     ) -> Result<Pending> {
+        self.accept(sender, conversation_id, client_id, body, &[], kind).await
+    }
+
+    async fn accept(
+        &self,
+        sender: Uuid,
+        conversation_id: Uuid,
+        client_id: &str,
+        body: &str,
+        attachments: &[Uuid],
+        kind: &str,
+    ) -> Result<Pending> {
         if !valid_client_id(client_id) {
             return Err(Error::validation("client_id: must be 1 to 64 printable ASCII characters"));
         }
+        if attachments.len() > MAX_ATTACHMENTS {
+            return Err(Error::validation(format!("attachments: at most {MAX_ATTACHMENTS}")));
+        }
+        if attachments.iter().enumerate().any(|(i, a)| attachments[..i].contains(a)) {
+            return Err(Error::validation("attachments: each upload at most once"));
+        }
         let chars = body.chars().count();
-        if chars == 0 || body.trim().is_empty() {
+        if attachments.is_empty() && (chars == 0 || body.trim().is_empty()) {
             return Err(Error::validation("body: must not be empty"));
         }
         if body.contains('\0') {
@@ -185,6 +224,13 @@ impl Messages {
             }
             return Ok(self.join_waiters(first));
         }
+        let attachments = match self.attach(sender, conversation_id, id, attachments).await {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = self.bus.delete(&dedupe).await;
+                return Err(e);
+            }
+        };
 
         let job = NewMessage {
             id,
@@ -193,6 +239,7 @@ impl Messages {
             client_id: client_id.to_string(),
             kind: kind.to_string(),
             body: body.to_string(),
+            attachments,
             created_at,
         };
         let payload = Bytes::from(serde_json::to_vec(&job).map_err(Error::internal)?);
@@ -203,6 +250,7 @@ impl Messages {
         });
         if let Err(e) = self.bus.enqueue(keys::MESSAGES_STREAM, payload).await {
             self.lock_waiters().remove(&id);
+            self.detach(id).await;
             let _ = self.bus.delete(&dedupe).await;
             return Err(e.into());
         }
@@ -211,6 +259,39 @@ impl Messages {
             Some(rx) => Pending::Waiting(rx),
             None => Pending::Done(ack),
         })
+    }
+
+    /// Attach the sender's uploads `ids` to the message `id`, in the order given; all of
+    /// them or none. Someone else's upload, or an unknown one, is `not_found`; one of the
+    /// sender's that another message has is `attachment_used`.
+    async fn attach(&self, sender: Uuid, conversation_id: Uuid, id: Uuid, ids: &[Uuid]) -> Result<Vec<Attachment>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let attached = self.store.attach_uploads(ids, sender, id, conversation_id).await?;
+        if attached.len() == ids.len() {
+            let by_id: HashMap<Uuid, Attachment> = attached.iter().map(|u| (u.id, Attachment::from(u))).collect();
+            return Ok(ids.iter().filter_map(|i| by_id.get(i).cloned()).collect());
+        }
+        self.detach(id).await;
+        for missing in ids.iter().filter(|i| !attached.iter().any(|u| u.id == **i)) {
+            if let Some(u) = self.store.upload(*missing).await?
+                && u.owner_id == sender
+            {
+                return Err(Error::Conflict {
+                    code: "attachment_used",
+                    detail: format!("attachments: {missing} is attached to another message"),
+                });
+            }
+        }
+        Err(Error::NotFound("attachments: no such upload (or not yours)".into()))
+    }
+
+    /// Free the uploads of a message that will not be stored.
+    async fn detach(&self, id: Uuid) {
+        if let Err(e) = self.store.detach_uploads(id).await {
+            tracing::warn!(message_id = %id, error = %e, "uploads of an unsent message not freed (they stay hidden)");
+        }
     }
 
     /// A retry of an accepted message: in the embedded mode it may still be waiting for
@@ -372,7 +453,7 @@ impl Messages {
             match result {
                 Persisted::Stored(m) | Persisted::Duplicate(m) => {
                     let to = outcome.members.get(&m.conversation_id).cloned().unwrap_or_default();
-                    let event = ServerEvent::MessageNew { message: m.clone().into() };
+                    let event = ServerEvent::MessageNew { message: self.links.message(m.clone()) };
                     envelopes.push(
                         Envelope::new(to, &event)
                             .with_effect(Effect::Seq { conversation_id: m.conversation_id, seq: m.seq }),
@@ -380,6 +461,7 @@ impl Messages {
                     own.push((m.conversation_id, m.sender_id, m.seq));
                 }
                 Persisted::Rejected(m) => {
+                    self.detach(m.id).await;
                     let event = ServerEvent::from_error(&not_found(), Some(m.client_id.clone()));
                     envelopes.push(Envelope::new(vec![m.sender_id], &event));
                 }
@@ -428,6 +510,7 @@ impl Messages {
             tracing::error!(error = %e, "dead-lettering failed");
         }
         let _ = self.bus.delete(&keys::dedupe(&job.sender_id, &job.client_id)).await;
+        self.detach(job.id).await;
         let err = Error::DeliveryFailed("the message could not be stored; send it again".into());
         // A sender still waiting (embedded mode) hears it from its wait; one that was
         // already acked (Redis) hears it on its sockets.

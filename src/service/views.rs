@@ -1,8 +1,9 @@
-//! How stored rows become the wire views of [`crate::protocol::views`].
+//! How stored rows become the wire views of [`crate::protocol::views`]. (A message's view
+//! signs its attachments' links: [`super::media::MediaLinks::message`].)
 
 use crate::{
-    protocol::views::{MemberView, MessageView, UserView},
-    store::{Member, Message, User},
+    protocol::views::{MemberView, UserView},
+    store::{Member, User},
 };
 
 impl From<User> for UserView {
@@ -13,21 +14,6 @@ impl From<User> for UserView {
             display_name: u.display_name,
             is_admin: u.is_admin,
             created_at: u.created_at,
-        }
-    }
-}
-
-impl From<Message> for MessageView {
-    fn from(m: Message) -> Self {
-        Self {
-            id: m.id,
-            conversation_id: m.conversation_id,
-            seq: m.seq,
-            sender_id: m.sender_id,
-            kind: m.kind,
-            body: m.body,
-            created_at: m.created_at,
-            client_id: m.client_id,
         }
     }
 }

@@ -87,6 +87,7 @@ pub(super) fn number(
                     client_id: Some(m.client_id.clone()),
                     kind: m.kind.clone(),
                     body: m.body.clone(),
+                    attachments: m.attachments.clone(),
                     created_at: m.created_at,
                 },
             )

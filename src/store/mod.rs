@@ -36,7 +36,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use self::uploads::{Upload, UploadStore};
+pub use self::uploads::{Attachment, Upload, UploadStore};
 use crate::config::{Config, DatabaseKind};
 
 /// Why a store call failed. Driver errors stay opaque: the implementations box them, and
@@ -137,6 +137,8 @@ pub struct Message {
     pub client_id: Option<String>,
     pub kind: String,
     pub body: String,
+    /// Images posted with it, as they were when it was sent.
+    pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -151,6 +153,8 @@ pub struct NewMessage {
     #[serde(default = "text_kind")]
     pub kind: String,
     pub body: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
 }
 

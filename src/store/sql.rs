@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Conversation, Member, Message, Receipt, StoreError, Upload, User, UserCredentials};
+use super::{Attachment, Conversation, Member, Message, Receipt, StoreError, Upload, User, UserCredentials};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 pub(super) const CHUNK: usize = 500;
@@ -130,7 +130,8 @@ impl From<MemberRow> for (Uuid, Member) {
     }
 }
 
-/// `id, conversation_id, seq, sender_id, client_id, kind, body, created_at` of `messages`.
+/// `id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at` of
+/// `messages`; `attachments` is a JSON array of [`Attachment`]s.
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
     id: Uuid,
@@ -140,6 +141,7 @@ pub(super) struct MessageRow {
     client_id: Option<String>,
     kind: String,
     body: String,
+    attachments: String,
     created_at: DateTime<Utc>,
 }
 
@@ -153,9 +155,22 @@ impl From<MessageRow> for Message {
             client_id: r.client_id,
             kind: r.kind,
             body: r.body,
+            attachments: attachments_from_json(r.id, &r.attachments),
             created_at: r.created_at,
         }
     }
+}
+
+/// The `attachments` column as stored: a JSON array.
+pub(super) fn attachments_json(a: &[Attachment]) -> String {
+    serde_json::to_string(a).expect("attachments serialise")
+}
+
+fn attachments_from_json(message: Uuid, json: &str) -> Vec<Attachment> {
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        tracing::warn!(%message, error = %e, "unreadable attachments column; shown without them");
+        Vec::new()
+    })
 }
 
 /// `conversation_id, user_id, delivered_seq, read_seq` of `receipts`.

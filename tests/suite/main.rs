@@ -7,6 +7,7 @@
 
 mod common;
 
+mod attachments;
 mod auth;
 mod bus;
 mod calls;

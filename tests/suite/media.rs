@@ -146,7 +146,8 @@ async fn signed_links_refuse_forgery_and_expiry(scale: Scale) {
     .await;
     // A link signed long ago has expired.
     let stored = app.services.store.upload(id.parse().unwrap()).await.unwrap().unwrap();
-    let old = app.services.media.view(&stored, chrono::Utc::now() - chrono::Duration::days(3));
+    let attachment = nexus::store::Attachment::from(&stored);
+    let old = app.services.media.links().attachment(&attachment, chrono::Utc::now() - chrono::Duration::days(3));
     let p = assert_problem(get(&app, &old.url).await, 403, "forbidden").await;
     assert!(p["detail"].as_str().unwrap().contains("expired"), "{p}");
     // Unknown ids and renditions are not found.

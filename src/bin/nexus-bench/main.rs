@@ -8,6 +8,8 @@
 //! - `calls`: pairs of users call each other over and over (invite → ringing → accept →
 //!   connecting → offer/answer/candidates relayed → connected → active → hang-up) and it
 //!   reports each step's latency, the whole set-up time, and failures.
+//! - `uploads`: users upload JPEG photos at the same time; reports uploads per second, the
+//!   time until each thumbnail is ready, and the server's RSS peak.
 //! - `receipts`: drives the receipts service directly against a database and bus and
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
 //!
@@ -21,6 +23,7 @@ mod chat;
 mod common;
 mod idle;
 mod receipts;
+mod uploads;
 
 use clap::{Parser, Subcommand};
 
@@ -88,6 +91,22 @@ enum Cmd {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Image uploads: throughput, time to thumbnail, and the server's memory peak.
+    Uploads {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Users uploading at the same time.
+        #[arg(long, default_value_t = 8)]
+        users: usize,
+        /// Uploads each user makes, one after the other.
+        #[arg(long, default_value_t = 5)]
+        per_user: usize,
+        /// Size of the JPEG, in megabytes (about).
+        #[arg(long, default_value_t = 2.0)]
+        megabytes: f64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
     /// Database statements for receipts: naive upserts versus write-behind.
     Receipts {
         /// `postgres://…` (with `--redis-url`) or empty for SQLite + in-process.
@@ -121,6 +140,9 @@ fn main() -> anyhow::Result<()> {
             }
             Cmd::Calls { url, pairs, rounds, candidates, server_pid } => {
                 calls::run(&url, pairs, rounds, candidates, server_pid).await
+            }
+            Cmd::Uploads { url, users, per_user, megabytes, server_pid } => {
+                uploads::run(&url, users, per_user, megabytes, server_pid).await
             }
             Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
                 receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await

@@ -60,6 +60,7 @@ pub async fn run(
                 client_id: format!("seed-{k}"),
                 kind: "text".into(),
                 body: "seed".into(),
+                attachments: Vec::new(),
                 created_at: Utc::now(),
             })
             .collect();

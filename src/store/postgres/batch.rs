@@ -77,12 +77,14 @@ impl PgStore {
             let clients: Vec<Option<String>> = stored.iter().map(|(_, m)| m.client_id.clone()).collect();
             let kinds: Vec<String> = stored.iter().map(|(_, m)| m.kind.clone()).collect();
             let bodies: Vec<String> = stored.iter().map(|(_, m)| m.body.clone()).collect();
+            let attachments: Vec<String> = stored.iter().map(|(_, m)| sql::attachments_json(&m.attachments)).collect();
             let times: Vec<DateTime<Utc>> = stored.iter().map(|(_, m)| m.created_at).collect();
             sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) \
-                 SELECT id, cid, seq, sid, client, kind, body, at \
-                 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) \
-                 AS t(id, cid, seq, sid, client, kind, body, at)",
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) \
+                 SELECT id, cid, seq, sid, client, kind, body, attachments, at \
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                             $8::text[], $9::timestamptz[]) \
+                 AS t(id, cid, seq, sid, client, kind, body, attachments, at)",
             )
             .bind(col(|m| m.id))
             .bind(col(|m| m.conversation_id))
@@ -91,6 +93,7 @@ impl PgStore {
             .bind(&clients)
             .bind(&kinds)
             .bind(&bodies)
+            .bind(&attachments)
             .bind(&times)
             .execute(&mut *tx)
             .await?;
@@ -104,7 +107,7 @@ impl PgStore {
         let mut found = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Postgres>::new(
-                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
                  FROM messages WHERE (sender_id, client_id) IN ",
             );
             qb.push_tuples(chunk, |mut t, m| {

@@ -479,7 +479,7 @@ impl Store for PgStore {
         let rows: Vec<MessageRow> = match page {
             Page::Latest => {
                 sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
                      FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2",
                 )
                 .bind(conversation)
@@ -489,7 +489,7 @@ impl Store for PgStore {
             }
             Page::Before(seq) => {
                 sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
                      FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
                 )
                 .bind(conversation)
@@ -500,7 +500,7 @@ impl Store for PgStore {
             }
             Page::After(seq) => {
                 sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
                      FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3",
                 )
                 .bind(conversation)
@@ -519,7 +519,7 @@ impl Store for PgStore {
         let mut out = Vec::new();
         for chunk in conversations.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Postgres>::new(
-                "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.created_at \
+                "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.attachments, m.created_at \
                  FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq \
                  WHERE c.last_seq > 0 AND c.id IN ",
             );

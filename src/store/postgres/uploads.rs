@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::{Postgres as DB, QueryBuilder};
 use uuid::Uuid;
 
 use super::PgStore;
@@ -46,6 +47,36 @@ impl UploadStore for PgStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(Into::into))
+    }
+
+    async fn attach_uploads(
+        &self,
+        ids: &[Uuid],
+        owner: Uuid,
+        message_id: Uuid,
+        conversation_id: Uuid,
+    ) -> StoreResult<Vec<Upload>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<DB>::new("UPDATE uploads SET message_id = ");
+        qb.push_bind(message_id).push(", conversation_id = ").push_bind(conversation_id);
+        qb.push(" WHERE message_id IS NULL AND owner_id = ").push_bind(owner).push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(") RETURNING ").push(UPLOAD_COLUMNS);
+        let rows: Vec<UploadRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn detach_uploads(&self, message_id: Uuid) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE uploads SET message_id = NULL, conversation_id = NULL WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn upload_bytes_of(&self, owner: Uuid) -> StoreResult<i64> {

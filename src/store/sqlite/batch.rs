@@ -40,10 +40,10 @@ impl SqliteStore {
             new_last.insert(*conversation, last);
         }
         let stored = steps::number(batch, &to_store, &counts, &new_last);
-        // Eight values a row: 62 rows a statement stays under the parameter limit.
-        for chunk in stored.chunks(CHUNK / 8) {
+        // Nine values a row: 55 rows a statement stays under the parameter limit.
+        for chunk in stored.chunks(CHUNK / 9) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, created_at) ",
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) ",
             );
             qb.push_values(chunk, |mut t, (_, m)| {
                 t.push_bind(m.id)
@@ -53,6 +53,7 @@ impl SqliteStore {
                     .push_bind(m.client_id.clone())
                     .push_bind(m.kind.clone())
                     .push_bind(m.body.clone())
+                    .push_bind(sql::attachments_json(&m.attachments))
                     .push_bind(m.created_at);
             });
             qb.build().execute(&mut *tx).await?;
@@ -66,7 +67,7 @@ impl SqliteStore {
         let mut found = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, created_at \
+                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
                  FROM messages WHERE (sender_id, client_id) IN ",
             );
             qb.push_tuples(chunk, |mut t, m| {

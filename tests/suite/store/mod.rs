@@ -22,6 +22,7 @@
 //! | `last_messages` | `messages::last_messages_are_each_conversations_newest` |
 //! | `receipts_of`, `receipts_for_user`, `upsert_receipts` | `receipts::receipts_keep_the_maximum`, `receipts::receipts_upsert_in_chunks` |
 //! | `create_upload`, `upload`, `upload_bytes_of`, `unattached_uploads`, `delete_upload` (the `UploadStore` part) | `uploads::uploads_round_trip_total_age_and_shared_files` |
+//! | `attach_uploads`, `detach_uploads`; attachments through `persist_batch`, `messages`, `last_messages` | `uploads::uploads_attach_once_and_messages_carry_them` |
 //! | `ensure_partitions`, `ensure_partitions_locked` | `messages::persist_batch_stores_a_message_of_any_month` (both scales); PostgreSQL only: `partitions::partitions_cover_this_month_and_the_next_three`, `partitions::concurrent_partition_upkeep_is_safe` |
 //!
 //! Every test runs on both scales (`both_scales!`), except the two of `partitions.rs`:
@@ -84,6 +85,7 @@ fn new_message(conversation: Uuid, sender: Uuid, client_id: &str, at: DateTime<U
         client_id: client_id.into(),
         kind: "text".into(),
         body: format!("body of {client_id}"),
+        attachments: Vec::new(),
         created_at: at,
     }
 }

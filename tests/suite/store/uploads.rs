@@ -2,10 +2,10 @@
 //! ones by age, and deletion that tells how many uploads still share the files.
 
 use chrono::Duration;
-use nexus::store::{StoreError, Upload};
+use nexus::store::{Attachment, StoreError, Upload};
 use uuid::Uuid;
 
-use super::{now, store, users};
+use super::{group, new_message, now, store, users};
 use crate::{both_scales, common::Scale};
 
 fn upload(owner: Uuid, key: &str, bytes: i64, created_at: chrono::DateTime<chrono::Utc>) -> Upload {
@@ -59,4 +59,45 @@ async fn uploads_round_trip_total_age_and_shared_files(scale: Scale) {
     env.cleanup().await;
 }
 
-both_scales!(uploads_round_trip_total_age_and_shared_files);
+async fn uploads_attach_once_and_messages_carry_them(scale: Scale) {
+    let (store, env) = store(scale).await;
+    let [a, b] = users(&store, &["alice", "bob"]).await.try_into().unwrap();
+    let g = group(&store, "g", a.id, &[b.id], now()).await;
+    let (one, two, bobs) =
+        (upload(a.id, "k1", 10, now()), upload(a.id, "k2", 20, now()), upload(b.id, "k3", 30, now()));
+    for u in [&one, &two, &bobs] {
+        store.create_upload(u).await.unwrap();
+    }
+    let m1 = Uuid::now_v7();
+    // Only alice's own, unattached uploads are taken.
+    let got = store.attach_uploads(&[one.id, bobs.id, Uuid::now_v7()], a.id, m1, g).await.unwrap();
+    assert_eq!(got.iter().map(|u| u.id).collect::<Vec<_>>(), vec![one.id]);
+    assert_eq!((got[0].message_id, got[0].conversation_id), (Some(m1), Some(g)));
+    assert!(store.attach_uploads(&[one.id], a.id, Uuid::now_v7(), g).await.unwrap().is_empty(), "attached once");
+    assert!(store.attach_uploads(&[], a.id, m1, g).await.unwrap().is_empty());
+    assert_eq!(store.upload(bobs.id).await.unwrap().unwrap().message_id, None, "bob's is untouched");
+    // Detached, it can be attached again; an attached one is no orphan.
+    assert_eq!(store.detach_uploads(m1).await.unwrap(), 1);
+    assert_eq!(store.attach_uploads(&[one.id, two.id], a.id, m1, g).await.unwrap().len(), 2);
+    let later = now() + Duration::hours(1);
+    assert_eq!(
+        store.unattached_uploads(later, 10).await.unwrap().iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![bobs.id]
+    );
+
+    // A message keeps the attachments it was sent with, in order, through every read.
+    let mut m = new_message(g, a.id, "with-images", now());
+    m.id = m1;
+    m.attachments = vec![Attachment::from(&two), Attachment::from(&one)];
+    let outcome = store.persist_batch(std::slice::from_ref(&m)).await.unwrap();
+    let stored = super::stored(&outcome.results[0]);
+    assert_eq!(stored.attachments, m.attachments);
+    let page = store.messages(g, nexus::store::Page::Latest, 10).await.unwrap();
+    assert_eq!(page[0].attachments, m.attachments);
+    assert_eq!(store.last_messages(&[g]).await.unwrap()[0].attachments, m.attachments);
+    let plain = store.persist_batch(&[new_message(g, a.id, "plain", now())]).await.unwrap();
+    assert!(super::stored(&plain.results[0]).attachments.is_empty());
+    env.cleanup().await;
+}
+
+both_scales!(uploads_round_trip_total_age_and_shared_files, uploads_attach_once_and_messages_carry_them);
