@@ -55,7 +55,7 @@ export class UploadQueue {
     return this.deps.store.getState();
   }
 
-  /** Adds files to the conversation's tray and starts uploading them. */
+  /** Adds files to the conversation's tray and starts uploading them; resolves once they are in the tray. */
   async add(conversationId: string, files: readonly File[]): Promise<void> {
     if (!files.length) return;
     let room = MESSAGE_MAX_ATTACHMENTS - uploadsSelectors.tray(this.state, conversationId).filter((u) => u.status !== 'failed').length;
@@ -95,8 +95,11 @@ export class UploadQueue {
     };
     this.state.uploadsAdded(upload);
     if (early) return this.failed(id, early);
+    void this.run(id, file, upload.name);
+  }
 
-    const handle = this.deps.upload(file, upload.name, {
+  private async run(id: string, file: File, name: string): Promise<void> {
+    const handle = this.deps.upload(file, name, {
       onProgress: (loaded, total) => this.state.uploadsProgressed(id, loaded, total),
     });
     this.running.set(id, handle);
