@@ -32,8 +32,10 @@ export function useZoomGestures({ stage, view, setView, image, stageSize, onSwip
 
   const local = (e: { clientX: number; clientY: number }): Point => {
     const r = stage.current?.getBoundingClientRect();
-    if (!r) return { x: 0, y: 0 };
-    return { x: e.clientX - r.left - r.width / 2, y: e.clientY - r.top - r.height / 2 };
+    const x = e.clientX - (r?.left ?? 0) - (r?.width ?? 0) / 2;
+    const y = e.clientY - (r?.top ?? 0) - (r?.height ?? 0) / 2;
+    // An event without coordinates (synthetic) counts as the stage's centre.
+    return Number.isFinite(x) && Number.isFinite(y) ? { x, y } : { x: 0, y: 0 };
   };
 
   // React's wheel listener is passive; zooming must stop the page from scrolling.
