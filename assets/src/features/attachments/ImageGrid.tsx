@@ -71,7 +71,7 @@ function UploadProgress({ uploadKey }: { uploadKey: string }) {
   if (progress === null) return null;
   const pct = Math.round(progress * 100);
   return (
-    <span className="absolute inset-x-2 bottom-2 h-1.5 overflow-hidden rounded-full bg-black/35" role="progressbar" aria-label="Uploading" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+    <span className="absolute inset-x-2 top-2 h-1.5 overflow-hidden rounded-full bg-black/35" role="progressbar" aria-label="Uploading" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
       <span className="block h-full rounded-full bg-white transition-[width] duration-150" style={{ width: `${pct}%` }} />
     </span>
   );

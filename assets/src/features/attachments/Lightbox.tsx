@@ -41,7 +41,10 @@ export function Lightbox({ images, startKey, nameOf, onClose }: LightboxProps) {
   const index = found < 0 ? 0 : found;
   const current = images[index];
   const a = current?.attachment;
-  const image = a ? fit({ width: a.width, height: a.height }, stage) : { width: 0, height: 0 };
+  // At 1× a wide screen keeps a margin round the image (room for the arrows); a phone uses all of it.
+  const margin = stage.width >= 640 ? { x: 72, y: 24 } : { x: 0, y: 0 };
+  const room = { width: Math.max(0, stage.width - 2 * margin.x), height: Math.max(0, stage.height - 2 * margin.y) };
+  const image = a ? fit({ width: a.width, height: a.height }, room) : { width: 0, height: 0 };
 
   useEffect(() => {
     const dialog = ref.current;
@@ -133,7 +136,10 @@ export function Lightbox({ images, startKey, nameOf, onClose }: LightboxProps) {
         <div
           ref={stageRef}
           data-testid="lightbox-stage"
-          className={cn('relative flex-1 touch-none select-none overflow-hidden', view.scale > 1 ? 'cursor-grab active:cursor-grabbing' : 'cursor-zoom-in')}
+          // The dialog opens with the focus here, so the keys work at once and no button shows a ring.
+          tabIndex={-1}
+          autoFocus
+          className={cn('relative flex-1 touch-none select-none overflow-hidden outline-none', view.scale > 1 ? 'cursor-grab active:cursor-grabbing' : 'cursor-zoom-in')}
           {...gestures}
         >
           <div

@@ -58,6 +58,7 @@ export const MessageBubble = memo(function MessageBubble({
 }: BubbleProps) {
   const images = m.attachments;
   const hasImages = images.length > 0;
+  const imagesOnly = hasImages && !m.body;
   const emoji = !hasImages && isEmojiOnly(m.body);
   // A message whose images never reached the server cannot be sent again as it is.
   const canRetry = images.every((a) => a.id !== null);
@@ -102,7 +103,7 @@ export const MessageBubble = memo(function MessageBubble({
             {hasImages ? ` (${images.length === 1 ? 'an image' : `${images.length} images`})` : ''}:{' '}
           </span>
           {hasImages && <ImageGrid images={images} onOpen={onOpenImage} pending={m.status !== 'stored'} />}
-          <div className={cn(hasImages && 'px-2.5 pb-1 pt-1')}>
+          <div className={cn(hasImages && !imagesOnly && 'px-2.5 pb-1 pt-1')}>
           {m.body && (
             <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
               <MessageText body={m.body} own={own && !emoji} />
@@ -110,12 +111,12 @@ export const MessageBubble = memo(function MessageBubble({
           )}
           <span
             className={cn(
-              'float-right ml-2.5 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] leading-none tabular-nums select-none',
-              emoji
-                ? 'text-xs text-slate-500 dark:text-slate-400'
-                : own
-                  ? 'text-white/75'
-                  : 'text-slate-500 dark:text-slate-400',
+              'inline-flex items-center gap-1 text-[11px] leading-none tabular-nums select-none',
+              // Images alone: the time sits on the last image, in a dark pill.
+              imagesOnly
+                ? 'pointer-events-none absolute bottom-2.5 right-2.5 rounded-full bg-black/50 px-2 py-1 text-white'
+                : 'float-right ml-2.5 mt-1.5 translate-y-0.5',
+              imagesOnly ? '' : emoji ? 'text-xs text-slate-500 dark:text-slate-400' : own ? 'text-white/75' : 'text-slate-500 dark:text-slate-400',
             )}
           >
             <time dateTime={m.created_at}>{time}</time>
