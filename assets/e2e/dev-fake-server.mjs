@@ -18,8 +18,8 @@
  * 900), FAKE_LATENCY_MS (added to every API call), FAKE_STORE_DELAY_MS (ack → message.new,
  * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited), FAKE_RING_SECS
  * (call ring timeout, default 30), FAKE_CALL_GRACE_SECS (default 30), FAKE_ICE_SERVERS (JSON
- * list for GET /calls/ice-servers, default []). Listens on
- * 127.0.0.1 only.
+ * list for GET /calls/ice-servers, default []), FAKE_UPLOAD_DELAY_MS (holds each upload's
+ * answer back), FAKE_MAX_UPLOAD_BYTES, FAKE_QUOTA_BYTES. Listens on 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+/** The XHR upload transport with a fake XMLHttpRequest: the form, progress, a 401 refresh, error codes, cancel. */
 import { describe, expect, it, vi } from 'vitest';
 import type { HttpClient } from './http';
 import type { AuthResponse } from './types';

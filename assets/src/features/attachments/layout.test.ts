@@ -1,3 +1,4 @@
+/** Image bubble sizes from width and height, before anything loads. */
 import { describe, expect, it } from 'vitest';
 import { gridCells, GRID_WIDTH, imagesHeight, MAX_SIDE, singleSize } from './layout';
 

@@ -1,3 +1,4 @@
+/** The upload queue over a real store with fake uploads: tray, progress, send before or after the upload ends, errors, cancel, clean-up. */
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/errors';
 import type { Attachment } from '../../api/types';

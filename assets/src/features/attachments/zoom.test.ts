@@ -1,3 +1,4 @@
+/** The lightbox's zoom and pan math: fitting, zoom about a point, pan limits, double-click, pinch, wheel. */
 import { describe, expect, it } from 'vitest';
 import { clampView, fit, IDENTITY, MAX_SCALE, panBy, pinch, toggleZoom, transformOf, wheelFactor, zoomAt } from './zoom';
 

@@ -1,3 +1,4 @@
+/** Reads of the uploads slice: a conversation's tray, one upload, its progress, a message's uploads. */
 import { findUpload, type Upload, type UploadsState } from './reducer';
 
 interface WithUploads {

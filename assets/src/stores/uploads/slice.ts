@@ -1,3 +1,4 @@
+/** The uploads slice in the store: its state and one action per reducer case. */
 import type { StateCreator } from 'zustand';
 import type { Attachment } from '../../api/types';
 import { initialUploadsState, uploadsReducer, type Upload, type UploadsAction, type UploadsState } from './reducer';

@@ -1,3 +1,4 @@
+/** The uploads reducer and selectors: tray order, monotonic progress, done/failed, sending a tray, removal. */
 import { describe, expect, it } from 'vitest';
 import type { Attachment } from '../../api/types';
 import { initialUploadsState, uploadsReducer, type Upload, type UploadsAction, type UploadsState } from './reducer';
