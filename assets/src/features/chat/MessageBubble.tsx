@@ -21,6 +21,7 @@ interface BubbleProps {
   seen: string | null;
   fresh: boolean;
   onRetry(message: ChatMessage): void;
+  /** Deletes a failed message, or cancels one whose images are still uploading. */
   onDiscard(message: ChatMessage): void;
   /** Opens the lightbox at one of this message's images (by its key). */
   onOpenImage(key: string): void;
@@ -124,6 +125,16 @@ export const MessageBubble = memo(function MessageBubble({
           </span>
           </div>
         </div>
+        {m.status === 'pending' && !canRetry && (
+          <button
+            type="button"
+            onClick={() => onDiscard(m)}
+            aria-label="Cancel sending"
+            className="mt-1 rounded-md px-1 text-xs text-slate-500 underline underline-offset-2 hover:text-slate-700 dark:text-slate-400"
+          >
+            Cancel
+          </button>
+        )}
         {m.status === 'failed' && (
           <div className="mt-1 flex flex-wrap items-center justify-end gap-x-2 px-1 text-xs text-rose-600 dark:text-rose-300">
             <span>{failure(m.error)}</span>

@@ -164,7 +164,15 @@ export function MessageList({ conversation: c, title, onOpenImage }: { conversat
   if (freshAfter.current === null && thread.status === 'ready') freshAfter.current = newestSeq;
 
   const onRetry = useCallback((m: ChatMessage) => m.client_id && gateway.retry(cid, m.client_id), [gateway, cid]);
-  const onDiscard = useCallback((m: ChatMessage) => m.client_id && gateway.discard(cid, m.client_id), [gateway, cid]);
+  const onDiscard = useCallback(
+    (m: ChatMessage) => {
+      if (!m.client_id) return;
+      // Still uploading: fail it first (only failed messages are discarded); its uploads are then cancelled.
+      if (m.status === 'pending') gateway.attachmentFailed(cid, m.client_id, 'cancelled');
+      gateway.discard(cid, m.client_id);
+    },
+    [gateway, cid],
+  );
 
   return (
     <div className="relative min-h-0 flex-1">
