@@ -1,97 +1,47 @@
 /**
- * End-to-end: images in the chat, in headless Chromium, against a running Nexus server.
+ * Browser steps for images in the chat, run by chat.e2e.mjs inside its two-person story
+ * (alice and bob with their direct chat open), so they need no accounts of their own (the
+ * server limits registrations per address and hour).
  *
- *   NEXUS_URL=http://127.0.0.1:8080 npm run e2e
+ * alice attaches an image with the button (its progress bar appears, then it is uploaded)
+ * and sends it with a caption; a file that is not an image is refused with an inline
+ * error; she pastes an image and sends it alone, then drops two at once (a grid). bob sees
+ * them all, opens the lightbox, zooms with the wheel and pans by dragging (the transform
+ * changes), moves to the next image with → and closes it with Esc. Then on a 375 px phone
+ * with touch: the lightbox opens, fits the screen, zooms with a two-finger pinch and closes
+ * with its button. The test images are PNGs made here (png.mjs) or drawn in the page.
  *
- * alice and bob (fresh bots with a direct chat) sign in in two browser profiles. alice
- * attaches an image with the button (its progress bar appears, then it is uploaded) and
- * sends it with a caption; a file that is not an image is refused with an inline error;
- * she pastes an image and sends it alone, then drops two at once (a grid). bob sees them
- * all, opens the lightbox, zooms with the wheel and pans by dragging (the transform
- * changes), moves to the next image with → and closes it with Esc. Then on a 375 px
- * phone with touch: the lightbox opens, fits the screen, zooms with a two-finger pinch and
- * closes with its button. The test images are PNGs made here (e2e/png.mjs).
- *
- * A server without message attachments (a message with `attachments` refused, or stored
- * without them) skips the suite and says so. Env as for chat.e2e.mjs.
+ * A server without message attachments (a message with `attachments` refused as an unknown
+ * field) skips these steps and says so.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, STEP_MS, suffix, until } from './lib.mjs';
+import { openContext, signInContext, STEP_MS, until } from './lib.mjs';
 import { gradientPng } from './png.mjs';
-
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-
-let server;
-let browser;
-let unsupported = null;
-const diagnostics = [];
-const pages = new Map();
-
-function steps() {
-  let failed = false;
-  return (name, fn, timeoutMs = STEP_MS * 3) =>
-    it(name, { timeout: timeoutMs + 5_000 }, async (t) => {
-      if (unsupported) return t.skip(unsupported);
-      if (failed) return t.skip('an earlier step failed');
-      try {
-        await fn();
-      } catch (err) {
-        failed = true;
-        await mkdir(ARTIFACTS, { recursive: true });
-        const shots = [];
-        for (const [who, page] of pages) {
-          const shot = join(ARTIFACTS, `attachments-${name.replace(/[^a-z0-9]+/gi, '-')}-${who}.png`);
-          if (await page.screenshot({ path: shot, fullPage: true }).then(() => true, () => false)) shots.push(shot);
-        }
-        const said = diagnostics.length ? `\nBrowser said:\n  ${diagnostics.slice(-20).join('\n  ')}` : '';
-        err.message = `step "${name}" failed: ${err.message}\nScreenshots: ${shots.join(', ') || 'none'}${said}`;
-        throw err;
-      }
-    });
-}
 
 const visible = (locator, timeout = STEP_MS) => locator.waitFor({ state: 'visible', timeout });
 
-/** Uploads a PNG as a bot and posts it: does this server carry attachments on messages? */
-async function probe(a, b) {
-  const form = new FormData();
-  form.append('file', new Blob([gradientPng(8, 8)], { type: 'image/png' }), 'probe.png');
-  const up = await fetch(`${server.url}/api/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${a.token}` }, body: form });
-  if (up.status !== 201) return `POST /uploads answered ${up.status}`;
-  const { id } = await up.json();
-  const c = await a.direct(b.user.id);
-  const res = await fetch(`${server.url}/api/v1/conversations/${c.id}/messages`, {
+/**
+ * Does this server take `attachments` on messages? Asked without side effects: a post to a
+ * conversation that does not exist is `not_found` where the field is known, and
+ * `invalid_request` (unknown field) where it is not. Returns null, or why not.
+ */
+export async function attachmentsUnsupported(baseUrl, person) {
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ body: 'probe', attachments: [id] }),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: person.username, password: person.password }),
   });
-  if (!res.ok) return `a message with attachments was refused (${res.status} ${await res.text()})`;
-  const seq = await a.waitForCount(c.id, 1);
-  const [m] = await a.messages(c.id, `?after_seq=${seq - 1}`);
-  return Array.isArray(m?.attachments) && m.attachments.length === 1 ? null : 'stored messages carry no attachments';
+  if (!login.ok) return `could not log in to probe (${login.status})`;
+  const { access_token } = await login.json();
+  const nobody = '00000000-0000-7000-8000-000000000000';
+  const res = await fetch(`${baseUrl}/api/v1/conversations/${nobody}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ body: 'probe', attachments: [nobody] }),
+  });
+  if (res.status === 404) return null;
+  return `a message with attachments was answered ${res.status} ${await res.text()}`;
 }
-
-before(async () => {
-  server = await serverUnderTest();
-  const tag = suffix();
-  const [a, b] = [await Bot.register(server.url, `probe_a_${tag}`, 'Probe A'), await Bot.register(server.url, `probe_b_${tag}`, 'Probe B')];
-  const why = await probe(a, b);
-  if (why) {
-    unsupported = `this server has no message attachments yet: ${why}`;
-    console.log(`# skipping the attachment steps — ${unsupported}`);
-    return;
-  }
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.close();
-});
 
 /** Records in the page whether an upload progress bar showed up (uploads on loopback are quick). */
 const watchProgress = (page) =>
@@ -105,32 +55,40 @@ const watchProgress = (page) =>
 const scaleOf = (t) => Number(/scale\(([\d.]+)\)/.exec(t ?? '')?.[1] ?? 1);
 const translateOf = (t) => (/translate\(([-\d.]+)px, ([-\d.]+)px\)/.exec(t ?? '') ?? []).slice(1).map(Number);
 
-describe('images in the chat', () => {
-  const step = steps();
-  const tag = suffix();
-  let aliceBot;
-  let bobBot;
-  let chat;
+/**
+ * Adds the image steps to a suite. `ctx()` gives { server, browser, diagnostics, pages,
+ * alice, bob, tag } once the earlier steps have run; each person has `page`, `context`,
+ * `username` and `password`.
+ */
+export function imageSteps(step, ctx) {
+  let unsupported;
   let alice;
   let bob;
+  let tag;
+  let server;
 
-  const open = async (who, bot, viewport) => {
-    const { context, page } = await openContext(browser, { diagnostics, name: who, ...viewport });
-    pages.set(who, page);
-    await signInContext(context, server.url, bot);
-    await page.goto(`${server.url}/?c=${chat.id}`, { waitUntil: 'domcontentloaded' });
+  const openPhone = async (p) => {
+    const { browser, diagnostics, pages } = ctx();
+    const { context, page } = await openContext(browser, { diagnostics, name: 'phone', viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true });
+    pages.set('phone', page);
+    await signInContext(context, server.url, { user: { username: p.username }, password: p.password });
+    await page.goto(p.page.url(), { waitUntil: 'domcontentloaded' });
     await visible(page.getByRole('textbox', { name: 'Message' }));
     return { context, page };
   };
 
-  step('alice and bob sign in to their chat', async () => {
-    aliceBot = await Bot.register(server.url, `alice_${tag}`, `Alice ${tag}`);
-    bobBot = await Bot.register(server.url, `bob_${tag}`, `Bob ${tag}`);
-    chat = await aliceBot.direct(bobBot.user.id);
-    [alice, bob] = await Promise.all([open('alice', aliceBot), open('bob', bobBot)]);
-  });
+  const guarded = (name, fn) =>
+    step(name, async (t) => {
+      ({ alice, bob, tag, server } = ctx());
+      if (unsupported === undefined) {
+        unsupported = await attachmentsUnsupported(server.url, alice);
+        if (unsupported) console.log(`# skipping the image steps — this server has no message attachments: ${unsupported}`);
+      }
+      if (unsupported) return t.skip(`no message attachments on this server: ${unsupported}`);
+      await fn();
+    });
 
-  step('alice attaches an image with the button: a progress bar, then uploaded, then sent', async () => {
+  guarded('images: alice attaches an image with the button: a progress bar, then uploaded, then sent', async () => {
     await watchProgress(alice.page);
     const [chooser] = await Promise.all([alice.page.waitForEvent('filechooser'), alice.page.getByRole('button', { name: 'Attach images' }).click()]);
     await chooser.setFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: gradientPng(640, 480) });
@@ -152,7 +110,7 @@ describe('images in the chat', () => {
     await until('bob’s copy to load', () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
   });
 
-  step('a file that is not an image is refused with an inline error', async () => {
+  guarded('images: a file that is not an image is refused with an inline error', async () => {
     await alice.page.getByTestId('attach-input').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
     const item = alice.page.getByTestId('tray-item');
     await until('the upload to fail', async () => (await item.getAttribute('data-status')) === 'failed');
@@ -161,7 +119,7 @@ describe('images in the chat', () => {
     assert.equal(await item.count(), 0);
   });
 
-  step('alice pastes an image and sends it alone, then drops two at once', async () => {
+  guarded('images: alice pastes an image and sends it alone, then drops two at once', async () => {
     const before = await bob.page.getByTestId('attachment').count();
     await alice.page.getByRole('textbox', { name: 'Message' }).evaluate(async (el) => {
       const canvas = Object.assign(document.createElement('canvas'), { width: 300, height: 200 });
@@ -196,7 +154,7 @@ describe('images in the chat', () => {
     await until('bob to see the grid of two', async () => (await grid.count()) === 2);
   });
 
-  step('bob opens the lightbox, zooms with the wheel, pans by dragging, goes to the next image, Esc closes it', async () => {
+  guarded('images: bob opens the lightbox, zooms with the wheel, pans by dragging, goes to the next image, Esc closes it', async () => {
     const page = bob.page;
     const first = page.getByTestId('message').filter({ hasText: `Look at this [${tag}]` }).getByTestId('attachment');
     await first.click();
@@ -230,8 +188,8 @@ describe('images in the chat', () => {
     await page.getByRole('dialog').waitFor({ state: 'detached', timeout: STEP_MS });
   });
 
-  step('on a 375 px phone the lightbox fits the screen, pinches to zoom and closes', async () => {
-    bob.phone = await open('phone', bobBot, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true });
+  guarded('images: on a 375 px phone the lightbox fits the screen, pinches to zoom and closes', async () => {
+    bob.phone = await openPhone(bob);
     const page = bob.phone.page;
     const thumb = page.getByTestId('message').filter({ hasText: `Two more [${tag}]` }).getByTestId('attachment').first();
     await visible(thumb);
@@ -257,8 +215,8 @@ describe('images in the chat', () => {
     await page.getByRole('dialog').waitFor({ state: 'detached', timeout: STEP_MS });
   });
 
-  after(async () => {
-    for (const c of [alice?.context, bob?.context, bob?.phone?.context]) await c?.close().catch(() => undefined);
-    pages.clear();
+  guarded('images: the phone closes', async () => {
+    await bob.phone?.context.close();
+    ctx().pages.delete('phone');
   });
-});
+}
