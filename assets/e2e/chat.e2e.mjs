@@ -8,7 +8,8 @@
  * without a reload; they exchange messages; bob sees alice
  * typing; alice's ticks turn to read while bob has the chat open; a reload keeps the
  * history; bob goes offline, alice sends three messages, bob comes back and shows each
- * exactly once; carol joins and alice's group of three shows "Seen by"; carol leaves it.
+ * exactly once; images (e2e/image-steps.mjs: attach, paste, drop, lightbox, a phone); carol
+ * joins and alice's group of three shows "Seen by"; carol leaves it.
  *
  * "long history": a group with NEXUS_E2E_LONG_COUNT messages (default 10,000), seeded
  * through POST /api/v1/conversations/{id}/messages by several bot members within
@@ -28,6 +29,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { imageSteps } from './image-steps.mjs';
 import { Bot, launchBrowser, openContext, password, serverUnderTest, signInContext, sleep, STEP_MS, suffix, until } from './lib.mjs';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -50,7 +52,7 @@ function steps() {
     it(name, { timeout: timeoutMs + 5_000 }, async (t) => {
       if (failed) return t.skip('an earlier step failed');
       try {
-        await fn();
+        await fn(t);
       } catch (err) {
         failed = true;
         await mkdir(ARTIFACTS, { recursive: true });
@@ -225,6 +227,9 @@ describe('chat between two people, then three', () => {
     // Bob has the chat open: alice's messages turn read.
     await visible(tick(alice, texts[2]).and(alice.page.getByRole('img', { name: 'Read' })));
   });
+
+  // Images: attach, paste, drop, the lightbox, a phone (e2e/image-steps.mjs).
+  imageSteps(step, () => ({ server, browser, diagnostics, pages, alice, bob, tag }));
 
   step('carol joins; alice’s group of three shows "Seen by"', async () => {
     carol = await person('carol', `Carol ${tag}`);

@@ -6,7 +6,7 @@
  * (problem JSON errors with `code`, the HttpOnly `nexus_refresh` cookie on
  * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
  * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs;
- * call signaling (no TURN) in fake-calls.mjs.
+ * uploads and media in fake-media.mjs; call signaling (no TURN) in fake-calls.mjs.
  * Lets you click through the client, take screenshots and run the e2e files without
  * building the Rust server.
  *
@@ -18,14 +18,15 @@
  * 900), FAKE_LATENCY_MS (added to every API call), FAKE_STORE_DELAY_MS (ack → message.new,
  * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited), FAKE_RING_SECS
  * (call ring timeout, default 30), FAKE_CALL_GRACE_SECS (default 30), FAKE_ICE_SERVERS (JSON
- * list for GET /calls/ice-servers, default []). Listens on
- * 127.0.0.1 only.
+ * list for GET /calls/ice-servers, default []), FAKE_UPLOAD_DELAY_MS (holds each upload's
+ * answer back), FAKE_MAX_UPLOAD_BYTES, FAKE_QUOTA_BYTES. Listens on 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createMedia } from './fake-media.mjs';
 import { createMessaging } from './fake-messaging.mjs';
 
 const DIST = resolve(fileURLToPath(new URL('../dist', import.meta.url)));
@@ -92,7 +93,9 @@ export async function startFakeServer(opts = {}) {
   const chars = (s) => Array.from(s).length;
 
   const userById = (id) => [...accounts.values()].find((a) => a.user.id === id)?.user ?? null;
+  const media = createMedia({ problem, send });
   const messaging = createMessaging({
+    media,
     userById,
     tokenUser: (token) => {
       const entry = accessTokens.get(token);
@@ -106,6 +109,13 @@ export async function startFakeServer(opts = {}) {
 
   async function api(req, res, path) {
     const method = req.method ?? 'GET';
+    // Media links are signed, not authorised: an <img> sends no token.
+    if (method === 'GET' && path.startsWith('/media/')) return media.media(res, path);
+    if (method === 'POST' && path === '/uploads') {
+      const uploader = bearerUser(req);
+      if (!uploader) return req.resume(), problem(res, 401, 'unauthorized', 'Missing or expired access token.', 'Unauthorized');
+      return media.upload(req, res, uploader);
+    }
     const body = method === 'GET' ? {} : await readJson(req);
     if (body === undefined) return problem(res, 400, 'validation_failed', 'The request body is not valid JSON.');
 

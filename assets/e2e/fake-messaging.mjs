@@ -11,6 +11,9 @@
  * - The server pings at the WebSocket level; a client `{"type":"ping"}` gets `pong`.
  * - A socket whose access token expires is closed with 4003.
  * - A body starting with "/fail" is refused with `rate_limited` (to see the failed state).
+ * - `attachments` (upload ids of fake-media.mjs) are claimed once: another user's or an
+ *   unknown id is `not_found`, one attached before `attachment_used`. With attachments the
+ *   body may be empty. Every message carries `attachments` (`[]` when none).
  * - FAKE_MESSAGE_RATE=10 limits each user to 10 messages/s (burst 30), answered with
  *   `rate_limited` + `retry_after_ms` (429 over REST), like the server's default.
  */
@@ -38,7 +41,7 @@ const chars = (s) => Array.from(s).length;
  * @param {{ userById(id: string): any, tokenUser(token: string): any, problem: Function, send: Function, storeDelayMs?: number }} deps
  */
 export function createMessaging(deps) {
-  const { userById, tokenUser, problem, send } = deps;
+  const { userById, tokenUser, problem, send, media } = deps;
   const storeDelayMs = deps.storeDelayMs ?? Number(process.env.FAKE_STORE_DELAY_MS ?? 5);
 
   /** id → { id, kind, name, created_at, last_activity_at, members: Map<userId, role>, messages: [] } */
@@ -106,7 +109,7 @@ export function createMessaging(deps) {
     storeCallMessage: (cid, senderId, body) => {
       const c = conversations.get(cid);
       if (!c) return;
-      const message = { id: uuidv7(), conversation_id: cid, seq: c.messages.length + 1, sender_id: senderId, body, kind: 'call', created_at: now(), client_id: null };
+      const message = { id: uuidv7(), conversation_id: cid, seq: c.messages.length + 1, sender_id: senderId, body, kind: 'call', created_at: now(), client_id: null, attachments: [] };
       c.messages.push(message);
       c.last_activity_at = message.created_at;
       emit(membersOf(c), { type: 'message.new', message });
@@ -146,13 +149,17 @@ export function createMessaging(deps) {
   }
 
   /** The message pipeline: validate, ack (durable), then store with the next seq and fan out. */
-  function submit(me, cid, clientId, body) {
+  function submit(me, cid, clientId, body, attachmentIds) {
     if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 64) {
       return { error: ['validation_failed', 'client_id must be 1–64 characters'] };
     }
     const c = conversations.get(cid);
     if (!isMember(c, me)) return { error: ['not_found', 'no such conversation'] };
-    if (typeof body !== 'string' || chars(body) < 1 || chars(body) > MAX_BODY || !body.trim()) {
+    if (attachmentIds !== undefined && (!Array.isArray(attachmentIds) || attachmentIds.length < 1 || attachmentIds.length > 10)) {
+      return { error: ['validation_failed', 'attachments must hold 1–10 upload ids'] };
+    }
+    const withImages = Array.isArray(attachmentIds) && attachmentIds.length > 0;
+    if (typeof body !== 'string' || chars(body) > MAX_BODY || (!withImages && (chars(body) < 1 || !body.trim()))) {
       return { error: ['validation_failed', `body must be 1–${MAX_BODY} characters`] };
     }
     // UI development knob: a body starting with "/fail" is refused, to see the failed state.
@@ -162,6 +169,12 @@ export function createMessaging(deps) {
     if (seen) return { ack: seen };
     const wait = limited(me);
     if (wait) return { error: ['rate_limited', `too many messages; retry in ${wait} ms`], retry_after_ms: wait };
+    let attachments = [];
+    if (withImages) {
+      const claimed = media.claim(me, attachmentIds);
+      if (claimed.error) return { error: claimed.error };
+      attachments = claimed.attachments;
+    }
     const id = uuidv7();
     const ack = { type: 'message.ack', client_id: clientId, id, conversation_id: cid, created_at: now() };
     acks.set(key, ack);
@@ -175,6 +188,7 @@ export function createMessaging(deps) {
         body,
         created_at: ack.created_at,
         client_id: clientId,
+        attachments,
       };
       c.messages.push(message);
       c.last_activity_at = message.created_at;
@@ -291,12 +305,12 @@ export function createMessaging(deps) {
     if (sub === 'messages' && method === 'GET') return send(res, 200, page(c, url.searchParams)), true;
     if (sub === 'messages' && method === 'POST') {
       const clientId = req.headers['idempotency-key'] ?? randomUUID();
-      const r = submit(me.id, c.id, clientId, body.body);
+      const r = submit(me.id, c.id, clientId, body.body, body.attachments);
       if (r.retry_after_ms) {
         const status = 429;
         return send(res, status, { type: 'about:blank', title: 'Too Many Requests', status, detail: r.error[1], code: r.error[0], retry_after_ms: r.retry_after_ms }, { 'content-type': 'application/problem+json' }), true;
       }
-      if (r.error) return problem(res, r.error[0] === 'not_found' ? 404 : 422, ...r.error), true;
+      if (r.error) return problem(res, { not_found: 404, attachment_used: 409 }[r.error[0]] ?? 422, ...r.error), true;
       const { id: mid, conversation_id, client_id, created_at } = r.ack;
       return send(res, 202, { id: mid, conversation_id, client_id, created_at }), true;
     }
@@ -381,7 +395,8 @@ export function createMessaging(deps) {
           if (typeof e.conversation_id !== 'string' || typeof e.body !== 'string' || typeof e.client_id !== 'string') {
             return fail('invalid_event', 'message.send needs client_id, conversation_id and body', cid);
           }
-          const r = submit(me, e.conversation_id, e.client_id, e.body);
+          if (e.attachments !== undefined && !Array.isArray(e.attachments)) return fail('invalid_event', 'attachments must be an array', cid);
+          const r = submit(me, e.conversation_id, e.client_id, e.body, e.attachments);
           if (r.retry_after_ms) return reply({ type: 'error', code: r.error[0], message: r.error[1], client_id: cid, retry_after_ms: r.retry_after_ms });
           if (r.error) return fail(r.error[0], r.error[1], cid);
           typingIn.delete(e.conversation_id);

@@ -141,6 +141,26 @@ export class Bot {
     return this.call('POST', `/conversations/${conversationId}/messages`, { body }, { 'Idempotency-Key': clientId });
   }
 
+  /** Uploads an image (`POST /uploads`, multipart); returns the Attachment. */
+  async upload(bytes, name = 'image.png', type = 'image/png') {
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type }), name);
+    const res = await fetch(`${this.baseUrl}/api/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}` },
+      body: form,
+      signal: AbortSignal.timeout(STEP_MS),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 201, `upload ${name}: HTTP ${res.status} ${text}`);
+    return JSON.parse(text);
+  }
+
+  /** Posts a message carrying uploaded images (their ids). */
+  postImages(conversationId, body, attachmentIds, clientId = randomUUID()) {
+    return this.call('POST', `/conversations/${conversationId}/messages`, { body, attachments: attachmentIds }, { 'Idempotency-Key': clientId });
+  }
+
   messages(conversationId, query = '') {
     return this.call('GET', `/conversations/${conversationId}/messages${query}`);
   }

@@ -3,6 +3,7 @@
  * The web client always asks for the refresh cookie (`use_cookie: true`).
  */
 import type { HttpClient } from './http';
+import { createUploads } from './uploads';
 import type {
   AuthResponse,
   Conversation,
@@ -98,10 +99,10 @@ export function createNexusApi(http: HttpClient) {
           .request<unknown>(`/conversations/${enc(id)}/messages${query(page)}`, { signal })
           .then(asList<Message>),
       /** Same pipeline as the gateway's `message.send`; `clientId` is the idempotency key. */
-      postMessage: (id: string, body: string, clientId: string) =>
+      postMessage: (id: string, body: string, clientId: string, attachments: string[] = []) =>
         http.request<MessageAccepted>(`/conversations/${enc(id)}/messages`, {
           method: 'POST',
-          body: { body },
+          body: attachments.length ? { body, attachments } : { body },
           headers: { 'Idempotency-Key': clientId },
         }),
       markRead: (id: string, seq: number) =>
@@ -109,6 +110,7 @@ export function createNexusApi(http: HttpClient) {
       receipts: (id: string) =>
         http.request<unknown>(`/conversations/${enc(id)}/receipts`).then(asList<Receipt>),
     },
+    uploads: createUploads(http),
     calls: {
       /** Fetched right before each peer connection: the TURN credentials expire (`ttl`). */
       iceServers: () =>

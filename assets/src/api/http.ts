@@ -60,6 +60,10 @@ export interface HttpClient {
   endSession(): void;
   /** Call when the page becomes visible or comes online: refreshes if the token is (nearly) stale. */
   wake(): void;
+  /** The access token to send now (for transports other than fetch, e.g. an upload's XHR). */
+  accessToken(): string | null;
+  /** Origin + prefix every path is joined to. */
+  readonly baseUrl: string;
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
@@ -180,7 +184,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  return { request, refresh, startSession, endSession, wake };
+  return { request, refresh, startSession, endSession, wake, accessToken: () => session.getAccessToken(), baseUrl };
 }
 
 /** When to refresh a token that lives `expiresInSec`: a minute early, but never before half-life. */

@@ -86,6 +86,33 @@ export interface Message {
    * (e.g. "Missed video call"), shown as a small system row rather than a bubble.
    */
   kind?: MessageKind;
+  /** Images attached to the message (`[]` when none; absent from servers before attachments). */
+  attachments?: Attachment[];
+}
+
+/** A rendition of an uploaded image: a signed URL and its size. */
+export interface Rendition {
+  url: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * An uploaded image (`POST /uploads`, and each of a message's `attachments`). The URLs are
+ * relative, signed and load in a plain `<img>`; `width`/`height` are the upright original's.
+ */
+export interface Attachment {
+  id: string;
+  mime: string;
+  bytes: number;
+  width: number;
+  height: number;
+  blurhash: string | null;
+  url: string;
+  /** Fits 1600×1600. */
+  preview: Rendition;
+  /** Fits 400×400. */
+  thumbnail: Rendition;
 }
 
 export type MessageKind = 'text' | 'call';

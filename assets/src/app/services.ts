@@ -1,6 +1,6 @@
 /**
  * The services the features are given (features/services.ts), built from the tab's one
- * store, HTTP client, API, gateway and call controller. App.tsx provides them to the
+ * store, HTTP client, API, gateway, upload queue and call controller. App.tsx provides them to the
  * component tree.
  */
 import type { AppServices } from '../features/services';
@@ -9,6 +9,7 @@ import { calls } from './calls';
 import { gateway } from './gateway';
 import { backToList, navigateTo } from './route';
 import { useAppStore } from './store';
+import { uploads } from './uploads';
 
 export const services: AppServices = {
   store: useAppStore,
@@ -19,6 +20,7 @@ export const services: AppServices = {
   },
   announce: announceToOtherTabs,
   gateway,
+  uploads,
   calls,
   navigation: { open: navigateTo, back: backToList },
 };

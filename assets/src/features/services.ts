@@ -1,7 +1,7 @@
 /**
  * What the features are given, instead of importing the app's singletons: the store, the
- * typed API, the session and tab plumbing, the gateway, the call controller and
- * navigation. app/ builds one `AppServices` and puts it in `ServicesProvider` at the root;
+ * typed API, the session and tab plumbing, the gateway, the upload queue, the call
+ * controller and navigation. app/ builds one `AppServices` and puts it in `ServicesProvider` at the root;
  * a component reads it with `useServices()` and the store with `useAppState(selector)`.
  * So nothing under features/ imports app/, and a test renders a component alone inside a
  * provider with fakes (src/test/services.ts).
@@ -11,13 +11,17 @@ import { useStore } from 'zustand';
 import type { AuthResponse, NexusApi } from '../api';
 import type { GatewayClient } from '../gateway/client';
 import type { AppState, AppStore } from '../stores';
+import type { UploadQueue } from './attachments/queue';
 import type { CallController } from './calls/controller';
 
 /** The gateway as the chat uses it: send, type, page, mark read, leave. */
 export type ChatGateway = Pick<
   GatewayClient,
-  'send' | 'retry' | 'discard' | 'typingActivity' | 'typingStop' | 'loadLatest' | 'loadOlder' | 'markRead' | 'forgetConversation'
+  'send' | 'retry' | 'discard' | 'attachmentUploaded' | 'attachmentFailed' | 'typingActivity' | 'typingStop' | 'loadLatest' | 'loadOlder' | 'markRead' | 'forgetConversation'
 >;
+
+/** The upload queue as the composer uses it: attach, remove (cancel), send. */
+export type UploadActions = Pick<UploadQueue, 'add' | 'remove' | 'send'>;
 
 /** The call controller as the call screens use it. */
 export type CallActions = Pick<CallController, 'startCall' | 'accept' | 'decline' | 'hangUp' | 'toggleMic' | 'toggleCamera' | 'subscribe' | 'getMedia'>;
@@ -33,6 +37,7 @@ export interface AppServices {
   /** Tells the other tabs. */
   announce(message: TabMessage): void;
   gateway: ChatGateway;
+  uploads: UploadActions;
   calls: CallActions;
   /** Opens a conversation (or the list, with null); `back` is the chat's back button. */
   navigation: { open(conversationId: string | null): void; back(): void };

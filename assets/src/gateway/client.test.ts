@@ -284,6 +284,32 @@ describe('gateway outbox', () => {
     expect(bubbles(h)[0]?.status).toBe('stored');
   });
 
+  it('a message with images goes out only once every image has its upload id', async () => {
+    const h = setup();
+    await connected(h);
+    await openConversation(h);
+    const img = (key: string) => ({ key, id: null, mime: 'image/png', width: 4, height: 3, blurhash: null, url: 'blob:x', preview: 'blob:x', thumbnail: 'blob:x' });
+    const clientId = h.client.send('c1', '', [img('a'), img('b')]);
+    expect(bubbles(h)[0]).toMatchObject({ status: 'pending', attachments: [{ key: 'a' }, { key: 'b' }] });
+    expect(h.socket().ofType('message.send')).toEqual([]);
+    h.client.attachmentUploaded('c1', clientId, 'b', 'up-b');
+    expect(h.socket().ofType('message.send')).toEqual([]);
+    h.client.attachmentUploaded('c1', clientId, 'a', 'up-a');
+    expect(h.socket().ofType('message.send')).toEqual([
+      { type: 'message.send', client_id: clientId, conversation_id: 'c1', body: '', attachments: ['up-a', 'up-b'] },
+    ]);
+  });
+
+  it('an image that fails to upload fails its message', async () => {
+    const h = setup();
+    await connected(h);
+    await openConversation(h);
+    const clientId = h.client.send('c1', 'x', [{ key: 'a', id: null, mime: 'image/png', width: 1, height: 1, blurhash: null, url: '', preview: '', thumbnail: '' }]);
+    h.client.attachmentFailed('c1', clientId, 'quota_exceeded');
+    expect(bubbles(h)[0]).toMatchObject({ status: 'failed', error: 'quota_exceeded' });
+    expect(h.socket().ofType('message.send')).toEqual([]);
+  });
+
   it('queues while disconnected and sends once ready, never twice', async () => {
     const h = setup();
     h.server.online = false;

@@ -22,7 +22,7 @@ import type { Conversation, Message } from '../api/types';
 import { MAX_PAGE_LIMIT } from '../api/endpoints';
 import type { NexusApi } from '../api/endpoints';
 import { isApiError } from '../api/errors';
-import type { AppStore } from '../stores';
+import type { AppStore, ChatAttachment } from '../stores';
 import { conversationsSelectors } from '../stores/conversations/selectors';
 import { messagesSelectors } from '../stores/messages/selectors';
 import { GatewayConnection, realTimers, type ConnectionOptions, type Timers } from './connection';
@@ -356,12 +356,15 @@ export class GatewayClient {
 
   // ---- sending -----------------------------------------------------------------------------
 
-  /** Shows the message at once (pending) and sends it when the socket is ready. Returns its client_id. */
-  send(conversationId: string, body: string): string {
+  /**
+   * Shows the message at once (pending) and sends it when the socket is ready — and, when it
+   * carries images, once each has its upload id (`attachmentUploaded`). Returns its client_id.
+   */
+  send(conversationId: string, body: string, attachments: ChatAttachment[] = []): string {
     const me = this.myId ?? '';
     const clientId = this.newClientId();
     const createdAt = new Date(this.now()).toISOString();
-    this.state.messagesQueued({ conversationId, clientId, senderId: me, body, createdAt });
+    this.state.messagesQueued({ conversationId, clientId, senderId: me, body, createdAt, attachments });
     this.state.conversationsMessageQueued(conversationId, createdAt);
     this.typingStop(conversationId);
     this.flushOutbox();
@@ -378,6 +381,17 @@ export class GatewayClient {
     this.state.messagesDiscarded(conversationId, clientId);
   }
 
+  /** One image of a pending message is on the server: record its id, and send if it was the last. */
+  attachmentUploaded(conversationId: string, clientId: string, key: string, id: string): void {
+    this.state.messagesAttachmentUploaded(conversationId, clientId, key, id);
+    this.flushOutbox();
+  }
+
+  /** An image of a pending message could not be uploaded (or was cancelled): the message fails. */
+  attachmentFailed(conversationId: string, clientId: string, code: string): void {
+    this.state.messagesFailed(conversationId, clientId, code);
+  }
+
   private flushOutbox(): void {
     if (!this.connection.isReady) return;
     for (const m of messagesSelectors.queued(this.state)) {
@@ -387,6 +401,7 @@ export class GatewayClient {
         client_id: m.client_id,
         conversation_id: m.conversation_id,
         body: m.body,
+        ...(m.attachments.length ? { attachments: m.attachments.map((a) => a.id!) } : {}),
       });
       if (!sent) return;
       const clientId = m.client_id;

@@ -20,10 +20,14 @@ export const CloseCode = {
 /** Longest body a message may have, in characters (Unicode scalar values). */
 export const MESSAGE_MAX_CHARS = 4000;
 
+/** Most images one message may carry. */
+export const MESSAGE_MAX_ATTACHMENTS = 10;
+
 // ---- client → server ----------------------------------------------------------------------
 
 export type ClientEvent =
-  | { type: 'message.send'; client_id: string; conversation_id: string; body: string }
+  /** `attachments`: 1–10 upload ids (then `body` may be empty); left out when there are none. */
+  | { type: 'message.send'; client_id: string; conversation_id: string; body: string; attachments?: string[] }
   | { type: 'typing.start'; conversation_id: string }
   | { type: 'typing.stop'; conversation_id: string }
   | { type: 'receipt.delivered'; conversation_id: string; seq: number }

@@ -5,8 +5,8 @@
  * slice of state changes. The tab's one store is made in app/store.ts.
  *
  * Chat slices: conversations (list, typing, presence, which one is open), messages (history
- * and the outbox), receipts (members' pointers), drafts, connection (the gateway socket),
- * calls (the call this device is in).
+ * and the outbox), receipts (members' pointers), drafts, uploads (images being attached),
+ * connection (the gateway socket), calls (the call this device is in).
  */
 import { create } from 'zustand';
 import { createCallsSlice, type CallsSlice } from './calls/slice';
@@ -18,6 +18,7 @@ import { createMessagesSlice, type MessagesSlice } from './messages/slice';
 import { createReceiptsSlice, type ReceiptsSlice } from './receipts/slice';
 import { createServerSlice, type ServerSlice } from './server/slice';
 import { createSessionSlice, type SessionSlice } from './session/slice';
+import { createUploadsSlice, type UploadsSlice } from './uploads/slice';
 
 export type AppState = SessionSlice &
   ServerSlice &
@@ -26,6 +27,7 @@ export type AppState = SessionSlice &
   MessagesSlice &
   ReceiptsSlice &
   DraftsSlice &
+  UploadsSlice &
   CallsSlice & {
     /** Forgets all chat state (sign-out): every chat slice back to its initial state. */
     chatReset(): void;
@@ -45,6 +47,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
     ...createMessagesSlice<AppState>()(...a),
     ...createReceiptsSlice<AppState>()(...a),
     ...createDraftsSlice<AppState>(options.draftStorage ?? defaultDraftStorage)(...a),
+    ...createUploadsSlice<AppState>()(...a),
     ...createCallsSlice<AppState>(options.now)(...a),
     chatReset: () => {
       const s = a[1]();
@@ -53,6 +56,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
       s.messagesReset();
       s.receiptsReset();
       s.draftsReset();
+      s.uploadsReset();
       s.callsReset();
     },
   }));
@@ -72,7 +76,10 @@ export {
 export { messagesSelectors } from './messages/selectors';
 export { receiptsSelectors, seenBy, seenByLabel, tickState, type TickState } from './receipts/selectors';
 export { draftsSelectors } from './drafts/selectors';
+export { fraction, uploadsSelectors } from './uploads/selectors';
+export type { Upload, UploadStatus } from './uploads/reducer';
 export { callsSelectors, callStatusText, endReasonLabel, formatCallDuration, callStartedAt } from './calls/selectors';
 export type { CallPhase, CallRole, CallsState, CurrentCall, ElsewhereCall } from './calls/reducer';
-export type { ChatMessage, Thread } from './messages/reducer';
+export type { ChatAttachment, ChatMessage, Thread } from './messages/reducer';
+export type { ConversationImage } from './messages/selectors';
 export type { ConnectionStatus } from './connection/reducer';

@@ -7,13 +7,14 @@ import { act, createElement, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { vi } from 'vitest';
 import type { NexusApi } from '../api';
-import type { AppServices, CallActions, ChatGateway } from '../features/services';
+import type { AppServices, CallActions, ChatGateway, UploadActions } from '../features/services';
 import { ServicesProvider } from '../features/services';
 import { createAppStore } from '../stores';
 import { ME } from './fixtures';
 
 export interface FakeServices extends AppServices {
   gateway: { [K in keyof ChatGateway]: ReturnType<typeof vi.fn> & ChatGateway[K] };
+  uploads: { [K in keyof UploadActions]: ReturnType<typeof vi.fn> & UploadActions[K] };
   calls: { [K in keyof CallActions]: ReturnType<typeof vi.fn> & CallActions[K] };
   navigation: { open: ReturnType<typeof vi.fn> & AppServices['navigation']['open']; back: ReturnType<typeof vi.fn> & (() => void) };
 }
@@ -38,6 +39,8 @@ export function fakeServices(): FakeServices {
       send: fn(),
       retry: fn(),
       discard: fn(),
+      attachmentUploaded: fn(),
+      attachmentFailed: fn(),
       typingActivity: fn(),
       typingStop: fn(),
       loadLatest: fn(),
@@ -45,6 +48,7 @@ export function fakeServices(): FakeServices {
       markRead: fn(),
       forgetConversation: fn(),
     },
+    uploads: { add: fn(), remove: fn(), send: fn() },
     calls: {
       startCall: fn(),
       accept: fn(),

@@ -1,15 +1,24 @@
-import { MessageSquareOff } from 'lucide-react';
-import { conversationsSelectors, conversationTitle } from '../../stores';
+import { ImagePlus, MessageSquareOff } from 'lucide-react';
+import { useCallback, useMemo, useState } from 'react';
+import { conversationsSelectors, conversationTitle, messagesSelectors } from '../../stores';
 import { Button, Spinner } from '../../ui';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { TypingIndicator } from './TypingIndicator';
+import { Lightbox } from '../attachments/Lightbox';
+import { useFileDrop } from '../attachments/useFileDrop';
 import { useAppState, useServices } from '../services';
 
-/** One open conversation: header, history, who is typing, and the composer. */
+/**
+ * One open conversation: header, history, who is typing, and the composer; images dropped
+ * anywhere on it go to the composer's tray, and a clicked image opens the lightbox.
+ */
 export function ChatView({ conversationId }: { conversationId: string }) {
-  const { navigation } = useServices();
+  const { navigation, uploads } = useServices();
+  const drop = useFileDrop((files) => void uploads.add(conversationId, files));
+  const [viewing, setViewing] = useState<string | null>(null);
+  const onOpenImage = useCallback((key: string) => setViewing(key), []);
   const c = useAppState((s) => conversationsSelectors.byId(s, conversationId));
   const myId = useAppState((s) => s.session.user?.id ?? null);
   const listStatus = useAppState(conversationsSelectors.status);
@@ -36,11 +45,28 @@ export function ChatView({ conversationId }: { conversationId: string }) {
 
   const title = conversationTitle(c, myId);
   return (
-    <section aria-labelledby="chat-title" className="flex h-full min-h-0 flex-1 flex-col">
+    <section aria-labelledby="chat-title" className="relative flex h-full min-h-0 flex-1 flex-col" {...drop.handlers}>
       <ChatHeader conversation={c} title={title} />
-      <MessageList conversation={c} title={title} />
+      <MessageList conversation={c} title={title} onOpenImage={onOpenImage} />
       <TypingIndicator conversationId={c.id} />
       <Composer conversationId={c.id} title={title} />
+      {drop.dragging && (
+        <div className="pointer-events-none absolute inset-2 z-20 grid place-items-center rounded-3xl border-2 border-dashed border-accent-500 bg-accent-500/10 backdrop-blur-sm">
+          <p className="flex items-center gap-2 text-base font-semibold text-accent-700 dark:text-accent-200">
+            <ImagePlus className="size-6" aria-hidden /> Drop images to attach
+          </p>
+        </div>
+      )}
+      {viewing && <ConversationLightbox conversationId={c.id} startKey={viewing} onClose={() => setViewing(null)} />}
     </section>
   );
+}
+
+function ConversationLightbox({ conversationId, startKey, onClose }: { conversationId: string; startKey: string; onClose(): void }) {
+  const thread = useAppState((s) => messagesSelectors.thread(s, conversationId));
+  const users = useAppState(conversationsSelectors.users);
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const images = useMemo(() => messagesSelectors.images(thread), [thread]);
+  const nameOf = useCallback((id: string) => (id === myId ? 'You' : (users[id]?.display_name ?? 'Former member')), [users, myId]);
+  return <Lightbox images={images} startKey={startKey} nameOf={nameOf} onClose={onClose} />;
 }

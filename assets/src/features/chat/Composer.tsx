@@ -1,8 +1,11 @@
-import { SendHorizontal } from 'lucide-react';
-import { useEffect, useId, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { ImagePlus, SendHorizontal } from 'lucide-react';
+import { useEffect, useId, useLayoutEffect, useRef, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { ACCEPTED_IMAGE_TYPES } from '../../api';
 import { charCount, MESSAGE_MAX_CHARS } from '../../gateway/protocol';
-import { draftsSelectors } from '../../stores';
+import { draftsSelectors, uploadsSelectors } from '../../stores';
 import { cn, useMediaQuery } from '../../ui';
+import { Tray } from '../attachments/Tray';
+import { pastedFiles } from '../attachments/useFileDrop';
 import { useAppState, useServices } from '../services';
 
 /** Show the counter from this many characters on. */
@@ -13,10 +16,14 @@ const MAX_HEIGHT_PX = 176;
  * Writes a message: Enter sends, Shift+Enter breaks the line. The draft lives in the store
  * (and sessionStorage), so switching conversations or reloading keeps it. Typing sends
  * `typing.start` (throttled by the gateway) and stops on send, blur or an empty box.
+ * Images come in by the attach button or a paste (drops are handled by the chat view) and
+ * wait in the tray above the text, uploading; Send takes them along (the upload queue).
  */
 export function Composer({ conversationId, title }: { conversationId: string; title: string }) {
-  const { gateway } = useServices();
+  const { gateway, uploads } = useServices();
   const id = useId();
+  const tray = useAppState((s) => uploadsSelectors.tray(s, conversationId));
+  const fileRef = useRef<HTMLInputElement>(null);
   const draft = useAppState((s) => draftsSelectors.of(s, conversationId));
   const setDraft = useAppState((s) => s.draftChanged);
   const ref = useRef<HTMLTextAreaElement>(null);
@@ -24,7 +31,8 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
   const chars = charCount(draft);
   const over = chars > MESSAGE_MAX_CHARS;
   const near = chars >= COUNTER_FROM;
-  const canSend = draft.trim().length > 0 && !over;
+  const images = tray.filter((u) => u.status !== 'failed').length;
+  const canSend = (draft.trim().length > 0 || images > 0) && !over;
 
   // Grow with the text, up to a limit, then scroll.
   useLayoutEffect(() => {
@@ -43,9 +51,17 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
 
   const send = () => {
     if (!canSend) return;
-    gateway.send(conversationId, draft.trim());
+    uploads.send(conversationId, draft.trim());
+    gateway.typingStop(conversationId);
     setDraft(conversationId, '');
     ref.current?.focus();
+  };
+
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = pastedFiles(e.clipboardData);
+    if (!files.length) return;
+    e.preventDefault();
+    void uploads.add(conversationId, files);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -65,13 +81,37 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
     >
       <div
         className={cn(
-          'flex items-end gap-1.5 rounded-[1.4rem] border bg-white/75 shadow-sm transition-[border-color,box-shadow]',
+          'rounded-[1.4rem] border bg-white/75 shadow-sm transition-[border-color,box-shadow]',
           'focus-within:ring-4 dark:bg-slate-900/55',
           over
             ? 'border-rose-400 focus-within:ring-rose-500/20'
             : 'border-slate-300/70 focus-within:border-accent-500 focus-within:ring-accent-500/15 dark:border-white/10 dark:focus-within:border-accent-400',
         )}
       >
+        <Tray uploads={tray} onRemove={(uid) => uploads.remove(uid)} />
+        <div className="flex items-end gap-1">
+        <input
+          ref={fileRef}
+          type="file"
+          accept={ACCEPTED_IMAGE_TYPES.join(',')}
+          multiple
+          hidden
+          data-testid="attach-input"
+          onChange={(e) => {
+            const files = Array.from(e.target.files ?? []);
+            e.target.value = '';
+            if (files.length) void uploads.add(conversationId, files);
+          }}
+        />
+        <button
+          type="button"
+          aria-label="Attach images"
+          title="Attach images"
+          onClick={() => fileRef.current?.click()}
+          className="m-1 mr-0 grid size-9 shrink-0 place-items-center rounded-full text-slate-500 hover:bg-slate-900/5 hover:text-slate-700 dark:text-slate-400 dark:hover:bg-white/10 dark:hover:text-slate-200"
+        >
+          <ImagePlus className="size-5" aria-hidden />
+        </button>
         <label htmlFor={id} className="sr-only">
           Message
         </label>
@@ -88,11 +128,12 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
             else gateway.typingStop(conversationId);
           }}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => gateway.typingStop(conversationId)}
           aria-invalid={over || undefined}
           aria-describedby={near ? `${id}-count` : undefined}
           enterKeyHint="send"
-          className="max-h-44 min-h-11 flex-1 resize-none bg-transparent py-[11px] pl-4 text-[15px] leading-snug text-slate-900 placeholder:text-slate-400 focus:outline-none focus-visible:outline-none dark:text-slate-100 dark:placeholder:text-slate-500"
+          className="max-h-44 min-h-11 flex-1 resize-none bg-transparent py-[11px] pl-1 text-[15px] leading-snug text-slate-900 placeholder:text-slate-400 focus:outline-none focus-visible:outline-none dark:text-slate-100 dark:placeholder:text-slate-500"
         />
         <button
           type="submit"
@@ -107,6 +148,7 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
         >
           <SendHorizontal className="size-[18px]" aria-hidden />
         </button>
+        </div>
       </div>
       {near && (
         <p

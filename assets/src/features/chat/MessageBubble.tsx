@@ -1,5 +1,7 @@
 import { memo } from 'react';
+import { uploadErrorText } from '../../api';
 import type { ChatMessage, TickState } from '../../stores';
+import { ImageGrid } from '../attachments/ImageGrid';
 import { Avatar, cn } from '../../ui';
 import { formatTime } from './format';
 import { isEmojiOnly } from './linkify';
@@ -19,7 +21,10 @@ interface BubbleProps {
   seen: string | null;
   fresh: boolean;
   onRetry(message: ChatMessage): void;
+  /** Deletes a failed message, or cancels one whose images are still uploading. */
   onDiscard(message: ChatMessage): void;
+  /** Opens the lightbox at one of this message's images (by its key). */
+  onOpenImage(key: string): void;
 }
 
 const FAILURE: Record<string, string> = {
@@ -29,7 +34,14 @@ const FAILURE: Record<string, string> = {
   not_found: 'Not sent — you are no longer in this conversation.',
   delivery_failed: 'Not delivered — the server could not store it.',
   unavailable: 'Not sent — the server is busy.',
+  attachment_used: 'Not sent — an image was already sent in another message.',
 };
+
+function failure(code: string | null): string {
+  if (code && FAILURE[code]) return FAILURE[code];
+  if (code && uploadErrorText(code) !== uploadErrorText('')) return `Not sent — ${uploadErrorText(code)}`;
+  return 'Not sent.';
+}
 
 export const MessageBubble = memo(function MessageBubble({
   message: m,
@@ -43,8 +55,14 @@ export const MessageBubble = memo(function MessageBubble({
   fresh,
   onRetry,
   onDiscard,
+  onOpenImage,
 }: BubbleProps) {
-  const emoji = isEmojiOnly(m.body);
+  const images = m.attachments;
+  const hasImages = images.length > 0;
+  const imagesOnly = hasImages && !m.body;
+  const emoji = !hasImages && isEmojiOnly(m.body);
+  // A message whose images never reached the server cannot be sent again as it is.
+  const canRetry = images.every((a) => a.id !== null);
   const showName = isGroup && !own && first;
   const time = formatTime(m.created_at);
 
@@ -71,8 +89,9 @@ export const MessageBubble = memo(function MessageBubble({
             emoji
               ? 'px-1 text-4xl leading-tight'
               : own
-                ? 'rounded-[1.25rem] text-[15px] leading-snug bg-gradient-to-br from-accent-500 to-accent-600 px-3.5 py-2 text-white shadow-sm shadow-accent-700/20 dark:from-accent-500 dark:to-accent-700'
-                : 'rounded-[1.25rem] text-[15px] leading-snug bg-white/85 px-3.5 py-2 text-slate-900 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/10 dark:text-slate-100 dark:ring-white/8',
+                ? 'rounded-[1.25rem] text-[15px] leading-snug bg-gradient-to-br from-accent-500 to-accent-600 text-white shadow-sm shadow-accent-700/20 dark:from-accent-500 dark:to-accent-700'
+                : 'rounded-[1.25rem] text-[15px] leading-snug bg-white/85 text-slate-900 shadow-sm ring-1 ring-slate-900/5 dark:bg-white/10 dark:text-slate-100 dark:ring-white/8',
+            !emoji && (hasImages ? 'p-1' : 'px-3.5 py-2'),
             !emoji && own && !first && 'rounded-tr-md',
             !emoji && own && !last && 'rounded-br-md',
             !emoji && !own && !first && 'rounded-tl-md',
@@ -80,34 +99,54 @@ export const MessageBubble = memo(function MessageBubble({
             m.status === 'failed' && 'opacity-80',
           )}
         >
-          <span className="sr-only">{own ? 'You' : senderName}: </span>
-          <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
-            <MessageText body={m.body} own={own && !emoji} />
+          <span className="sr-only">
+            {own ? 'You' : senderName}
+            {hasImages ? ` (${images.length === 1 ? 'an image' : `${images.length} images`})` : ''}:{' '}
           </span>
+          {hasImages && <ImageGrid images={images} onOpen={onOpenImage} pending={m.status !== 'stored'} />}
+          <div className={cn(hasImages && !imagesOnly && 'px-2.5 pb-1 pt-1')}>
+          {m.body && (
+            <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
+              <MessageText body={m.body} own={own && !emoji} />
+            </span>
+          )}
           <span
             className={cn(
-              'float-right ml-2.5 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] leading-none tabular-nums select-none',
-              emoji
-                ? 'text-xs text-slate-500 dark:text-slate-400'
-                : own
-                  ? 'text-white/75'
-                  : 'text-slate-500 dark:text-slate-400',
+              'inline-flex items-center gap-1 text-[11px] leading-none tabular-nums select-none',
+              // Images alone: the time sits on the last image, in a dark pill.
+              imagesOnly
+                ? 'pointer-events-none absolute bottom-2.5 right-2.5 rounded-full bg-black/50 px-2 py-1 text-white'
+                : 'float-right ml-2.5 mt-1.5 translate-y-0.5',
+              imagesOnly ? '' : emoji ? 'text-xs text-slate-500 dark:text-slate-400' : own ? 'text-white/75' : 'text-slate-500 dark:text-slate-400',
             )}
           >
             <time dateTime={m.created_at}>{time}</time>
             {tick && <Ticks state={tick} className={emoji ? 'text-accent-500' : undefined} />}
           </span>
+          </div>
         </div>
+        {m.status === 'pending' && !canRetry && (
+          <button
+            type="button"
+            onClick={() => onDiscard(m)}
+            aria-label="Cancel sending"
+            className="mt-1 rounded-md px-1 text-xs text-slate-500 underline underline-offset-2 hover:text-slate-700 dark:text-slate-400"
+          >
+            Cancel
+          </button>
+        )}
         {m.status === 'failed' && (
           <div className="mt-1 flex flex-wrap items-center justify-end gap-x-2 px-1 text-xs text-rose-600 dark:text-rose-300">
-            <span>{FAILURE[m.error ?? ''] ?? 'Not sent.'}</span>
-            <button
-              type="button"
-              onClick={() => onRetry(m)}
-              className="rounded-md px-1 font-semibold underline underline-offset-2 hover:text-rose-700 dark:hover:text-rose-200"
-            >
-              Retry
-            </button>
+            <span>{failure(m.error)}</span>
+            {canRetry && (
+              <button
+                type="button"
+                onClick={() => onRetry(m)}
+                className="rounded-md px-1 font-semibold underline underline-offset-2 hover:text-rose-700 dark:hover:text-rose-200"
+              >
+                Retry
+              </button>
+            )}
             <button
               type="button"
               onClick={() => onDiscard(m)}

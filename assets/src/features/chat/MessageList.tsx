@@ -12,8 +12,10 @@ import {
   type ChatMessage,
   type Thread,
 } from '../../stores';
-import { Avatar, avatarName, cn, Spinner, useMediaQuery } from '../../ui';
+import { cn, useMediaQuery } from '../../ui';
+import { imagesHeight } from '../attachments/layout';
 import { CallRecord } from './CallRecord';
+import { DaySeparator, TopRow } from './ListTop';
 import { dayKey } from './format';
 import { MessageBubble } from './MessageBubble';
 import { buildRows } from './rows';
@@ -41,7 +43,7 @@ const BEGINNING_PX = 164 + SEPARATOR_PX;
  * - The log itself is not a live region (rows mount and unmount as you scroll); one small
  *   polite region announces messages from others as they arrive.
  */
-export function MessageList({ conversation: c, title }: { conversation: Conversation; title: string }) {
+export function MessageList({ conversation: c, title, onOpenImage }: { conversation: Conversation; title: string; onOpenImage(key: string): void }) {
   const { gateway } = useServices();
   const cid = c.id;
   const myId = useAppState((s) => s.session.user?.id ?? null);
@@ -82,7 +84,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46),
+    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46) + imagesHeight(rows[i]?.message.attachments ?? []),
     getItemKey: (i) => rows[i]!.key,
     overscan: 8,
     paddingStart: topHeight,
@@ -151,7 +153,8 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
     if (thread.status !== 'ready') return;
     const last = thread.items[thread.items.length - 1];
     if (announced.current !== null && last?.seq && last.seq > announced.current && last.sender_id !== myId) {
-      setAnnouncement(`${nameOf(last.sender_id)}: ${last.body.slice(0, 160)}`);
+      const what = last.body.slice(0, 160) || (last.attachments.length === 1 ? 'an image' : `${last.attachments.length} images`);
+      setAnnouncement(`${nameOf(last.sender_id)}: ${what}`);
     }
     announced.current = Math.max(announced.current ?? 0, newestSeq);
   }, [newestSeq, thread.status, thread.items, myId, nameOf]);
@@ -161,7 +164,15 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
   if (freshAfter.current === null && thread.status === 'ready') freshAfter.current = newestSeq;
 
   const onRetry = useCallback((m: ChatMessage) => m.client_id && gateway.retry(cid, m.client_id), [gateway, cid]);
-  const onDiscard = useCallback((m: ChatMessage) => m.client_id && gateway.discard(cid, m.client_id), [gateway, cid]);
+  const onDiscard = useCallback(
+    (m: ChatMessage) => {
+      if (!m.client_id) return;
+      // Still uploading: fail it first (only failed messages are discarded); its uploads are then cancelled.
+      if (m.status === 'pending') gateway.attachmentFailed(cid, m.client_id, 'cancelled');
+      gateway.discard(cid, m.client_id);
+    },
+    [gateway, cid],
+  );
 
   return (
     <div className="relative min-h-0 flex-1">
@@ -211,6 +222,7 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
                         fresh={row.message.seq === null || row.message.seq > (freshAfter.current ?? Infinity)}
                         onRetry={onRetry}
                         onDiscard={onDiscard}
+                        onOpenImage={onOpenImage}
                       />
                     )}
                     {row.dayAfter && <DaySeparator label={row.dayAfter} />}
@@ -246,64 +258,6 @@ export function MessageList({ conversation: c, title }: { conversation: Conversa
       <div className="sr-only" aria-live="polite" aria-atomic="true">
         {announcement}
       </div>
-    </div>
-  );
-}
-
-interface TopRowProps {
-  thread: Thread;
-  title: string;
-  seed: string;
-  isGroup: boolean;
-  onRetry(): void;
-}
-
-/** "Today", "Yesterday", … between days. */
-function DaySeparator({ label }: { label: string }) {
-  return (
-    <div role="separator" aria-label={label} className="flex h-10 items-end justify-center pb-0.5">
-      <span
-        aria-hidden="true"
-        className="glass-subtle rounded-full px-3 py-1 text-[11px] font-semibold text-slate-600 shadow-sm dark:text-slate-300"
-      >
-        {label}
-      </span>
-    </div>
-  );
-}
-
-function TopRow({ thread, title, seed, isGroup, onRetry }: TopRowProps) {
-  if (thread.status === 'idle' || thread.status === 'loading') {
-    return (
-      <div className="flex h-full items-end justify-center pb-2 text-slate-500">
-        <Spinner label="Loading messages" className="size-5" />
-      </div>
-    );
-  }
-  if (thread.status === 'error') {
-    return (
-      <div className="flex h-full items-end justify-center px-6 pb-3 text-center text-sm text-slate-600 dark:text-slate-400">
-        Could not load the messages.&nbsp;
-        <button type="button" onClick={onRetry} className="font-semibold text-accent-600 underline underline-offset-2 dark:text-accent-300">
-          Try again
-        </button>
-      </div>
-    );
-  }
-  if (thread.hasOlder) {
-    return (
-      <div className="flex h-full items-center justify-center text-slate-500">
-        {thread.loadingOlder && <Spinner label="Loading older messages" />}
-      </div>
-    );
-  }
-  return (
-    <div className="flex h-full flex-col items-center justify-end px-6 pb-2 text-center">
-      <Avatar name={avatarName(title)} seed={seed} size="lg" className={isGroup ? 'rounded-3xl' : undefined} />
-      <p className="mt-3 max-w-full truncate font-semibold text-slate-900 dark:text-white">{title}</p>
-      <p className="mt-1 line-clamp-2 max-w-xs text-sm text-slate-500 dark:text-slate-400">
-        {isGroup ? 'This is the beginning of the group.' : `This is the beginning of your conversation with ${title}.`}
-      </p>
     </div>
   );
 }

@@ -18,6 +18,7 @@ const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {
     created_at,
     status: 'stored',
     error: null,
+    attachments: [],
     ...extra,
   };
 };

@@ -29,7 +29,9 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
     preview = last.body; // "Missed video call": the server's record, nobody's words
   } else if (last) {
     const who = last.sender_id === myId ? 'You' : c.kind === 'group' ? users[last.sender_id]?.display_name.split(' ')[0] : null;
-    preview = who ? `${who}: ${last.body}` : last.body;
+    const n = last.attachments?.length ?? 0;
+    const text = last.body || (n === 1 ? '📷 Photo' : n > 1 ? `📷 ${n} photos` : '');
+    preview = who ? `${who}: ${text}` : text;
   }
 
   const onClick = (e: MouseEvent<HTMLAnchorElement>) => {

@@ -259,3 +259,68 @@ describe('messages selectors', () => {
     expect(messagesReducer(s, { type: 'reset' })).toBe(initialMessagesState);
   });
 });
+
+describe('messagesReducer: images', () => {
+  const local = (key: string) => ({ key, id: null, mime: 'image/png', width: 640, height: 480, blurhash: null, url: `blob:${key}`, preview: `blob:${key}`, thumbnail: `blob:${key}` });
+  const stored = (id: string) => ({
+    id,
+    mime: 'image/png',
+    bytes: 10,
+    width: 640,
+    height: 480,
+    blurhash: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj',
+    url: `/api/v1/media/${id}?sig=s`,
+    preview: { url: `/api/v1/media/${id}/preview?sig=s`, width: 640, height: 480 },
+    thumbnail: { url: `/api/v1/media/${id}/thumbnail?sig=s`, width: 400, height: 300 },
+  });
+  const withImages = (clientId: string): Of<'queued'> => ({ ...queue(clientId, ''), attachments: [local('u1'), local('u2')] });
+
+  it('a pending message shows its local images at once, and is not ready to send', () => {
+    const s = run(loaded(1, 1), withImages('a'));
+    expect(thread(s).pending[0]!.attachments.map((x) => [x.key, x.id, x.url])).toEqual([
+      ['u1', null, 'blob:u1'],
+      ['u2', null, 'blob:u2'],
+    ]);
+    expect(messagesSelectors.queued({ messages: s })).toEqual([]);
+  });
+
+  it('each finished upload gives its image an id; with all of them the message is ready', () => {
+    const up = (key: string, id: string): MessagesAction => ({ type: 'attachmentUploaded', conversationId: 'c1', clientId: 'a', key, id });
+    const half = run(loaded(1, 1), withImages('a'), up('u2', 'x2'));
+    expect(messagesSelectors.queued({ messages: half })).toEqual([]);
+    const all = messagesReducer(half, up('u1', 'x1'));
+    expect(messagesSelectors.queued({ messages: all }).map((m) => m.attachments.map((x) => x.id))).toEqual([['x1', 'x2']]);
+    // The same id again changes nothing; an unknown key neither.
+    expect(messagesReducer(all, up('u1', 'x1'))).toBe(all);
+    expect(messagesReducer(all, up('nope', 'x9'))).toBe(all);
+  });
+
+  it('the echo replaces the local images with the stored ones, keeping their keys', () => {
+    const s = run(loaded(1, 1), withImages('a'), {
+      type: 'received',
+      message: { ...mine(2, 'a'), body: '', attachments: [stored('x1'), stored('x2')] },
+    });
+    expect(thread(s).pending).toEqual([]);
+    const m = thread(s).items[1]!;
+    expect(m.attachments.map((x) => [x.key, x.id, x.thumbnail])).toEqual([
+      ['u1', 'x1', '/api/v1/media/x1/thumbnail?sig=s'],
+      ['u2', 'x2', '/api/v1/media/x2/thumbnail?sig=s'],
+    ]);
+    expect(m.attachments[0]).toMatchObject({ preview: '/api/v1/media/x1/preview?sig=s', blurhash: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj' });
+  });
+
+  it('others’ images are keyed by id; a server without attachments gives none', () => {
+    const s = run(loaded(1, 1), { type: 'received', message: message(2, { attachments: [stored('x7')] }) }, { type: 'received', message: message(3) });
+    expect(thread(s).items.map((m) => m.attachments.map((x) => x.key))).toEqual([[], ['x7'], []]);
+  });
+
+  it('images() lists the conversation’s images in order, stored then pending', () => {
+    const s = run(loaded(1, 1), { type: 'received', message: message(2, { attachments: [stored('x7'), stored('x8')] }) }, withImages('a'));
+    expect(messagesSelectors.images(thread(s)).map((i) => [i.messageKey, i.attachment.key])).toEqual([
+      ['m2', 'x7'],
+      ['m2', 'x8'],
+      ['a', 'u1'],
+      ['a', 'u2'],
+    ]);
+  });
+});

@@ -14,8 +14,12 @@
  *   `GET …/messages?after_seq=syncedSeq`.
  * - The same reducer applies the optimistic change (`queued`) and the server's events
  *   (`acked`, `received`, `failed`).
+ * - A pending message's images show at once from their local copies (object URLs); each
+ *   gets its upload id when its upload finishes (`attachmentUploaded`), and the outbox sends
+ *   the message only once every image has one. The stored message's images keep the
+ *   pending ones' keys, position by position, so the grid does not remount.
  */
-import type { Message, MessageKind } from '../../api/types';
+import type { Attachment, Message, MessageKind } from '../../api/types';
 
 /** pending: waiting for an ack (queued offline or in flight); sent: acked; stored: has a seq. */
 export type MessageStatus = 'pending' | 'sent' | 'failed' | 'stored';
@@ -35,6 +39,23 @@ export interface ChatMessage {
   status: MessageStatus;
   /** Why a pending message failed (an error code: timeout, rate_limited, …). */
   error: string | null;
+  attachments: ChatAttachment[];
+}
+
+/** An image of a message, as the UI shows it: stored, or a local copy still uploading. */
+export interface ChatAttachment {
+  /** Stable key: the local upload's id for own pending images, else the attachment id. */
+  key: string;
+  /** The upload's id on the server; null while it is still uploading. */
+  id: string | null;
+  mime: string;
+  width: number;
+  height: number;
+  blurhash: string | null;
+  /** The original (download), the preview (fits 1600) and the thumbnail (fits 400). */
+  url: string;
+  preview: string;
+  thumbnail: string;
 }
 
 export interface Thread {
@@ -79,8 +100,11 @@ export type MessagesAction =
       senderId: string;
       body: string;
       createdAt: string;
+      attachments?: ChatAttachment[];
     }
   | { type: 'acked'; conversationId: string; clientId: string; id: string; createdAt: string }
+  /** One image of a pending message finished uploading: it now has its server id. */
+  | { type: 'attachmentUploaded'; conversationId: string; clientId: string; key: string; id: string }
   /** `message.new`, one stored message. */
   | { type: 'received'; message: Message }
   /** An `error` with the client_id, or the send timeout (`error: 'timeout'`). */
@@ -136,9 +160,18 @@ export function messagesReducer(state: MessagesState, action: MessagesAction): M
         created_at: action.createdAt,
         status: 'pending',
         error: null,
+        attachments: action.attachments ?? [],
       };
       return put(state, action.conversationId, { ...t, pending: [...t.pending, message] });
     }
+    case 'attachmentUploaded':
+      return updatePending(state, action.conversationId, action.clientId, (p) => {
+        const i = p.attachments.findIndex((a) => a.key === action.key);
+        if (i < 0 || p.attachments[i]!.id === action.id) return p;
+        const attachments = p.attachments.slice();
+        attachments[i] = { ...attachments[i]!, id: action.id };
+        return { ...p, attachments };
+      });
     case 'acked': {
       const t = state.threads[action.conversationId];
       if (!t) return state;
@@ -247,6 +280,7 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
       created_at: m.created_at,
       status: 'stored',
       error: null,
+      attachments: (m.attachments ?? []).map((a, i) => chatAttachment(a, match?.attachments[i]?.key)),
     });
   }
 
@@ -283,4 +317,19 @@ function contiguousEnd(items: readonly ChatMessage[]): number {
     end = s;
   }
   return end;
+}
+
+/** A stored attachment as the UI shows it; `key` keeps the pending image's key when it replaces one. */
+export function chatAttachment(a: Attachment, key?: string): ChatAttachment {
+  return {
+    key: key ?? a.id,
+    id: a.id,
+    mime: a.mime,
+    width: a.width,
+    height: a.height,
+    blurhash: a.blurhash ?? null,
+    url: a.url,
+    preview: a.preview?.url ?? a.url,
+    thumbnail: a.thumbnail?.url ?? a.preview?.url ?? a.url,
+  };
 }

@@ -1,4 +1,12 @@
-import { emptyThread, type ChatMessage, type MessagesState, type Thread } from './reducer';
+import { emptyThread, type ChatAttachment, type ChatMessage, type MessagesState, type Thread } from './reducer';
+
+/** One image of a conversation, with the message it belongs to (the lightbox's sequence). */
+export interface ConversationImage {
+  messageKey: string;
+  senderId: string;
+  createdAt: string;
+  attachment: ChatAttachment;
+}
 
 interface WithMessages {
   messages: MessagesState;
@@ -11,10 +19,10 @@ export const messagesSelectors = {
     Object.entries(s.messages.threads)
       .filter(([, t]) => t.status === 'ready')
       .map(([id]) => id),
-  /** Own messages waiting to go out (not failed), oldest first: the outbox. */
+  /** Own messages ready to go out (not failed, every image uploaded), oldest first: the outbox. */
   queued: (s: WithMessages): ChatMessage[] =>
     Object.values(s.messages.threads)
-      .flatMap((t) => t.pending.filter((p) => p.status === 'pending'))
+      .flatMap((t) => t.pending.filter((p) => p.status === 'pending' && p.attachments.every((a) => a.id !== null)))
       .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0)),
   pending: (s: WithMessages, conversationId: string, clientId: string): ChatMessage | undefined =>
     s.messages.threads[conversationId]?.pending.find((p) => p.client_id === clientId),
@@ -30,5 +38,15 @@ export const messagesSelectors = {
   newestSeq: (s: WithMessages, conversationId: string): number => {
     const items = s.messages.threads[conversationId]?.items;
     return items?.[items.length - 1]?.seq ?? 0;
+  },
+  /** Every image of the loaded history then the pending messages, in the order shown. */
+  images: (t: Thread): ConversationImage[] => {
+    const out: ConversationImage[] = [];
+    for (const list of [t.items, t.pending]) {
+      for (const m of list) {
+        for (const a of m.attachments) out.push({ messageKey: m.key, senderId: m.sender_id, createdAt: m.created_at, attachment: a });
+      }
+    }
+    return out;
   },
 };

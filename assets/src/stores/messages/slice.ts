@@ -5,6 +5,7 @@ import {
   messagesReducer,
   type MessagesAction,
   type MessagesState,
+  type ChatAttachment,
   type PageKind,
 } from './reducer';
 
@@ -14,7 +15,15 @@ export interface MessagesSlice {
   messagesOlderRequested(conversationId: string): void;
   messagesPageLoaded(conversationId: string, kind: PageKind, messages: Message[]): void;
   messagesPageFailed(conversationId: string, kind: PageKind): void;
-  messagesQueued(m: { conversationId: string; clientId: string; senderId: string; body: string; createdAt: string }): void;
+  messagesQueued(m: {
+    conversationId: string;
+    clientId: string;
+    senderId: string;
+    body: string;
+    createdAt: string;
+    attachments?: ChatAttachment[];
+  }): void;
+  messagesAttachmentUploaded(conversationId: string, clientId: string, key: string, id: string): void;
   messagesAcked(conversationId: string, clientId: string, id: string, createdAt: string): void;
   messagesReceived(message: Message): void;
   messagesFailed(conversationId: string, clientId: string, error: string): void;
@@ -42,6 +51,8 @@ export const createMessagesSlice =
       messagesQueued: (m) => dispatch({ type: 'queued', ...m }),
       messagesAcked: (conversationId, clientId, id, createdAt) =>
         dispatch({ type: 'acked', conversationId, clientId, id, createdAt }),
+      messagesAttachmentUploaded: (conversationId, clientId, key, id) =>
+        dispatch({ type: 'attachmentUploaded', conversationId, clientId, key, id }),
       messagesReceived: (message) => dispatch({ type: 'received', message }),
       messagesFailed: (conversationId, clientId, error) => dispatch({ type: 'failed', conversationId, clientId, error }),
       messagesRetried: (conversationId, clientId) => dispatch({ type: 'retried', conversationId, clientId }),
