@@ -139,6 +139,8 @@ async fn hostile_attachments_are_refused_and_leave_uploads_free(scale: Scale) {
         .await
         .unwrap();
     assert_problem(r, 400, "invalid_request").await;
+    // Acked is durable, not yet stored on the cluster scale: read history once it is.
+    a.wait_for("c9 stored", |v| v["type"] == "message.new" && v["message"]["client_id"] == "c9").await;
     let history = app.history(&bob, &cid, "").await;
     assert_eq!(history.len(), 1, "one message: {history:?}");
     assert_eq!(history[0]["attachments"][0]["id"], id(&mine));
