@@ -63,13 +63,12 @@ async fn attachments_reach_members_and_history(scale: Scale) {
     // The REST post carries them too, with a caption.
     let third = upload(&app, &alice, 30, 30).await;
     let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-        .bearer_auth(&alice)
-        .json(&json!({"body": "and one more", "attachments": [id(&third)]}))
-        .send()
-        .await
-        .unwrap();
+        .post_auth(
+            &format!("/api/v1/conversations/{cid}/messages"),
+            &alice,
+            json!({"body": "and one more", "attachments": [id(&third)]}),
+        )
+        .await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     b.wait_for("the posted message", |v| v["type"] == "message.new" && v["message"]["body"] == "and one more").await;
 
@@ -122,22 +121,12 @@ async fn hostile_attachments_are_refused_and_leave_uploads_free(scale: Scale) {
     assert_eq!((again["type"].as_str(), &again["id"]), (Some("message.ack"), &ok["id"]));
     assert_eq!(code(send(&mut a, &cid, "c10", "again?", json!([id(&mine)])).await), "attachment_used");
     let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-        .bearer_auth(&alice)
-        .json(&json!({"attachments": [id(&mine)]}))
-        .send()
-        .await
-        .unwrap();
+        .post_auth(&format!("/api/v1/conversations/{cid}/messages"), &alice, json!({"attachments": [id(&mine)]}))
+        .await;
     assert_problem(r, 409, "attachment_used").await;
     let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{cid}/messages")))
-        .bearer_auth(&alice)
-        .json(&json!({"attachments": "everything"}))
-        .send()
-        .await
-        .unwrap();
+        .post_auth(&format!("/api/v1/conversations/{cid}/messages"), &alice, json!({"attachments": "everything"}))
+        .await;
     assert_problem(r, 400, "invalid_request").await;
     // Acked is durable, not yet stored on the cluster scale: read history once it is.
     a.wait_for("c9 stored", |v| v["type"] == "message.new" && v["message"]["client_id"] == "c9").await;

@@ -84,14 +84,8 @@ async fn members_added_learn_presence_and_removed_ones_stop_hearing(scale: Scale
     // Dave, connected on the first node and sharing nothing, is added.
     let mut d = Ws::connect(&app.base, &dave).await;
     assert_eq!(d.ready["presence"], json!([]));
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/conversations/{gid}/members")))
-        .bearer_auth(&alice)
-        .json(&json!({"user_ids": [dave_id]}))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        app.post_auth(&format!("/api/v1/conversations/{gid}/members"), &alice, json!({"user_ids": [dave_id]})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     for who in [&alice_id, &bob_id, &carol_id] {
         assert_eq!(presence_of(&mut d, who).await["online"], true, "dave learns {who}");
@@ -100,13 +94,7 @@ async fn members_added_learn_presence_and_removed_ones_stop_hearing(scale: Scale
     assert_eq!(presence_of(&mut b, &dave_id).await["online"], true);
 
     // Dave is removed: he hears no more of them, and they no more of him.
-    let r = app
-        .http
-        .delete(app.url(&format!("/api/v1/conversations/{gid}/members/{dave_id}")))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete_auth(&format!("/api/v1/conversations/{gid}/members/{dave_id}"), &alice).await;
     assert_eq!(r.status(), 204);
     d.wait_for("conversation.removed", |v| v["type"] == "conversation.removed").await;
     drop(c);
