@@ -39,7 +39,7 @@
 //! - [`media`]: the media seam for image attachments: the image pipeline (sniffing,
 //!   bounded decoding, metadata stripping, renditions) and where files are kept (disk or
 //!   Cloudinary). The upload and download API are not built on it yet.
-//! - [`jobs`]: scheduled work (partition upkeep, receipts flush), each with a "run one
+//! - [`jobs`]: scheduled work (partition upkeep, media sweep, receipts flush), each with a "run one
 //!   step" function.
 //! - [`telemetry`]: logging set-up.
 //! - [`client`]: not part of the server; the black-box REST and WebSocket client that
