@@ -40,12 +40,13 @@ fn main() {
     let assets = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("assets");
     let dist = assets.join("dist");
     println!("cargo:rerun-if-env-changed=NEXUS_SKIP_CLIENT_BUILD");
-    for s in SOURCES {
+    // Only paths that exist: cargo reruns the script on every build for a missing one.
+    for s in SOURCES.iter().filter(|s| assets.join(s).exists()) {
         println!("cargo:rerun-if-changed=assets/{s}");
     }
-    println!("cargo:rerun-if-changed=assets/dist/index.html");
+    std::fs::create_dir_all(&dist).ok();
+    println!("cargo:rerun-if-changed=assets/dist");
     if std::env::var_os("NEXUS_SKIP_CLIENT_BUILD").is_some_and(|v| v != "0") {
-        std::fs::create_dir_all(&dist).ok();
         return;
     }
     let built = newest(&dist.join("index.html"));
