@@ -122,6 +122,78 @@ describe('parseServerEvent: calls', () => {
   });
 });
 
+describe('parseServerEvent: group calls (room.*)', () => {
+  const room = {
+    conversation_id: 'g',
+    room_id: 'r',
+    started_at: 't',
+    participants: [{ user_id: 'u', joined_at: 't', audio_muted: true, video_muted: false, screen_sharing: false }],
+  };
+
+  it('room.state and room.joined carry the room; missing flags read as false', () => {
+    expect(parseServerEvent(frame({ type: 'room.state', room }))).toEqual({ type: 'room.state', room });
+    const bare = { ...room, participants: [{ user_id: 'u' }, { user: 'not a participant' }] };
+    expect(parseServerEvent(frame({ type: 'room.joined', room: bare, max_video_kbps: 1500 }))).toEqual({
+      type: 'room.joined',
+      room: { ...room, participants: [{ user_id: 'u', joined_at: '', audio_muted: false, video_muted: false, screen_sharing: false }] },
+      max_video_kbps: 1500,
+    });
+  });
+
+  it('ready carries the live rooms; absent (an older server) means none', () => {
+    const base = { type: 'ready', session_id: 's', server_time: 't', user: { id: 'u' } };
+    expect(parseServerEvent(frame(base))).toMatchObject({ rooms: [] });
+    expect(parseServerEvent(frame({ ...base, rooms: [room, { room_id: 'x' }] }))).toMatchObject({ rooms: [room] });
+  });
+
+  it('answer, slots, renegotiate, speakers and left', () => {
+    const slots = [
+      { mid: '3', user_id: 'u', source: 'camera' },
+      { mid: '4', user_id: 'u', source: 'hologram' },
+      { mid: 5, user_id: 'u', source: 'camera' },
+    ];
+    expect(parseServerEvent(frame({ type: 'room.answer', conversation_id: 'g', sdp: 'v=0', slots }))).toEqual({
+      type: 'room.answer',
+      conversation_id: 'g',
+      sdp: 'v=0',
+      slots: [{ mid: '3', user_id: 'u', source: 'camera' }],
+    });
+    expect(parseServerEvent(frame({ type: 'room.slots', conversation_id: 'g', slots: [] }))).toEqual({ type: 'room.slots', conversation_id: 'g', slots: [] });
+    expect(parseServerEvent(frame({ type: 'room.renegotiate', conversation_id: 'g', audio: 3, video: 4 }))).toEqual({
+      type: 'room.renegotiate',
+      conversation_id: 'g',
+      audio: 3,
+      video: 4,
+    });
+    expect(parseServerEvent(frame({ type: 'room.speakers', conversation_id: 'g', speakers: [{ user_id: 'u', level: 1.4 }, { user_id: 'v' }] }))).toEqual({
+      type: 'room.speakers',
+      conversation_id: 'g',
+      speakers: [{ user_id: 'u', level: 1 }],
+    });
+    expect(parseServerEvent(frame({ type: 'room.left', conversation_id: 'g', reason: 'node_lost' }))).toEqual({
+      type: 'room.left',
+      conversation_id: 'g',
+      reason: 'node_lost',
+    });
+    expect(parseServerEvent(frame({ type: 'error', code: 'room_full', conversation_id: 'g' }))).toMatchObject({ conversation_id: 'g' });
+  });
+
+  it('drops room events without what the client needs', () => {
+    for (const bad of [
+      { type: 'room.state' },
+      { type: 'room.state', room: { conversation_id: 'g' } },
+      { type: 'room.answer', conversation_id: 'g' },
+      { type: 'room.slots', conversation_id: 'g' },
+      { type: 'room.renegotiate', conversation_id: 'g', audio: -1, video: 2 },
+      { type: 'room.renegotiate', conversation_id: 'g', audio: 1.5, video: 2 },
+      { type: 'room.speakers', conversation_id: 'g' },
+      { type: 'room.left', reason: 'left' },
+    ]) {
+      expect(parseServerEvent(frame(bad))).toBeNull();
+    }
+  });
+});
+
 describe('charCount', () => {
   it('counts code points like the server', () => {
     expect(charCount('abc')).toBe(3);

@@ -33,7 +33,8 @@ export type ClientEvent =
   | { type: 'receipt.delivered'; conversation_id: string; seq: number }
   | { type: 'receipt.read'; conversation_id: string; seq: number }
   | { type: 'ping' }
-  | CallClientEvent;
+  | CallClientEvent
+  | RoomClientEvent;
 
 /** Calls (docs/protocol.md, "Calls"): signaling for 1-on-1 WebRTC calls. */
 export type CallMedia = 'audio' | 'video';
@@ -57,6 +58,33 @@ export type CallClientEvent =
   | { type: 'call.hangup'; call_id: string; reason?: 'hangup' | 'failed' }
   | { type: 'call.rejoin'; call_id: string };
 
+/**
+ * Group calls (docs/protocol.md, "Group calls"): one peer connection per participant to the
+ * server's SFU; only the client offers.
+ */
+export type RoomSource = 'microphone' | 'camera' | 'screen';
+
+/** A send track of ours, by the mid of its transceiver. */
+export interface RoomTrack {
+  mid: string;
+  source: RoomSource;
+}
+
+/** The size at which a remote video is shown, in CSS pixels (0×0: hidden). */
+export interface RoomTile {
+  user_id: string;
+  source: 'camera' | 'screen';
+  width: number;
+  height: number;
+}
+
+export type RoomClientEvent =
+  | { type: 'room.join'; conversation_id: string }
+  | { type: 'room.offer'; conversation_id: string; sdp: string; tracks: RoomTrack[] }
+  | { type: 'room.mute'; conversation_id: string; source: 'microphone' | 'camera'; muted: boolean }
+  | { type: 'room.view'; conversation_id: string; tiles: RoomTile[] }
+  | { type: 'room.leave'; conversation_id: string };
+
 // ---- server → client ----------------------------------------------------------------------
 
 export interface ReadyEvent {
@@ -67,7 +95,91 @@ export interface ReadyEvent {
   presence: Presence[];
   /** The user's current call, if any (absent on servers without calls: then []). */
   calls: CallView[];
+  /** The live rooms of the user's group conversations (absent on servers without them: then []). */
+  rooms: RoomView[];
 }
+
+export interface RoomParticipant {
+  user_id: string;
+  joined_at: string;
+  audio_muted: boolean;
+  video_muted: boolean;
+  screen_sharing: boolean;
+}
+
+/** A group call as the server describes it (`ready.rooms`, `room.state`, `room.joined`). */
+export interface RoomView {
+  conversation_id: string;
+  room_id: string;
+  started_at: string;
+  /** Empty: the call ended. */
+  participants: RoomParticipant[];
+}
+
+/** Which remote track a recvonly transceiver (by mid) carries now. */
+export interface RoomSlot {
+  mid: string;
+  user_id: string;
+  source: RoomSource;
+}
+
+export interface RoomSpeaker {
+  user_id: string;
+  /** 0–1, smoothed. */
+  level: number;
+}
+
+export type RoomLeftReason = 'left' | 'joined_elsewhere' | 'failed' | 'disconnected' | 'node_lost' | 'removed';
+
+/** Any change of a room, to every member of its conversation. */
+export interface RoomStateEvent {
+  type: 'room.state';
+  room: RoomView;
+}
+
+export interface RoomJoinedEvent {
+  type: 'room.joined';
+  room: RoomView;
+  /** The cap of the camera's top simulcast layer. */
+  max_video_kbps: number;
+}
+
+export interface RoomAnswerEvent {
+  type: 'room.answer';
+  conversation_id: string;
+  sdp: string;
+  slots: RoomSlot[];
+}
+
+export interface RoomSlotsEvent {
+  type: 'room.slots';
+  conversation_id: string;
+  slots: RoomSlot[];
+}
+
+/** The totals of recvonly slots of each kind the server wants. */
+export interface RoomRenegotiateEvent {
+  type: 'room.renegotiate';
+  conversation_id: string;
+  audio: number;
+  video: number;
+}
+
+export interface RoomSpeakersEvent {
+  type: 'room.speakers';
+  conversation_id: string;
+  speakers: RoomSpeaker[];
+}
+
+export interface RoomLeftEvent {
+  type: 'room.left';
+  conversation_id: string;
+  /** One of RoomLeftReason; the server may add reasons. */
+  reason: string;
+}
+
+/** What the room controller hears (everything but `room.state`, which goes to the store). */
+export type RoomSignalEvent = RoomJoinedEvent | RoomAnswerEvent | RoomSlotsEvent | RoomRenegotiateEvent | RoomSpeakersEvent | RoomLeftEvent;
 
 export type CallState = 'ringing' | 'connecting' | 'active' | 'ended';
 
@@ -184,7 +296,11 @@ export type GatewayErrorCode =
   | 'unavailable'
   | 'call_not_found'
   | 'call_invalid_state'
-  | 'call_exists';
+  | 'call_exists'
+  | 'room_full'
+  | 'already_in_call'
+  | 'room_not_joined'
+  | 'invalid_sdp';
 
 export interface ErrorEvent {
   type: 'error';
@@ -194,6 +310,8 @@ export interface ErrorEvent {
   client_id?: string | null;
   /** The call of the frame that failed, for call.* events. */
   call_id?: string | null;
+  /** The room of the frame that failed, for room.* events. */
+  conversation_id?: string | null;
   retry_after_ms?: number;
 }
 
@@ -215,7 +333,9 @@ export type ServerEvent =
   | CallRingingEvent
   | CallStateEvent
   | CallSdpEvent
-  | CallIceEvent;
+  | CallIceEvent
+  | RoomStateEvent
+  | RoomSignalEvent;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -255,6 +375,41 @@ function callView(v: CallView): CallView {
     ended_at: v.ended_at ?? null,
     replaced_by: v.replaced_by ?? null,
   };
+}
+
+const ROOM_SOURCES: readonly string[] = ['microphone', 'camera', 'screen'];
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1024;
+
+function isRoomParticipant(v: unknown): v is RoomParticipant {
+  return isObject(v) && isString(v.user_id);
+}
+
+/** The fields of a room the client relies on; flags that are missing read as false. */
+export function isRoomView(v: unknown): v is RoomView {
+  return isObject(v) && isString(v.conversation_id) && Array.isArray(v.participants);
+}
+
+function roomView(v: RoomView): RoomView {
+  return {
+    conversation_id: v.conversation_id,
+    room_id: isString(v.room_id) ? v.room_id : '',
+    started_at: isString(v.started_at) ? v.started_at : '',
+    participants: v.participants.filter(isRoomParticipant).map((p) => ({
+      user_id: p.user_id,
+      joined_at: isString(p.joined_at) ? p.joined_at : '',
+      audio_muted: p.audio_muted === true,
+      video_muted: p.video_muted === true,
+      screen_sharing: p.screen_sharing === true,
+    })),
+  };
+}
+
+/** The slots the client can use: a mid, a user and a known source each. */
+function roomSlots(v: unknown): RoomSlot[] | null {
+  if (!Array.isArray(v)) return null;
+  return v
+    .filter((s): s is RoomSlot => isObject(s) && isString(s.mid) && isString(s.user_id) && isString(s.source) && ROOM_SOURCES.includes(s.source))
+    .map((s) => ({ mid: s.mid, user_id: s.user_id, source: s.source }));
 }
 
 function isIceCandidate(v: unknown): v is IceCandidateJson {
@@ -299,6 +454,7 @@ export function parseServerEvent(data: unknown): ServerEvent | null {
             ...v,
             presence: Array.isArray(v.presence) ? v.presence : [],
             calls: Array.isArray(v.calls) ? v.calls.filter(isCallView).map(callView) : [],
+            rooms: Array.isArray(v.rooms) ? v.rooms.filter(isRoomView).map(roomView) : [],
           } as unknown as ReadyEvent)
         : null;
     case 'message.ack':
@@ -337,6 +493,36 @@ export function parseServerEvent(data: unknown): ServerEvent | null {
       return isString(v.call_id) && (v.candidate === null || isIceCandidate(v.candidate)) && isNullableString(v.from)
         ? ({ type: 'call.ice', call_id: v.call_id, from: v.from ?? '', candidate: v.candidate } as CallIceEvent)
         : null;
+    case 'room.state':
+      return isRoomView(v.room) ? { type: 'room.state', room: roomView(v.room) } : null;
+    case 'room.joined':
+      return isRoomView(v.room)
+        ? { type: 'room.joined', room: roomView(v.room), max_video_kbps: typeof v.max_video_kbps === 'number' && v.max_video_kbps > 0 ? v.max_video_kbps : 0 }
+        : null;
+    case 'room.answer': {
+      const slots = v.slots === undefined ? [] : roomSlots(v.slots);
+      return isString(v.conversation_id) && isString(v.sdp) && slots ? { type: 'room.answer', conversation_id: v.conversation_id, sdp: v.sdp, slots } : null;
+    }
+    case 'room.slots': {
+      const slots = roomSlots(v.slots);
+      return isString(v.conversation_id) && slots ? { type: 'room.slots', conversation_id: v.conversation_id, slots } : null;
+    }
+    case 'room.renegotiate':
+      return isString(v.conversation_id) && isCount(v.audio) && isCount(v.video)
+        ? { type: 'room.renegotiate', conversation_id: v.conversation_id, audio: v.audio, video: v.video }
+        : null;
+    case 'room.speakers':
+      return isString(v.conversation_id) && Array.isArray(v.speakers)
+        ? {
+            type: 'room.speakers',
+            conversation_id: v.conversation_id,
+            speakers: v.speakers
+              .filter((x): x is RoomSpeaker => isObject(x) && isString(x.user_id) && typeof x.level === 'number' && Number.isFinite(x.level))
+              .map((x) => ({ user_id: x.user_id, level: Math.min(1, Math.max(0, x.level)) })),
+          }
+        : null;
+    case 'room.left':
+      return isString(v.conversation_id) ? { type: 'room.left', conversation_id: v.conversation_id, reason: isString(v.reason) ? v.reason : 'left' } : null;
     default:
       return null;
   }
