@@ -645,4 +645,25 @@ describe('gateway calls', () => {
     expect(h.socket().ofType('call.rejoin')).toEqual([]);
     expect(h.store.getState().calls.elsewhere).toMatchObject({ id: 'k1' });
   });
+
+  it('group calls: ready.rooms and room.state go to the rooms slice; the other room events and room errors to the room controller', async () => {
+    const h = setup();
+    const heard: unknown[] = [];
+    const off = h.client.onRoomEvent((e) => heard.push(e));
+    const room = { conversation_id: 'g1', room_id: 'r1', started_at: 't', participants: [{ user_id: 'bob', joined_at: 't', audio_muted: false, video_muted: false, screen_sharing: false }] };
+    h.client.start();
+    await tick();
+    h.socket().accept({ rooms: [room] } as Partial<ServerEvent>);
+    await tick();
+    expect(Object.keys(h.store.getState().rooms.live)).toEqual(['g1']);
+    h.socket().push({ type: 'room.state', room: { ...room, participants: [] } });
+    expect(h.store.getState().rooms.live).toEqual({});
+    h.socket().push({ type: 'room.renegotiate', conversation_id: 'g1', audio: 1, video: 1 });
+    h.socket().push({ type: 'error', code: 'room_full', message: 'full', conversation_id: 'g1' });
+    expect(heard).toEqual([
+      { type: 'room.renegotiate', conversation_id: 'g1', audio: 1, video: 1 },
+      { type: 'error', code: 'room_full', message: 'full', conversation_id: 'g1' },
+    ]);
+    off();
+  });
 });

@@ -17,6 +17,9 @@
  * - Calls: `call.ringing`/`call.state` go to the calls slice; on `ready` a call this device
  *   held is rejoined (`call.rejoin`); the SDP/ICE relay and call errors go to the call
  *   controller (features/calls/controller.ts) through `onCallEvent`.
+ * - Group calls: `ready.rooms` and `room.state` go to the rooms slice; the other room.*
+ *   events and room errors (those with a `conversation_id`) go to the room controller
+ *   (features/rooms/controller.ts) through `onRoomEvent`.
  */
 import type { Conversation, Message } from '../api/types';
 import { MAX_PAGE_LIMIT } from '../api/endpoints';
@@ -26,10 +29,13 @@ import type { AppStore, ChatAttachment } from '../stores';
 import { conversationsSelectors } from '../stores/conversations/selectors';
 import { messagesSelectors } from '../stores/messages/selectors';
 import { GatewayConnection, realTimers, type ConnectionOptions, type Timers } from './connection';
-import type { CallSignalEvent, ErrorEvent, ServerEvent } from './protocol';
+import type { CallSignalEvent, ErrorEvent, RoomSignalEvent, ServerEvent } from './protocol';
 
 /** What the call controller hears from the gateway: the relayed signaling and call errors. */
 export type CallGatewayEvent = CallSignalEvent | (ErrorEvent & { call_id: string });
+
+/** What the room controller hears: the room.* events but `room.state`, and room errors. */
+export type RoomGatewayEvent = RoomSignalEvent | (ErrorEvent & { conversation_id: string });
 
 export const SEND_TIMEOUT_MS = 10_000;
 export const TYPING_THROTTLE_MS = 3_000;
@@ -75,6 +81,7 @@ export class GatewayClient {
   private typingPruneTimer: unknown = null;
   private typingPruneAt = Infinity;
   private readonly callListeners = new Set<(e: CallGatewayEvent) => void>();
+  private readonly roomListeners = new Set<(e: RoomGatewayEvent) => void>();
 
   constructor(options: GatewayClientOptions) {
     this.store = options.store;
@@ -142,6 +149,7 @@ export class GatewayClient {
         if (s.session.user && s.session.user.id === e.user.id) s.sessionUserUpdated(e.user);
         s.conversationsPresenceSnapshot(e.presence);
         s.callsReady(e.session_id, e.server_time, e.calls);
+        s.roomsReady(e.rooms ?? []);
         const calls = this.state.calls;
         // This socket replaces the one our side of the call was bound to: take it back.
         if (calls.rejoining && calls.call) this.connection.send({ type: 'call.rejoin', call_id: calls.call.id });
@@ -190,6 +198,17 @@ export class GatewayClient {
       case 'call.ice':
         for (const l of this.callListeners) l(e);
         return;
+      case 'room.state':
+        s.roomsState(e.room);
+        return;
+      case 'room.joined':
+      case 'room.answer':
+      case 'room.slots':
+      case 'room.renegotiate':
+      case 'room.speakers':
+      case 'room.left':
+        for (const l of this.roomListeners) l(e);
+        return;
       case 'error':
         if (e.call_id) {
           const callError = { ...e, call_id: e.call_id };
@@ -199,6 +218,9 @@ export class GatewayClient {
           const p = messagesSelectors.findPending(s, e.client_id);
           this.settle(e.client_id);
           if (p) s.messagesFailed(p.conversation_id, e.client_id, e.code);
+        } else if (e.conversation_id && this.roomListeners.size > 0) {
+          const roomError = { ...e, conversation_id: e.conversation_id };
+          for (const l of this.roomListeners) l(roomError);
         } else if (typeof console !== 'undefined') {
           console.warn(`gateway error ${e.code}: ${e.message ?? ''}`);
         }
@@ -212,6 +234,12 @@ export class GatewayClient {
   onCallEvent(listener: (e: CallGatewayEvent) => void): () => void {
     this.callListeners.add(listener);
     return () => this.callListeners.delete(listener);
+  }
+
+  /** Listens to the room events for this device (and room errors). Returns an unsubscribe. */
+  onRoomEvent(listener: (e: RoomGatewayEvent) => void): () => void {
+    this.roomListeners.add(listener);
+    return () => this.roomListeners.delete(listener);
   }
 
   /** Stored messages from `message.new`, a catch-up page or the latest page. */

@@ -6,7 +6,8 @@
  *
  * Chat slices: conversations (list, typing, presence, which one is open), messages (history
  * and the outbox), receipts (members' pointers), drafts, uploads (images being attached),
- * connection (the gateway socket), calls (the call this device is in).
+ * connection (the gateway socket), calls (the 1-on-1 call this device is in), rooms (the
+ * group calls of the user's conversations, and this device's place in one).
  */
 import { create } from 'zustand';
 import { createCallsSlice, type CallsSlice } from './calls/slice';
@@ -16,6 +17,7 @@ import { createDraftsSlice, type DraftsSlice } from './drafts/slice';
 import { defaultDraftStorage, type DraftStorage } from './drafts/storage';
 import { createMessagesSlice, type MessagesSlice } from './messages/slice';
 import { createReceiptsSlice, type ReceiptsSlice } from './receipts/slice';
+import { createRoomsSlice, type RoomsSlice } from './rooms/slice';
 import { createServerSlice, type ServerSlice } from './server/slice';
 import { createSessionSlice, type SessionSlice } from './session/slice';
 import { createUploadsSlice, type UploadsSlice } from './uploads/slice';
@@ -28,7 +30,8 @@ export type AppState = SessionSlice &
   ReceiptsSlice &
   DraftsSlice &
   UploadsSlice &
-  CallsSlice & {
+  CallsSlice &
+  RoomsSlice & {
     /** Forgets all chat state (sign-out): every chat slice back to its initial state. */
     chatReset(): void;
   };
@@ -49,6 +52,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
     ...createDraftsSlice<AppState>(options.draftStorage ?? defaultDraftStorage)(...a),
     ...createUploadsSlice<AppState>()(...a),
     ...createCallsSlice<AppState>(options.now)(...a),
+    ...createRoomsSlice<AppState>()(...a),
     chatReset: () => {
       const s = a[1]();
       s.connectionReset();
@@ -58,6 +62,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
       s.draftsReset();
       s.uploadsReset();
       s.callsReset();
+      s.roomsReset();
     },
   }));
 
@@ -80,6 +85,9 @@ export { fraction, uploadsSelectors } from './uploads/selectors';
 export type { Upload, UploadStatus } from './uploads/reducer';
 export { callsSelectors, callStatusText, endReasonLabel, formatCallDuration, callStartedAt } from './calls/selectors';
 export type { CallPhase, CallRole, CallsState, CurrentCall, ElsewhereCall } from './calls/reducer';
+export { roomsSelectors, leftReasonText } from './rooms/selectors';
+export { pickActiveSpeaker } from './rooms/reducer';
+export type { LiveRoom, Participant, RoomMedia, RoomPhase, RoomSession, RoomsState } from './rooms/reducer';
 export type { ChatAttachment, ChatMessage, Thread } from './messages/reducer';
 export type { ConversationImage } from './messages/selectors';
 export type { ConnectionStatus } from './connection/reducer';
