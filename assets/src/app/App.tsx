@@ -9,6 +9,7 @@ import { listenToOtherTabs } from './api';
 import { bootstrap } from './bootstrap';
 import { runCalls } from './calls';
 import { runGateway } from './gateway';
+import { runRooms } from './rooms';
 import { runRouter } from './route';
 import { services } from './services';
 import { Splash } from './Splash';
@@ -23,9 +24,11 @@ export function App() {
     const stopRouter = runRouter();
     // Calls first: on sign-out they hang up before the gateway closes its socket.
     const stopCalls = runCalls();
+    const stopRooms = runRooms();
     const stopGateway = runGateway();
     return () => {
       stopGateway();
+      stopRooms();
       stopCalls();
       stopRouter();
       stopTabs();

@@ -1,11 +1,12 @@
 /**
  * The services the features are given (features/services.ts), built from the tab's one
- * store, HTTP client, API, gateway, upload queue and call controller. App.tsx provides them to the
+ * store, HTTP client, API, gateway, upload queue, call controller and room controller. App.tsx provides them to the
  * component tree.
  */
 import type { AppServices } from '../features/services';
 import { announceToOtherTabs, api, http } from './api';
 import { calls } from './calls';
+import { rooms } from './rooms';
 import { gateway } from './gateway';
 import { backToList, navigateTo } from './route';
 import { useAppStore } from './store';
@@ -22,5 +23,6 @@ export const services: AppServices = {
   gateway,
   uploads,
   calls,
+  rooms,
   navigation: { open: navigateTo, back: backToList },
 };

@@ -1,7 +1,7 @@
 /**
  * What the features are given, instead of importing the app's singletons: the store, the
- * typed API, the session and tab plumbing, the gateway, the upload queue, the call
- * controller and navigation. app/ builds one `AppServices` and puts it in `ServicesProvider` at the root;
+ * typed API, the session and tab plumbing, the gateway, the upload queue, the call and
+ * room controllers and navigation. app/ builds one `AppServices` and puts it in `ServicesProvider` at the root;
  * a component reads it with `useServices()` and the store with `useAppState(selector)`.
  * So nothing under features/ imports app/, and a test renders a component alone inside a
  * provider with fakes (src/test/services.ts).
@@ -13,6 +13,7 @@ import type { GatewayClient } from '../gateway/client';
 import type { AppState, AppStore } from '../stores';
 import type { UploadQueue } from './attachments/queue';
 import type { CallController } from './calls/controller';
+import type { RoomController } from './rooms/controller';
 
 /** The gateway as the chat uses it: send, type, page, mark read, leave. */
 export type ChatGateway = Pick<
@@ -25,6 +26,12 @@ export type UploadActions = Pick<UploadQueue, 'add' | 'remove' | 'send'>;
 
 /** The call controller as the call screens use it. */
 export type CallActions = Pick<CallController, 'startCall' | 'accept' | 'decline' | 'hangUp' | 'toggleMic' | 'toggleCamera' | 'subscribe' | 'getMedia'>;
+
+/** The room controller as the group call screens use it. */
+export type RoomActions = Pick<
+  RoomController,
+  'canJoin' | 'join' | 'leave' | 'toggleMic' | 'toggleCamera' | 'toggleScreenShare' | 'canShareScreen' | 'listDevices' | 'switchDevice' | 'setTileSize' | 'subscribe' | 'getMedia'
+>;
 
 /** What other tabs of this origin are told, so they follow a sign-in or sign-out. */
 export type TabMessage = { type: 'signed-in' } | { type: 'signed-out' };
@@ -39,6 +46,7 @@ export interface AppServices {
   gateway: ChatGateway;
   uploads: UploadActions;
   calls: CallActions;
+  rooms: RoomActions;
   /** Opens a conversation (or the list, with null); `back` is the chat's back button. */
   navigation: { open(conversationId: string | null): void; back(): void };
 }

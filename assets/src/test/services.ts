@@ -7,7 +7,8 @@ import { act, createElement, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { vi } from 'vitest';
 import type { NexusApi } from '../api';
-import type { AppServices, CallActions, ChatGateway, UploadActions } from '../features/services';
+import type { AppServices, CallActions, ChatGateway, RoomActions, UploadActions } from '../features/services';
+import { NO_ROOM_MEDIA } from '../features/rooms/mediaView';
 import { ServicesProvider } from '../features/services';
 import { createAppStore } from '../stores';
 import { ME } from './fixtures';
@@ -16,6 +17,7 @@ export interface FakeServices extends AppServices {
   gateway: { [K in keyof ChatGateway]: ReturnType<typeof vi.fn> & ChatGateway[K] };
   uploads: { [K in keyof UploadActions]: ReturnType<typeof vi.fn> & UploadActions[K] };
   calls: { [K in keyof CallActions]: ReturnType<typeof vi.fn> & CallActions[K] };
+  rooms: { [K in keyof RoomActions]: ReturnType<typeof vi.fn> & RoomActions[K] };
   navigation: { open: ReturnType<typeof vi.fn> & AppServices['navigation']['open']; back: ReturnType<typeof vi.fn> & (() => void) };
 }
 
@@ -58,6 +60,20 @@ export function fakeServices(): FakeServices {
       toggleCamera: fn(),
       subscribe: fn<CallActions['subscribe']>().mockReturnValue(() => undefined),
       getMedia: fn<CallActions['getMedia']>().mockReturnValue({ local: null, remote: null, quality: null, rttMs: null, lossPct: null }),
+    },
+    rooms: {
+      canJoin: fn<RoomActions['canJoin']>().mockReturnValue(true),
+      join: fn<RoomActions['join']>().mockReturnValue(true),
+      leave: fn(),
+      toggleMic: fn(),
+      toggleCamera: fn(),
+      toggleScreenShare: fn<RoomActions['toggleScreenShare']>().mockResolvedValue(undefined),
+      canShareScreen: fn<RoomActions['canShareScreen']>().mockReturnValue(true),
+      listDevices: fn<RoomActions['listDevices']>().mockResolvedValue([]),
+      switchDevice: fn<RoomActions['switchDevice']>().mockResolvedValue(undefined),
+      setTileSize: fn(),
+      subscribe: fn<RoomActions['subscribe']>().mockReturnValue(() => undefined),
+      getMedia: fn<RoomActions['getMedia']>().mockReturnValue(NO_ROOM_MEDIA),
     },
     navigation: { open: fn(), back: fn() },
   };

@@ -13,7 +13,7 @@ export class CredentialRefresh {
   private timer: unknown = null;
 
   constructor(
-    private readonly call: CallScope,
+    private readonly call: Pick<CallScope, 'closed' | 'pc'>,
     private readonly env: CredentialsEnv,
   ) {}
 
