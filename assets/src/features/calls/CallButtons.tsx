@@ -1,6 +1,6 @@
 import { Phone, Video } from 'lucide-react';
 import type { User } from '../../api';
-import { callsSelectors, connectionSelectors } from '../../stores';
+import { callsSelectors, connectionSelectors, roomsSelectors } from '../../stores';
 import { IconButton } from '../../ui';
 import { useAppState, useServices } from '../services';
 
@@ -9,7 +9,9 @@ export function CallButtons({ conversationId, peer }: { conversationId: string; 
   const { calls } = useServices();
   const canStart = useAppState(callsSelectors.canStart);
   const online = useAppState(connectionSelectors.isOpen);
-  const disabled = !canStart || !online;
+  // One call at a time: not while this device is in a group call.
+  const inRoom = useAppState(roomsSelectors.inRoom);
+  const disabled = !canStart || !online || inRoom;
   const start = (media: 'audio' | 'video') => {
     // Load the call screen while it rings.
     void import('./CallScreen');

@@ -4,6 +4,7 @@ import type { Conversation } from '../../api';
 import { conversationsSelectors, otherMember } from '../../stores';
 import { Avatar, avatarName, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
 import { CallButtons } from '../calls/CallButtons';
+import { RoomButtons } from '../rooms/RoomButtons';
 import { lastSeenLabel } from './format';
 import { useAppState, useServices } from '../services';
 
@@ -72,10 +73,11 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
           {subtitle}
         </p>
       </div>
-      {/* Calls are 1-on-1: direct conversations with someone else only. */}
+      {/* 1-on-1 calls in direct conversations with someone else; group calls (rooms) in groups. */}
       {c.kind === 'direct' && other && other.id !== myId && <CallButtons conversationId={c.id} peer={other} />}
       {c.kind === 'group' && (
         <>
+          <RoomButtons conversationId={c.id} />
           <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">
             <Users className="size-[18px]" aria-hidden />
           </IconButton>

@@ -7,6 +7,7 @@ import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { TypingIndicator } from './TypingIndicator';
 import { Lightbox } from '../attachments/Lightbox';
+import { RoomBanner } from '../rooms/RoomBanner';
 import { useFileDrop } from '../attachments/useFileDrop';
 import { useAppState, useServices } from '../services';
 
@@ -47,6 +48,7 @@ export function ChatView({ conversationId }: { conversationId: string }) {
   return (
     <section aria-labelledby="chat-title" className="relative flex h-full min-h-0 flex-1 flex-col" {...drop.handlers}>
       <ChatHeader conversation={c} title={title} />
+      {c.kind === 'group' && <RoomBanner conversationId={c.id} />}
       <MessageList conversation={c} title={title} onOpenImage={onOpenImage} />
       <TypingIndicator conversationId={c.id} />
       <Composer conversationId={c.id} title={title} />

@@ -5,6 +5,7 @@ import { IconButton, Logo } from '../../ui';
 import { CallLayer } from '../calls/CallLayer';
 import { ChatView } from '../chat/ChatView';
 import { ConnectionBanner } from '../connection/ConnectionBanner';
+import { RoomLayer } from '../rooms/RoomLayer';
 import { ConversationList } from '../conversations/ConversationList';
 import { EmptyConversation } from './EmptyConversation';
 import { ShellLayout } from './ShellLayout';
@@ -20,7 +21,7 @@ export function Shell() {
   const serverName = useAppState(serverSelectors.name);
   const activeId = useAppState(conversationsSelectors.activeId);
   // A call on screen is modal: the app behind it is out of reach (focus, clicks, screen readers).
-  const callShown = useAppState((s) => s.calls.phase !== 'idle');
+  const callShown = useAppState((s) => s.calls.phase !== 'idle' || s.rooms.session !== null);
   const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
 
   const sidebar = (
@@ -53,6 +54,7 @@ export function Shell() {
       </div>
       <ConnectionBanner />
       <CallLayer />
+      <RoomLayer />
       <Suspense fallback={null}>
         {dialog === 'chat' && <NewChatDialog onClose={() => setDialog(null)} />}
         {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} />}
