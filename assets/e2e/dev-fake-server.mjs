@@ -6,7 +6,8 @@
  * (problem JSON errors with `code`, the HttpOnly `nexus_refresh` cookie on
  * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
  * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs;
- * uploads and media in fake-media.mjs; call signaling (no TURN) in fake-calls.mjs.
+ * uploads and media in fake-media.mjs; call signaling (no TURN) in fake-calls.mjs; group
+ * call state (no SFU) in fake-rooms.mjs.
  * Lets you click through the client, take screenshots and run the e2e files without
  * building the Rust server.
  *

@@ -19,6 +19,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
+import { createRooms } from './fake-rooms.mjs';
 import { createCalls } from './fake-calls.mjs';
 
 const MAX_BODY = 4000;
@@ -101,6 +102,9 @@ export function createMessaging(deps) {
   }
 
   const membersOf = (c) => [...c.members.keys()];
+
+  // Group calls (fake-rooms.mjs): the room state only, no SFU.
+  const rooms = createRooms({ emit, conversation: (id) => conversations.get(id) });
 
   // Calls (fake-calls.mjs): signaling only; a missed call leaves a `kind: "call"` message.
   const calls = createCalls({
@@ -363,6 +367,7 @@ export function createMessaging(deps) {
         user: userById(me),
         presence: [...contactsOf(me)].map(presenceOf),
         calls: calls.ready(ws, sessionId, me),
+        rooms: rooms.ready(me),
       }),
     );
     if (wasOffline) emit([...contactsOf(me)], { type: 'presence', ...presenceOf(me) });
@@ -423,12 +428,14 @@ export function createMessaging(deps) {
         }
         default:
           if (typeof e.type === 'string' && e.type.startsWith('call.')) return calls.handle(ws, e, reply, failCall);
+          if (typeof e.type === 'string' && e.type.startsWith('room.')) return rooms.handle(ws, me, e, reply, failCall);
           return fail('unknown_type', `unknown event type ${JSON.stringify(String(e.type ?? '')).slice(0, 40)}`, cid);
       }
     });
 
     ws.on('close', () => {
       calls.closed(ws);
+      rooms.closed(ws);
       clearInterval(ping);
       clearInterval(expiry);
       set.delete(ws);

@@ -55,7 +55,7 @@ export async function startCall(p, media = 'video') {
 
 /** Joins the call going on in the open group, from the banner. */
 export async function joinCall(p) {
-  const join = roomBanner(p).getByRole('button', { name: /^Join/ });
+  const join = roomBanner(p).getByRole('button', { name: /^Join( here)?$/ });
   await join.waitFor({ state: 'visible' });
   await until(`${p.name}'s Join button`, () => join.isEnabled());
   await join.click();

@@ -146,7 +146,7 @@ export function RoomTile({
               </span>
             )}
             {tile.videoOff && (
-              <span className="grid size-6 place-items-center rounded-full bg-black/55 text-white shadow" data-testid="badge-camera-off" title="Camera off">
+              <span className="grid size-6 place-items-center rounded-full bg-slate-600/90 text-white shadow ring-1 ring-white/20" data-testid="badge-camera-off" title="Camera off">
                 <VideoOff className="size-3.5" aria-hidden />
                 <span className="sr-only">Camera off</span>
               </span>
