@@ -149,6 +149,33 @@ describe('room controller: the negotiation queue', () => {
   });
 });
 
+describe('room controller: errors after the join', () => {
+  it('unavailable takes the offer back and tries again; room_not_joined joins again once', async () => {
+    const h = setupRoom();
+    await joinedRoom(h);
+    h.event({ type: 'error', code: 'unavailable', message: 'node busy', conversation_id: 'g1' });
+    await flush();
+    expect(h.pc().log).toContain('local:rollback');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ofType(h, 'room.offer')).toHaveLength(2);
+
+    h.event({ type: 'error', code: 'room_not_joined', message: 'not in the room', conversation_id: 'g1' });
+    expect(ofType(h, 'room.join')).toHaveLength(2);
+    expect(h.store.getState().rooms.session?.phase).toBe('joining');
+  });
+
+  it('invalid_sdp for our offer leaves with a notice; errors of another room are not ours', async () => {
+    const h = setupRoom();
+    await joinedRoom(h);
+    h.event({ type: 'error', code: 'invalid_sdp', message: 'no VP8', conversation_id: 'g2' });
+    expect(h.store.getState().rooms.session).not.toBeNull();
+    h.event({ type: 'error', code: 'invalid_sdp', message: 'no VP8', conversation_id: 'g1' });
+    expect(h.store.getState().rooms.session).toBeNull();
+    expect(ofType(h, 'room.leave')).toHaveLength(1);
+    expect(h.notify.info).toHaveBeenCalledWith('The call’s connection failed', 'Join again to retry.');
+  });
+});
+
 describe('room controller: remote tracks', () => {
   it('maps slots to one stream per participant and source, and reports the tiles’ sizes', async () => {
     const h = setupRoom();
