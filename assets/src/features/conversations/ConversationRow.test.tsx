@@ -35,4 +35,14 @@ describe('ConversationRow', () => {
     link.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, button: 0, ctrlKey: true }));
     expect(services.navigation.open).not.toHaveBeenCalled();
   });
+
+  it('a group with a call going on says so, with how many are in it', () => {
+    const services = fakeServices();
+    const c = conversation({ id: 'g1', kind: 'group', name: 'Crew' });
+    const p = (user_id: string) => ({ user_id, joined_at: 't', audio_muted: false, video_muted: false, screen_sharing: false });
+    services.store.getState().roomsReady([{ conversation_id: 'g1', room_id: 'r', started_at: 't', participants: [p('bob'), p('carol')] }]);
+    view = render(<ConversationRow conversation={c} myId={ME.id} active={false} />, services);
+    expect(view.container.querySelector('[data-testid="row-call"]')?.textContent).toBe('2');
+    expect(view.container.querySelector('a')!.getAttribute('aria-label')).toBe('Crew, call in progress');
+  });
 });

@@ -1,6 +1,7 @@
+import { Video } from 'lucide-react';
 import { memo, useId, type MouseEvent } from 'react';
 import type { Conversation } from '../../api';
-import { conversationsSelectors, conversationTitle, otherMember, typingLabel } from '../../stores';
+import { conversationsSelectors, conversationTitle, otherMember, roomsSelectors, typingLabel } from '../../stores';
 import { Avatar, avatarName, cn, PresenceDot } from '../../ui';
 import { formatListTime } from '../chat/format';
 import { useAppState, useServices } from '../services';
@@ -20,6 +21,8 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
   const online = useAppState((s) => conversationsSelectors.isOnline(s, other?.id));
   const typingNames = useAppState((s) => conversationsSelectors.typingNames(s, c.id));
   const users = useAppState(conversationsSelectors.users);
+  // A group call going on here: the row says so (the chat offers to join).
+  const inCall = useAppState((s) => roomsSelectors.live(s, c.id)?.participants.length ?? 0);
   const typing = typingLabel(typingNames);
   const unread = active ? 0 : c.unread_count;
 
@@ -40,7 +43,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
     navigation.open(c.id);
   };
 
-  const label = [title, online ? 'online' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
+  const label = [title, online ? 'online' : null, inCall > 0 ? 'call in progress' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
 
   return (
     <a
@@ -87,6 +90,16 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
           >
             {typing ?? preview}
           </span>
+          {inCall > 0 && (
+            <span
+              data-testid="row-call"
+              title={`Call in progress · ${inCall} in the call`}
+              className="inline-flex shrink-0 items-center gap-1 rounded-full bg-emerald-500/15 px-1.5 py-0.5 text-[11px] font-semibold tabular-nums text-emerald-700 dark:text-emerald-300"
+            >
+              <Video className="size-3" aria-hidden />
+              {inCall}
+            </span>
+          )}
           {unread > 0 && (
             <span
               aria-hidden="true"

@@ -204,8 +204,12 @@ export class RoomController {
           if (!s) this.env.gateway.send({ type: 'room.leave', conversation_id: e.room.conversation_id });
           return;
         }
-        this.state.roomsJoined(e.room, e.max_video_kbps);
-        void call!.startPeer(e.max_video_kbps || null);
+        {
+          const joining = s!.phase === 'joining';
+          this.state.roomsJoined(e.room, e.max_video_kbps);
+          // A repeated room.joined (we are in already) only updates the room.
+          if (joining) void call!.startPeer(e.max_video_kbps || null);
+        }
         return;
       case 'room.answer':
         if (ours) call!.answer(e.sdp, e.slots);
