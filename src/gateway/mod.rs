@@ -4,6 +4,7 @@
 //! event of the fan-out meant for them.
 
 pub mod registry;
+mod rooms;
 mod session;
 
 use std::{sync::Arc, time::Duration};
