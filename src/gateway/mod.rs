@@ -56,6 +56,7 @@ impl Gateway {
             bus: services.bus.clone(),
             caches: services.caches.clone(),
             calls: services.calls.clone(),
+            rooms: services.rooms.clone(),
             presence: services.presence.clone(),
         };
         let task = dispatcher.start(registry.clone(), shutdown.clone()).await?;

@@ -405,6 +405,20 @@ async fn joining_is_checked_limited_and_one_device_at_a_time(scale: Scale) {
         })
         .await;
     assert_eq!(st["room"]["participants"].as_array().unwrap().len(), 1);
+
+    // A member removed from the group is taken out of its call at once.
+    let r = app.delete_auth(&format!("/api/v1/conversations/{conv}/members/{}", m[1].id), &tokens[0]).await;
+    assert_eq!(r.status(), 204);
+    let gone = m[1].ws.wait_for("room.left", |v| v["type"] == "room.left").await;
+    assert_eq!(gone["reason"], "removed");
+    let c = conv.clone();
+    m[2].ws
+        .wait_for("the room ended", move |v| {
+            v["type"] == "room.state"
+                && v["room"]["conversation_id"] == c.as_str()
+                && v["room"]["participants"].as_array().unwrap().is_empty()
+        })
+        .await;
     app.finish().await;
 }
 

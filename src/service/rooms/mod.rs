@@ -237,6 +237,33 @@ impl Rooms {
         });
     }
 
+    /// `users` are no longer members of the conversation: this node's devices of theirs in
+    /// its room leave it (`removed`).
+    pub fn members_left(&self, conversation_id: Uuid, users: &[Uuid]) {
+        let sessions: Vec<Uuid> = self
+            .local
+            .lock()
+            .expect("local rooms")
+            .iter()
+            .filter(|(_, (c, _))| *c == conversation_id)
+            .map(|(s, _)| *s)
+            .collect();
+        if sessions.is_empty() {
+            return;
+        }
+        let (this, users) = (self.this.clone(), users.to_vec());
+        tokio::spawn(async move {
+            let Some(rooms) = this.upgrade() else { return };
+            let Ok(Some(rec)) = record::load(&*rooms.bus, conversation_id).await else { return };
+            for m in rec.members.iter().filter(|m| sessions.contains(&m.session_id) && users.contains(&m.user_id)) {
+                if let Err(e) = rooms.remove(m.user_id, m.session_id, conversation_id, LeftReason::Removed, true).await
+                {
+                    tracing::warn!(error = %e, "removed member not taken out of the room");
+                }
+            }
+        });
+    }
+
     /// The live rooms of the user's group conversations (for `ready`).
     pub async fn current(&self, me: Uuid) -> Result<Vec<RoomView>> {
         let mut out = Vec::new();
