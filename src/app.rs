@@ -75,6 +75,7 @@ impl App {
             tracing::warn!("message worker did not stop in time");
         }
         let _ = dispatcher.await;
+        services.rooms.shutdown().await;
         if let Err(e) = services.receipts.flush().await {
             tracing::error!(error = %e, "final receipts flush failed");
         }

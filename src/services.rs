@@ -13,7 +13,10 @@ use crate::{
     bus::{self, Bus},
     config::{Config, MediaBackend},
     media::{MediaStore, cloudinary::CloudinaryStore, disk::DiskStore},
-    rtc::turn::Relay,
+    rtc::{
+        sfu::{Sfu, SfuSettings},
+        turn::Relay,
+    },
     service::{
         accounts::Accounts,
         cache::Caches,
@@ -25,6 +28,7 @@ use crate::{
         messages::Messages,
         presence::Presence,
         receipts::Receipts,
+        rooms::Rooms,
         tokens,
     },
     store::{self, Store},
@@ -42,6 +46,7 @@ pub struct Services {
     pub receipts: Arc<Receipts>,
     pub presence: Presence,
     pub calls: Arc<Calls>,
+    pub rooms: Arc<Rooms>,
     pub health: Health,
     pub media: Media,
     /// Shared secret of the TURN REST credentials.
@@ -117,6 +122,20 @@ impl Services {
         let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
         let calls =
             Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);
+        let (sfu, sfu_events) = match serving {
+            true => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                (Some(Sfu::start(sfu_settings(&config), tx).await?), Some(rx))
+            }
+            false => (None, None),
+        };
+        if let (Some(relay), Some(sfu)) = (&turn, &sfu) {
+            relay.allow_peer(sfu.address());
+        }
+        let rooms = Rooms::new(store.clone(), bus.clone(), fanout.clone(), calls.clone(), config.calls.clone(), sfu);
+        if let Some(events) = sfu_events {
+            rooms.run(events).await?;
+        }
         let health = Health::new(store.clone(), bus.clone());
         let files: Arc<dyn MediaStore> = match config.media.backend {
             MediaBackend::Disk => Arc::new(DiskStore::open(&config.media_dir()).with_context(|| {
@@ -137,10 +156,23 @@ impl Services {
             receipts,
             presence,
             calls,
+            rooms,
             health,
             media,
             turn_secret,
             turn,
         }))
+    }
+}
+
+fn sfu_settings(config: &Config) -> SfuSettings {
+    let c = &config.calls;
+    SfuSettings {
+        bind: c.sfu.listen,
+        public_ip: c.sfu.public_ip.parse().ok(),
+        connect_timeout: std::time::Duration::from_secs(c.connect_timeout_secs),
+        media_grace: std::time::Duration::from_secs(c.reconnect_grace_secs),
+        max_subscriber_kbps: u64::from(c.max_receive_kbps),
+        room_queue: c.sfu.room_queue,
     }
 }

@@ -92,6 +92,26 @@ pub mod keys {
     pub fn call_invites(user: &uuid::Uuid) -> String {
         format!("rl:call:{user}")
     }
+    /// A conversation's group call (JSON): `room:<conversation>`.
+    pub fn room(conversation: &uuid::Uuid) -> String {
+        format!("room:{conversation}")
+    }
+    /// Lock of one group call's state.
+    pub fn room_lock(conversation: &uuid::Uuid) -> String {
+        format!("lock:room:{conversation}")
+    }
+    /// The group call a user is in: `room:user:<user>` -> conversation id.
+    pub fn user_room(user: &uuid::Uuid) -> String {
+        format!("room:user:{user}")
+    }
+    /// A node that is alive (expires after `calls.node_ttl_secs`): `node:<node>`.
+    pub fn node(node: &uuid::Uuid) -> String {
+        format!("node:{node}")
+    }
+    /// The topic of one node's SFU: commands for the rooms it hosts.
+    pub fn sfu_topic(node: &uuid::Uuid) -> String {
+        format!("sfu:{node}")
+    }
     /// Rate limit of registrations per client IP: `rl:register:ip:<ip>`.
     pub fn register_ip(ip: &str) -> String {
         format!("rl:register:ip:{ip}")

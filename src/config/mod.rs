@@ -22,6 +22,7 @@ pub use self::sections::*;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[derive(Default)]
 pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
@@ -37,24 +38,6 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            redis: RedisConfig::default(),
-            auth: AuthConfig::default(),
-            gateway: GatewayConfig::default(),
-            messages: MessagesConfig::default(),
-            receipts: ReceiptsConfig::default(),
-            media: MediaConfig::default(),
-            jobs: JobsConfig::default(),
-            calls: CallsConfig::default(),
-            turn: TurnConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
 /// The top-level sections: `NEXUS_<SECTION>__<KEY>` variables are read for these only.
 /// Derived from the defaults, so a new section can never be forgotten here.
 fn sections() -> Vec<String> {
@@ -224,12 +207,20 @@ impl Config {
             ("calls.connect_timeout_secs", self.calls.connect_timeout_secs),
             ("calls.reconnect_grace_secs", self.calls.reconnect_grace_secs),
             ("calls.invites_per_minute", u64::from(self.calls.invites_per_minute)),
+            ("calls.max_participants", u64::from(self.calls.max_participants)),
+            ("calls.max_video_kbps", u64::from(self.calls.max_video_kbps)),
+            ("calls.max_receive_kbps", u64::from(self.calls.max_receive_kbps)),
+            ("calls.node_ttl_secs", self.calls.node_ttl_secs),
+            ("calls.sfu.room_queue", self.calls.sfu.room_queue as u64),
             ("turn.credential_ttl_secs", self.turn.credential_ttl_secs),
             ("turn.user_quota", u64::from(self.turn.user_quota)),
         ] {
             if v == 0 {
                 return bad(key, "must be at least 1");
             }
+        }
+        if !self.calls.sfu.public_ip.is_empty() && self.calls.sfu.public_ip.parse::<IpAddr>().is_err() {
+            return bad("calls.sfu.public_ip", "must be an IP address (or empty)");
         }
         if self.turn.enabled {
             if self.turn.relay_min_port == 0 || self.turn.relay_max_port < self.turn.relay_min_port {

@@ -170,6 +170,36 @@ pub struct CallsConfig {
     pub reconnect_grace_secs: u64,
     /// `call.invite` per user per minute (bursts of the same size).
     pub invites_per_minute: u32,
+    /// Most people in one group call.
+    pub max_participants: u32,
+    /// Cap of each participant's camera (its top simulcast layer), kbit/s.
+    pub max_video_kbps: u32,
+    /// Cap of what the SFU sends one participant, all videos together, kbit/s.
+    pub max_receive_kbps: u32,
+    /// A node that has not shown it is alive for this long is dead: the group calls it
+    /// hosted end with `node_lost` and restart on the node of whoever joins again.
+    pub node_ttl_secs: u64,
+    pub sfu: SfuConfig,
+}
+
+/// The SFU of group calls (`docs/architecture.md`, "Group calls").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SfuConfig {
+    /// UDP address of the SFU's socket (all media of the node's group calls); port 0
+    /// picks one (tests). Each node on one host needs its own port.
+    pub listen: SocketAddr,
+    /// Address announced to browsers (must be reachable by them). Empty: the listener's
+    /// address if it is a specific one, else this machine's primary address.
+    pub public_ip: String,
+    /// Datagrams queued for one room before new ones are dropped.
+    pub room_queue: usize,
+}
+
+impl Default for SfuConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([0, 0, 0, 0], 3479)), public_ip: String::new(), room_queue: 2048 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -318,7 +348,17 @@ impl Default for JobsConfig {
 
 impl Default for CallsConfig {
     fn default() -> Self {
-        Self { ring_timeout_secs: 45, connect_timeout_secs: 30, reconnect_grace_secs: 30, invites_per_minute: 10 }
+        Self {
+            ring_timeout_secs: 45,
+            connect_timeout_secs: 30,
+            reconnect_grace_secs: 30,
+            invites_per_minute: 10,
+            max_participants: 16,
+            max_video_kbps: 1500,
+            max_receive_kbps: 8000,
+            node_ttl_secs: 15,
+            sfu: SfuConfig::default(),
+        }
     }
 }
 

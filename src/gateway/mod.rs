@@ -4,6 +4,7 @@
 //! event of the fan-out meant for them.
 
 pub mod registry;
+mod rooms;
 mod session;
 
 use std::{sync::Arc, time::Duration};
@@ -55,6 +56,7 @@ impl Gateway {
             bus: services.bus.clone(),
             caches: services.caches.clone(),
             calls: services.calls.clone(),
+            rooms: services.rooms.clone(),
             presence: services.presence.clone(),
         };
         let task = dispatcher.start(registry.clone(), shutdown.clone()).await?;

@@ -74,12 +74,14 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
 
     let presence = services.presence.snapshot(me).await.unwrap_or_default();
     let calls = services.calls.current(me).await.unwrap_or_default();
+    let rooms = services.rooms.current(me).await.unwrap_or_default();
     let ready = ServerEvent::Ready {
         session_id: session,
         server_time: chrono::Utc::now(),
         user: UserView::from(user),
         presence,
         calls,
+        rooms,
     };
     let mut close: Option<(u16, &'static str)> = None;
     if sink.send(Message::Text(ready.to_json().to_string())).await.is_err() {
@@ -124,11 +126,10 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                             Message::Text(text) => handle(&services, me, session, &text, &tx, &mut typing_sent).await,
                             _ => Some(ServerEvent::error("invalid_frame", "binary frames are not accepted", None)),
                         };
-                        if let Some(reply) = reply {
-                            if sink.send(Message::Text(reply.to_json().to_string())).await.is_err() {
+                        if let Some(reply) = reply
+                            && sink.send(Message::Text(reply.to_json().to_string())).await.is_err() {
                                 break;
                             }
-                        }
                     }
                 }
             }
@@ -190,6 +191,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     for (conversation, _) in typing_sent {
         let _ = services.conversations.typing(me, conversation, false).await;
     }
+    services.rooms.socket_closed(me, session);
     if let Err(e) = services.calls.socket_closed(me, session).await {
         tracing::warn!(error = %e, "call update on disconnect failed");
     }
@@ -210,7 +212,11 @@ async fn handle(
 ) -> Option<ServerEvent> {
     let event = match parse(text) {
         Ok(e) => e,
-        Err(e) => return Some(ServerEvent::error(e.code, e.message, e.client_id).for_call(e.call_id)),
+        Err(e) => {
+            return Some(
+                ServerEvent::error(e.code, e.message, e.client_id).for_call(e.call_id).for_room(e.conversation_id),
+            );
+        }
     };
     let calls = &services.calls;
     let call = |result: crate::error::Result<()>, call_id: Uuid| {
@@ -284,6 +290,11 @@ async fn handle(
         ClientEvent::CallConnected { call_id } => call(calls.connected(me, session, call_id).await, call_id),
         ClientEvent::CallHangup { call_id, reason } => call(calls.hangup(me, session, call_id, reason).await, call_id),
         ClientEvent::CallRejoin { call_id } => call(calls.rejoin(me, session, call_id).await, call_id),
+        ClientEvent::RoomJoin { .. }
+        | ClientEvent::RoomOffer { .. }
+        | ClientEvent::RoomMute { .. }
+        | ClientEvent::RoomView { .. }
+        | ClientEvent::RoomLeave { .. } => super::rooms::handle(services, me, session, event).await,
     }
 }
 

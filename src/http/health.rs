@@ -108,6 +108,35 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
     metric("nexus_calls_ended_total", "counter", "Calls that ended (any reason).", c.ended.load(Relaxed) as f64);
     metric("nexus_calls_missed_total", "counter", "Calls nobody answered.", c.missed.load(Relaxed) as f64);
     metric("nexus_calls_busy_total", "counter", "Invites refused as busy.", c.busy.load(Relaxed) as f64);
+    if let Some(sfu) = services.rooms.sfu() {
+        use crate::rtc::sfu::SfuStats;
+        let s = &sfu.stats;
+        for (name, kind, help, v) in [
+            ("nexus_sfu_rooms", "gauge", "Group calls whose SFU room runs on this node.", &s.rooms),
+            ("nexus_sfu_participants", "gauge", "Participants in this node's SFU rooms.", &s.participants),
+            ("nexus_sfu_packets_in_total", "counter", "Datagrams the SFU received.", &s.packets_in),
+            ("nexus_sfu_bytes_in_total", "counter", "Bytes the SFU received.", &s.bytes_in),
+            ("nexus_sfu_packets_out_total", "counter", "Datagrams the SFU sent.", &s.packets_out),
+            ("nexus_sfu_bytes_out_total", "counter", "Bytes the SFU sent.", &s.bytes_out),
+            ("nexus_sfu_forwarded_frames_total", "counter", "Media frames forwarded to subscribers.", &s.forwarded),
+            ("nexus_sfu_forwarded_bytes_total", "counter", "Media bytes forwarded to subscribers.", &s.forwarded_bytes),
+            (
+                "nexus_sfu_dropped_total",
+                "counter",
+                "Datagrams or frames lost inside the SFU (full queues).",
+                &s.dropped,
+            ),
+            ("nexus_sfu_unrouted_total", "counter", "Datagrams from addresses of no participant.", &s.unrouted),
+            (
+                "nexus_sfu_keyframe_requests_total",
+                "counter",
+                "Keyframe requests (PLI/FIR) sent to publishers.",
+                &s.keyframe_requests,
+            ),
+        ] {
+            metric(name, kind, help, SfuStats::get(v) as f64);
+        }
+    }
     if let Some(turn) = &services.turn {
         let t = &turn.stats;
         metric("nexus_turn_allocations", "gauge", "TURN allocations open now.", t.allocations.load(Relaxed) as f64);

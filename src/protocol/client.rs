@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::calls::{HangupReason, IceCandidate, Media};
+use super::{
+    calls::{HangupReason, IceCandidate, Media},
+    rooms::{Source, Tile, TrackDecl},
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type")]
@@ -52,6 +55,16 @@ pub enum ClientEvent {
     },
     #[serde(rename = "call.rejoin")]
     CallRejoin { call_id: Uuid },
+    #[serde(rename = "room.join")]
+    RoomJoin { conversation_id: Uuid },
+    #[serde(rename = "room.offer")]
+    RoomOffer { conversation_id: Uuid, sdp: String, tracks: Vec<TrackDecl> },
+    #[serde(rename = "room.mute")]
+    RoomMute { conversation_id: Uuid, source: Source, muted: bool },
+    #[serde(rename = "room.view")]
+    RoomView { conversation_id: Uuid, tiles: Vec<Tile> },
+    #[serde(rename = "room.leave")]
+    RoomLeave { conversation_id: Uuid },
     #[serde(rename = "ping")]
     Ping,
 }
@@ -71,6 +84,11 @@ const TYPES: &[&str] = &[
     "call.connected",
     "call.hangup",
     "call.rejoin",
+    "room.join",
+    "room.offer",
+    "room.mute",
+    "room.view",
+    "room.leave",
     "ping",
 ];
 
@@ -82,10 +100,18 @@ pub struct FrameError {
     pub client_id: Option<String>,
     /// The frame's `call_id`, when it had a valid one.
     pub call_id: Option<Uuid>,
+    /// A `room.*` frame's `conversation_id`, when it had a valid one.
+    pub conversation_id: Option<Uuid>,
 }
 
 pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
-    let err = |code, message: String, client_id| FrameError { code, message, client_id, call_id: None };
+    let err = |code, message: String, client_id| FrameError {
+        code,
+        message,
+        client_id,
+        call_id: None,
+        conversation_id: None,
+    };
     let value: Value = serde_json::from_str(text).map_err(|e| err("invalid_frame", format!("not JSON: {e}"), None))?;
     let Some(obj) = value.as_object() else {
         return Err(err("invalid_frame", "an event must be a JSON object".into(), None));
@@ -98,12 +124,15 @@ pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
         let shown: String = kind.chars().take(40).collect();
         return Err(err("unknown_type", format!("unknown event type {shown:?}"), client_id));
     }
-    let call_id = obj.get("call_id").and_then(Value::as_str).and_then(|c| c.parse::<Uuid>().ok());
+    let uuid = |field: &str| obj.get(field).and_then(Value::as_str).and_then(|c| c.parse::<Uuid>().ok());
+    let call_id = uuid("call_id");
+    let conversation_id = if kind.starts_with("room.") { uuid("conversation_id") } else { None };
     serde_json::from_value(value).map_err(|e| FrameError {
         code: "invalid_event",
         message: e.to_string(),
         client_id,
         call_id,
+        conversation_id,
     })
 }
 

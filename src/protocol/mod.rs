@@ -6,12 +6,14 @@
 //! - [`server`]: server → client events ([`ServerEvent`]);
 //! - [`views`]: users, conversations, messages, receipts, presence — shared by REST and
 //!   WebSocket;
-//! - [`calls`]: what `call.*` events carry.
+//! - [`calls`]: what `call.*` events carry;
+//! - [`rooms`]: what `room.*` (group call) events carry.
 //!
 //! Nothing here does work: the services decide what to send, the gateway writes it.
 
 pub mod calls;
 pub mod client;
+pub mod rooms;
 pub mod server;
 pub mod views;
 

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{
     calls::{CallView, IceCandidate},
+    rooms::{LeftReason, RoomView, Slot, Speaker},
     views::{ConversationView, MessageView, PresenceView, UserView},
 };
 use crate::error::Error;
@@ -25,6 +26,8 @@ pub enum ServerEvent {
         presence: Vec<PresenceView>,
         /// The user's current call (at most one), to rejoin or to show as ringing.
         calls: Vec<CallView>,
+        /// The live group calls of the user's group conversations.
+        rooms: Vec<RoomView>,
     },
     #[serde(rename = "message.ack")]
     MessageAck { client_id: String, id: Uuid, conversation_id: Uuid, created_at: DateTime<Utc> },
@@ -50,6 +53,20 @@ pub enum ServerEvent {
     CallAnswer { call_id: Uuid, from: Uuid, sdp: String },
     #[serde(rename = "call.ice")]
     CallIce { call_id: Uuid, from: Uuid, candidate: Option<IceCandidate> },
+    #[serde(rename = "room.state")]
+    RoomState { room: RoomView },
+    #[serde(rename = "room.joined")]
+    RoomJoined { room: RoomView, max_video_kbps: u32 },
+    #[serde(rename = "room.answer")]
+    RoomAnswer { conversation_id: Uuid, sdp: String, slots: Vec<Slot> },
+    #[serde(rename = "room.slots")]
+    RoomSlots { conversation_id: Uuid, slots: Vec<Slot> },
+    #[serde(rename = "room.renegotiate")]
+    RoomRenegotiate { conversation_id: Uuid, audio: usize, video: usize },
+    #[serde(rename = "room.speakers")]
+    RoomSpeakers { conversation_id: Uuid, speakers: Vec<Speaker> },
+    #[serde(rename = "room.left")]
+    RoomLeft { conversation_id: Uuid, reason: LeftReason },
     #[serde(rename = "error")]
     Error {
         code: String,
@@ -58,6 +75,9 @@ pub enum ServerEvent {
         client_id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         call_id: Option<Uuid>,
+        /// A failed `room.*` event's conversation.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        conversation_id: Option<Uuid>,
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
@@ -73,6 +93,7 @@ impl ServerEvent {
             message: message.into(),
             client_id,
             call_id: None,
+            conversation_id: None,
             retry_after_ms: None,
         }
     }
@@ -88,13 +109,29 @@ impl ServerEvent {
             Error::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        ServerEvent::Error { code: e.code().to_string(), message, client_id, call_id: None, retry_after_ms }
+        ServerEvent::Error {
+            code: e.code().to_string(),
+            message,
+            client_id,
+            call_id: None,
+            conversation_id: None,
+            retry_after_ms,
+        }
     }
 
     /// The same `error` event naming the call a failed call event was about.
     pub fn for_call(mut self, id: Option<Uuid>) -> Self {
         if let ServerEvent::Error { call_id, .. } = &mut self {
             *call_id = id;
+        }
+        self
+    }
+
+    /// The same `error` event naming the conversation whose room a failed `room.*` event
+    /// was about.
+    pub fn for_room(mut self, id: Option<Uuid>) -> Self {
+        if let ServerEvent::Error { conversation_id, .. } = &mut self {
+            *conversation_id = id;
         }
         self
     }

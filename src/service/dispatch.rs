@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::{sync::watch, task::JoinHandle};
 use uuid::Uuid;
 
-use super::{cache::Caches, calls::Calls, fanout, presence};
+use super::{cache::Caches, calls::Calls, fanout, presence, rooms::Rooms};
 use crate::bus::{Bus, keys};
 
 /// This node's connected sockets, as the dispatcher needs them.
@@ -27,6 +27,7 @@ pub struct Dispatcher {
     pub bus: Arc<dyn Bus>,
     pub caches: Arc<Caches>,
     pub calls: Arc<Calls>,
+    pub rooms: Arc<Rooms>,
     pub presence: presence::Presence,
 }
 
@@ -71,8 +72,10 @@ impl Dispatcher {
         for env in batch {
             if let Some(effect) = &env.effect {
                 self.caches.apply(effect);
-                if let fanout::Effect::CallEnded { caller, callee } = *effect {
-                    self.calls.call_ended(caller, callee);
+                match *effect {
+                    fanout::Effect::CallEnded { caller, callee } => self.calls.call_ended(caller, callee),
+                    fanout::Effect::Left { conversation_id } => self.rooms.members_left(conversation_id, &env.to),
+                    _ => {}
                 }
             }
             let text: Arc<str> = Arc::from(env.event.get());

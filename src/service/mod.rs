@@ -14,6 +14,7 @@ pub mod messages;
 pub mod passwords;
 pub mod presence;
 pub mod receipts;
+pub mod rooms;
 pub mod tokens;
 pub mod validate;
 pub mod views;

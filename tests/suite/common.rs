@@ -94,6 +94,7 @@ impl Env {
         c.server.shutdown_grace_secs = 2;
         c.log.level = "warn".into();
         c.turn.listen = ([127, 0, 0, 1], 0).into();
+        c.calls.sfu.listen = ([127, 0, 0, 1], 0).into();
         if let Some(url) = self.database_url() {
             c.database.url = url;
             c.database.max_connections = 8;

@@ -18,4 +18,5 @@ mod media;
 mod messaging;
 mod presence;
 mod receipts;
+mod rooms;
 mod store;

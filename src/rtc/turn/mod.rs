@@ -72,6 +72,8 @@ struct Shared {
     own_ips: HashSet<IpAddr>,
     /// Relayed ports open now.
     open_ports: Mutex<HashSet<u16>>,
+    /// Exact addresses always relayed to: this node's SFU.
+    services: Mutex<HashSet<SocketAddr>>,
     ledger: Mutex<Ledger>,
     flood: Mutex<Flood>,
     stats: Arc<TurnStats>,
@@ -87,6 +89,10 @@ impl Shared {
     /// services); reserved addresses never, unless `turn.allow_private_peers`.
     fn peer_allowed(&self, peer: SocketAddr) -> bool {
         if self.allow_private {
+            return true;
+        }
+        let canonical = SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        if self.services.lock().unwrap_or_else(|p| p.into_inner()).contains(&canonical) {
             return true;
         }
         let ip = peer.ip().to_canonical();
@@ -106,6 +112,13 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// Relay to `addr` even though it is one of this machine's (the SFU's socket: clients
+    /// behind UDP-hostile networks reach group calls through the relay).
+    pub fn allow_peer(&self, addr: SocketAddr) {
+        let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+        self.shared.services.lock().unwrap_or_else(|p| p.into_inner()).insert(addr);
+    }
+
     /// Bind the listener and start serving.
     pub async fn start(cfg: &TurnConfig, secret: String) -> anyhow::Result<Arc<Relay>> {
         let socket = udp_socket(cfg.listen).with_context(|| {
@@ -121,6 +134,7 @@ impl Relay {
             public_ip,
             own_ips: local_addresses(),
             open_ports: Mutex::new(HashSet::new()),
+            services: Mutex::new(HashSet::new()),
             flood: Mutex::new(Flood::new()),
             ledger: Mutex::new(Ledger::default()),
             stats: stats.clone(),
@@ -216,23 +230,7 @@ fn announced_ip(cfg: &TurnConfig, listen: IpAddr) -> IpAddr {
     if let Ok(ip) = cfg.public_ip.parse() {
         return ip;
     }
-    if !listen.is_unspecified() {
-        return listen;
-    }
-    // The address this machine would use towards the Internet: connecting a UDP socket
-    // only consults the routing table; nothing is sent (192.0.2.1 is a documentation
-    // address).
-    let primary = std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
-        .and_then(|s| s.local_addr())
-        .map(|a| a.ip());
-    match primary {
-        Ok(ip) if !ip.is_unspecified() => ip,
-        _ => {
-            tracing::warn!("no network address found for TURN relaying; set turn.public_ip");
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-    }
+    super::announced_ip(listen)
 }
 
 #[cfg(test)]
@@ -248,12 +246,15 @@ mod tests {
             public_ip: "93.184.216.34".parse().unwrap(),
             own_ips: HashSet::from(["93.184.216.35".parse().unwrap()]),
             open_ports: Mutex::new(HashSet::from([50000])),
+            services: Mutex::new(HashSet::from(["93.184.216.35:3479".parse().unwrap()])),
             ledger: Mutex::new(Ledger::default()),
             flood: Mutex::new(Flood::new()),
             stats: Arc::new(TurnStats::default()),
         };
         let at = |s: &str| shared.peer_allowed(s.parse().unwrap());
         assert!(at("93.184.216.34:50000"), "another relayed peer");
+        assert!(at("93.184.216.35:3479"), "this node's SFU");
+        assert!(!at("93.184.216.35:3480"), "but no other port of this machine");
         assert!(!at("93.184.216.34:53"), "the server's own services");
         assert!(!at("93.184.216.34:50001"), "a relay port not open");
         assert!(at("1.1.1.1:53"));

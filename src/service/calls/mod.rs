@@ -147,6 +147,9 @@ impl Calls {
         if self.bus.get(&keys::call(&call_id)).await?.is_some() {
             return Err(Error::Conflict { code: "call_exists", detail: "call_id: already used".into() });
         }
+        if super::rooms::record::room_of(&*self.bus, me).await?.is_some() {
+            return Err(Error::Conflict { code: "already_in_call", detail: "you are in a group call".into() });
+        }
 
         let conv_lock = self.lock(keys::call_conversation_lock(&conversation_id)).await?;
         let result = self.invite_locked(me, session, call_id, conversation_id, callee, media).await;
@@ -224,7 +227,8 @@ impl Calls {
             return Err(invalid_state("you are already in a call"));
         }
 
-        let busy = self.live_call(callee).await?.is_some();
+        let busy = self.live_call(callee).await?.is_some()
+            || super::rooms::record::room_of(&*self.bus, callee).await?.is_some();
         let id = call_id.to_string();
         // The record exists before anyone's claim names it: a claim whose call is missing
         // counts as stale (`live_call`), so the order matters.

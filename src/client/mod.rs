@@ -3,6 +3,10 @@
 //! server the way any client would. Nothing here asserts or retries: each caller decides
 //! what a status or a missing event means (the tests panic, the load generator counts).
 //! The server itself never uses this module.
+//!
+//! [`sfu_peer`] is a WebRTC participant of a group call (on str0m), for the same two users.
+
+pub mod sfu_peer;
 
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
