@@ -162,9 +162,11 @@ describe('RoomScreen', () => {
   });
 
   it('status words', () => {
-    expect(roomStatusText({ phase: 'joining', interrupted: false, rejoined: false })).toBe('Joining…');
-    expect(roomStatusText({ phase: 'joining', interrupted: false, rejoined: true })).toBe('Rejoining…');
-    expect(roomStatusText({ phase: 'connected', interrupted: true, rejoined: false })).toBe('Reconnecting…');
-    expect(roomStatusText({ phase: 'connected', interrupted: false, rejoined: false })).toBeNull();
+    const base = { interrupted: false, rejoined: false, resuming: false };
+    expect(roomStatusText({ ...base, phase: 'joining' })).toBe('Joining…');
+    expect(roomStatusText({ ...base, phase: 'joining', rejoined: true })).toBe('Rejoining…');
+    expect(roomStatusText({ ...base, phase: 'joining', resuming: true })).toBe('Reconnecting…');
+    expect(roomStatusText({ ...base, phase: 'connected', interrupted: true })).toBe('Reconnecting…');
+    expect(roomStatusText({ ...base, phase: 'connected' })).toBeNull();
   });
 });

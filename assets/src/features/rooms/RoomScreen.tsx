@@ -13,8 +13,8 @@ import { useElementSize } from './useElementSize';
 import { useRoomMedia } from './useRoomMedia';
 
 /** What the header says under the title. */
-export function roomStatusText(s: Pick<RoomSession, 'phase' | 'interrupted' | 'rejoined'>): string | null {
-  if (s.phase === 'joining') return s.rejoined ? 'Rejoining…' : 'Joining…';
+export function roomStatusText(s: Pick<RoomSession, 'phase' | 'interrupted' | 'rejoined' | 'resuming'>): string | null {
+  if (s.phase === 'joining') return s.resuming ? 'Reconnecting…' : s.rejoined ? 'Rejoining…' : 'Joining…';
   if (s.phase === 'connecting') return 'Connecting…';
   return s.interrupted ? 'Reconnecting…' : null;
 }

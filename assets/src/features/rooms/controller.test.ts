@@ -132,21 +132,31 @@ describe('room controller: the negotiation queue', () => {
     expect(h.pc().log).toContain('local:rollback');
   });
 
-  it('an offer the socket could not take goes out once the socket is back', async () => {
+  it('a new socket joins again from it, with a new connection and the same media; mute is told again', async () => {
     const h = setupRoom();
-    h.controller.join('g1', 'audio');
-    await flush();
+    await joinedRoom(h);
+    h.controller.toggleMic();
+    const first = h.pc();
+    const tracks = h.streams[0]!.tracks;
     h.socketUp.ok = false;
+    h.store.getState().connectionChanged('connecting');
+    h.socketUp.ok = true;
+    h.store.getState().connectionChanged('open');
+    expect(first.closed).toBe(true);
+    expect(ofType(h, 'room.join')).toHaveLength(2);
+    expect(h.store.getState().rooms.session).toMatchObject({ phase: 'joining', resuming: true, rejoined: false, muted: true });
     h.event({ type: 'room.joined', room: roomView(), max_video_kbps: 1500 });
     await flush();
-    expect(ofType(h, 'room.offer')).toHaveLength(0);
-    expect(h.pc().signalingState).toBe('stable');
-    h.socketUp.ok = true;
-    h.store.getState().connectionChanged('connecting');
-    h.store.getState().connectionChanged('open');
-    await flush();
-    expect(ofType(h, 'room.offer')).toHaveLength(1);
+    expect(h.pcs).toHaveLength(2);
+    expect(h.pc().transceivers[0]!.sender.track).toBe(tracks[0]);
+    expect(ofType(h, 'room.offer')).toHaveLength(2);
+    expect(ofType(h, 'room.mute').at(-1)).toEqual({ type: 'room.mute', conversation_id: 'g1', source: 'microphone', muted: true });
+    expect(h.store.getState().rooms.session).toMatchObject({ phase: 'connecting', resuming: false });
+    // A node_lost later still gets its one automatic join again.
+    h.event({ type: 'room.left', conversation_id: 'g1', reason: 'node_lost' });
+    expect(h.store.getState().rooms.session?.rejoined).toBe(true);
   });
+
 });
 
 describe('room controller: errors after the join', () => {

@@ -11,6 +11,8 @@
  *   The screen share: a sendonly transceiver and an offer; stopping it takes it out again.
  * - `room.left` with `node_lost` or `disconnected`: join again, once, keeping the media;
  *   any other reason (or a second time) ends the session with a notice.
+ * - A new gateway socket (a reconnect): `room.join` again from it (the server keeps our
+ *   place for the grace period and moves it to the new socket), with a new connection.
  * - Leave (the button, the page going away, sign-out): `room.leave` and the teardown.
  */
 import type { RoomGatewayEvent } from '../../gateway/client';
@@ -175,7 +177,21 @@ export class RoomController {
   private reconcile(s: AppState, prev: AppState): void {
     // The session went away without us (sign-out resets the slice): tear down.
     if (this.call && (!s.rooms.session || s.rooms.session.conversationId !== this.call.conversationId)) this.teardown();
-    if (this.call && s.connection.status === 'open' && prev.connection.status !== 'open') this.call.socketBack();
+    if (this.call && s.connection.status === 'open' && prev.connection.status !== 'open') this.socketBack();
+  }
+
+  /**
+   * A new socket: the server binds our place in the room to the socket, and keeps it for
+   * `calls.reconnect_grace_secs` for a `room.join` from the new one, which replaces the old
+   * connection. So: join again, with a new peer connection and the same media.
+   */
+  private socketBack(): void {
+    const s = this.state.rooms.session;
+    const call = this.call;
+    if (!s || !call) return;
+    call.closePeer();
+    this.state.roomsRejoining(s.conversationId, true);
+    this.env.gateway.send({ type: 'room.join', conversation_id: s.conversationId });
   }
 
   private sendMute(source: 'microphone' | 'camera'): void {

@@ -120,12 +120,6 @@ export class RoomCall implements RoomScope {
     this.view.setSize(userId, source, size);
   }
 
-  /** The socket is back: what could not be sent goes out again. */
-  socketBack(): void {
-    this.negotiator.resume();
-    this.view.forgetSent();
-  }
-
   /** Mute and camera off, as the rooms slice has them, on our tracks. */
   applyTrackState(): void {
     const s = this.state.rooms.session;

@@ -9,7 +9,8 @@
  *
  *     none ─join──▶ joining ─room.joined──▶ connecting ─media up──▶ connected
  *                     ▲                                   └─media down─▶ (interrupted)
- *                     └──room.left node_lost / disconnected (once: rejoining)
+ *                     ├──room.left node_lost / disconnected (once: rejoined)
+ *                     └──a new socket (the server binds our place to it: resuming)
  *     any ──leave / room.left / error on join──▶ none
  *
  *   Mute, camera-off and the screen share are ours; the active speaker comes from
@@ -48,6 +49,8 @@ export interface RoomSession {
   interrupted: boolean;
   /** An automatic join again after `node_lost` / `disconnected` is under way (or was made). */
   rejoined: boolean;
+  /** The socket came back: our place is being taken back from the new one (`room.join` again). */
+  resuming: boolean;
   muted: boolean;
   cameraOff: boolean;
   /** No camera could be had: we send no video. */
@@ -74,8 +77,11 @@ export type RoomsAction =
   /** The user pressed Join / Start call (`room.join` goes out). */
   | { type: 'joinRequested'; conversationId: string; media: RoomMedia }
   | { type: 'joined'; room: RoomView; maxVideoKbps: number }
-  /** `node_lost` / `disconnected`: we join again once, keeping our media. */
-  | { type: 'rejoining'; conversationId: string }
+  /**
+   * We join again, keeping our media: after `node_lost` / `disconnected` (once), or because
+   * the socket was replaced (`afterReconnect`: the server binds our place to the socket).
+   */
+  | { type: 'rejoining'; conversationId: string; afterReconnect?: boolean }
   | { type: 'mediaConnected'; conversationId: string }
   | { type: 'mediaInterrupted'; conversationId: string; interrupted: boolean }
   | { type: 'noCamera'; conversationId: string }
@@ -153,6 +159,7 @@ export function roomsReducer(s: RoomsState, a: RoomsAction): RoomsState {
           maxVideoKbps: null,
           interrupted: false,
           rejoined: false,
+          resuming: false,
           muted: false,
           // An audio join starts with the camera off; the camera button turns it on.
           cameraOff: a.media === 'audio',
@@ -165,13 +172,13 @@ export function roomsReducer(s: RoomsState, a: RoomsAction): RoomsState {
     case 'joined': {
       const live = withRoom(s.live, a.room);
       if (!s.session || s.session.conversationId !== a.room.conversation_id || s.session.phase !== 'joining') return { ...s, live };
-      return { ...s, live, session: { ...s.session, phase: 'connecting', maxVideoKbps: a.maxVideoKbps || null } };
+      return { ...s, live, session: { ...s.session, phase: 'connecting', resuming: false, maxVideoKbps: a.maxVideoKbps || null } };
     }
     case 'rejoining':
       if (!s.session || s.session.conversationId !== a.conversationId) return s;
       return patchSession(s, a.conversationId, {
         phase: 'joining',
-        rejoined: true,
+        ...(a.afterReconnect ? { resuming: true } : { rejoined: true }),
         interrupted: false,
         screenSharing: false,
         speakers: [],

@@ -8,7 +8,7 @@ export interface RoomsSlice {
   roomsState(room: RoomView): void;
   roomsJoinRequested(conversationId: string, media: RoomMedia): void;
   roomsJoined(room: RoomView, maxVideoKbps: number): void;
-  roomsRejoining(conversationId: string): void;
+  roomsRejoining(conversationId: string, afterReconnect?: boolean): void;
   roomsMediaConnected(conversationId: string): void;
   roomsMediaInterrupted(conversationId: string, interrupted: boolean): void;
   roomsNoCamera(conversationId: string): void;
@@ -34,7 +34,7 @@ export const createRoomsSlice =
       roomsState: (room) => dispatch({ type: 'state', room }),
       roomsJoinRequested: (conversationId, media) => dispatch({ type: 'joinRequested', conversationId, media }),
       roomsJoined: (room, maxVideoKbps) => dispatch({ type: 'joined', room, maxVideoKbps }),
-      roomsRejoining: (conversationId) => dispatch({ type: 'rejoining', conversationId }),
+      roomsRejoining: (conversationId, afterReconnect) => dispatch({ type: 'rejoining', conversationId, afterReconnect }),
       roomsMediaConnected: (conversationId) => dispatch({ type: 'mediaConnected', conversationId }),
       roomsMediaInterrupted: (conversationId, interrupted) => dispatch({ type: 'mediaInterrupted', conversationId, interrupted }),
       roomsNoCamera: (conversationId) => dispatch({ type: 'noCamera', conversationId }),
