@@ -152,3 +152,40 @@ export function playingVideos(p) {
     return els.filter((el, i) => el.videoWidth > 0 && el.currentTime > before[i]).length;
   });
 }
+
+/** The videos on the call screen that show a picture (not black, not empty) right now. */
+export function videosShowing(p) {
+  return p.page.evaluate(() => {
+    let n = 0;
+    for (const v of document.querySelectorAll('[data-testid="room-tile"] video')) {
+      if (!v.srcObject || !v.videoWidth) continue;
+      const c = document.createElement('canvas');
+      c.width = 32;
+      c.height = 18;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(v, 0, 0, 32, 18);
+      const d = ctx.getImageData(0, 0, 32, 18).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2];
+      if (sum / (d.length / 4) > 40) n++;
+    }
+    return n;
+  });
+}
+
+/** The videos on the call screen that present a new frame for painting within a second (requestVideoFrameCallback). */
+export function videosPresenting(p) {
+  return p.page.evaluate(async () => {
+    const els = [...document.querySelectorAll('[data-testid="room-tile"] video')].filter((v) => v.srcObject && v.requestVideoFrameCallback);
+    const got = await Promise.all(
+      els.map((v) => new Promise((ok) => {
+        const t = setTimeout(() => ok(false), 1_000);
+        v.requestVideoFrameCallback(() => {
+          clearTimeout(t);
+          ok(true);
+        });
+      })),
+    );
+    return got.filter(Boolean).length;
+  });
+}

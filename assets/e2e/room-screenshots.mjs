@@ -25,7 +25,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, suffix, screenshotTo, SCREENSHOT_MAX_BYTES, until } from './lib.mjs';
 import { MEDIA_ARGS } from './call-page.mjs';
-import { FAKE_SCREEN, joinCall, playingVideos, roomBanner, roomDialog, startCall, waitForMedia } from './room-page.mjs';
+import { FAKE_SCREEN, joinCall, playingVideos, roomBanner, roomDialog, startCall, videosPresenting, videosShowing, waitForMedia } from './room-page.mjs';
 
 const OUT = resolve(process.env.NEXUS_SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)));
 const MEDIA_MS = 45_000;
@@ -90,20 +90,24 @@ try {
   await joinCall(a);
   await roomDialog(b).getByRole('button', { name: 'Mute microphone' }).click();
   await waitForMedia(a, { video: 3, audio: 3 }, MEDIA_MS);
-  await until('every video playing on alice’s call screen', async () => (await playingVideos(a)) >= 4, MEDIA_MS);
+  await until('every video playing on alice’s call screen', async () => (await playingVideos(a)) >= 4 && (await videosShowing(a)) >= 4, MEDIA_MS);
   await a.page.locator(`[data-user="${bob.user.id}"] [data-testid="badge-muted"]`).waitFor({ state: 'visible', timeout: MEDIA_MS });
   // A few seconds on the clock look more like a call than 00:00.
   await until('the call timer past 00:04', async () => {
     const m = /^(\d\d):(\d\d)$/.exec((await a.page.getByTestId('room-timer').textContent({ timeout: 1_000 }).catch(() => '')) ?? '');
     return m && Number(m[1]) * 60 + Number(m[2]) >= 4;
   }, MEDIA_MS);
-  await sleep(600);
+  // Headless Chromium paints a new video's frames a little after they decode.
+  await sleep(2_000);
+  await until('every video showing', async () => (await videosShowing(a)) >= 4 && (await videosPresenting(a)) >= 4, MEDIA_MS);
   shots.push(await shoot(a.page, 'room-grid-desktop-dark.png'));
 
   // ---- 3. the same call on a phone ----
   await a.page.setViewportSize(PHONE);
   await sleep(800);
-  await until('every video playing on the phone layout', async () => (await playingVideos(a)) >= 4, MEDIA_MS);
+  await until('every video playing on the phone layout', async () => (await playingVideos(a)) >= 4 && (await videosShowing(a)) >= 4, MEDIA_MS);
+  await sleep(2_000);
+  await until('every video presenting', async () => (await videosPresenting(a)) >= 4, MEDIA_MS);
   shots.push(await shoot(a.page, 'room-grid-mobile-dark.png'));
 
   // ---- 4. carol shares her screen: the spotlight ----
@@ -111,8 +115,10 @@ try {
   await roomDialog(c).getByRole('button', { name: 'Share the screen' }).click();
   await a.page.getByTestId('room-spotlight').waitFor({ state: 'visible', timeout: MEDIA_MS });
   await waitForMedia(a, { video: 4, audio: 3 }, MEDIA_MS);
-  await until('the screen share playing', async () => (await playingVideos(a)) >= 5, MEDIA_MS);
-  await sleep(600);
+  // The tiles moved into the strip (new <video>s, smaller layers): wait for their pictures.
+  await until('the screen share and the strip showing', async () => (await playingVideos(a)) >= 5 && (await videosShowing(a)) >= 5, MEDIA_MS);
+  await sleep(2_000);
+  await until('every video presenting', async () => (await videosPresenting(a)) >= 5, MEDIA_MS);
   shots.push(await shoot(a.page, 'room-screen-share-desktop-dark.png'));
 
   for (const p of [a, ...others]) await roomDialog(p).getByRole('button', { name: 'Leave call' }).click();
@@ -127,6 +133,60 @@ try {
   await server.close();
 }
 
-function shoot(page, file) {
+/**
+ * Takes the shot once every camera tile shows its picture, as the screenshot itself has
+ * it: headless Chromium sometimes composites a new <video> late, so a shot whose camera
+ * tiles are still dark is taken again (up to 8 times).
+ */
+async function shoot(page, file) {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const rects = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="room-tile"][data-source="camera"]')]
+        .filter((el) => el.querySelector('video')?.srcObject && !el.querySelector('video').classList.contains('invisible'))
+        .map((el) => {
+          const r = el.getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height };
+        }),
+    );
+    if (rects.length === 0 || (await tilesPainted(page, rects))) break;
+    await sleep(1_500);
+  }
   return screenshotTo(page, OUT, file);
+}
+
+/** Whether the upper middle of each camera tile is green in a fresh screenshot (the fake camera's test pattern). */
+async function tilesPainted(page, rects) {
+  const png = await page.screenshot();
+  const helper = await page.context().newPage();
+  try {
+    return await helper.evaluate(
+      async ([data, boxes, scale]) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${data}`;
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        return boxes.every((b) => {
+          const x = Math.round((b.x + b.w * 0.3) * scale);
+          const y = Math.round((b.y + b.h * 0.25) * scale);
+          const d = ctx.getImageData(x, y, Math.max(1, Math.round(b.w * 0.4 * scale)), Math.max(1, Math.round(b.h * 0.3 * scale))).data;
+          let r = 0;
+          let g = 0;
+          let bl = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            r += d[i];
+            g += d[i + 1];
+            bl += d[i + 2];
+          }
+          return g > r + 40 * (d.length / 4) && g > bl + 40 * (d.length / 4);
+        });
+      },
+      [png.toString('base64'), rects, 1],
+    );
+  } finally {
+    await helper.close();
+  }
 }
