@@ -14,6 +14,9 @@
  *   animated canvas stands in for the screen): it arrives as one more inbound video and
  *   takes the spotlight. Alice leaves: her connection is closed, her tracks stopped, and
  *   the other three keep their media.
+ * - "a dropped socket": one page's gateway socket closes; it joins the room again from the
+ *   new socket (the server keeps the place for the grace period), with a new connection;
+ *   its mute is kept and everyone receives everyone again.
  * - "through the TURN relay": three pages with `window.__nexusIceTransportPolicy =
  *   'relay'`: the selected pair's local candidate is a relay one on every page, everyone
  *   decodes everyone, and the server's `nexus_turn_relayed_bytes_total` went up.
@@ -93,13 +96,26 @@ async function crew(names) {
   return { people, group };
 }
 
+/** Keeps every WebSocket the page opens in window.__e2eSockets, so a test can drop one. */
+const CAPTURE_SOCKETS = () => {
+  const Real = window.WebSocket;
+  window.__e2eSockets = [];
+  window.WebSocket = class extends Real {
+    constructor(...args) {
+      super(...args);
+      window.__e2eSockets.push(this);
+    }
+  };
+};
+
 /** Opens the group in a browser profile of its own for `bot` (camera and microphone allowed). */
-async function open(bot, name, group, { relay = false } = {}) {
+async function open(bot, name, group, { relay = false, captureSockets = false } = {}) {
   const { context, page } = await openContext(browser, { diagnostics, name });
   pages.set(name, page);
   await context.grantPermissions(['camera', 'microphone'], { origin: server.url });
   await context.addInitScript(FAKE_SCREEN);
   if (relay) await context.addInitScript(() => (window.__nexusIceTransportPolicy = 'relay'));
+  if (captureSockets) await context.addInitScript(CAPTURE_SOCKETS);
   await signInContext(context, server.url, bot);
   await page.goto(`${server.url}/?c=${group.id}`, { waitUntil: 'domcontentloaded' });
   await page.getByRole('heading', { level: 2, name: group.name }).waitFor({ state: 'visible' });
@@ -198,6 +214,30 @@ describe('group calls', () => {
     for (const p of [bob, dan]) await p.page.getByTestId('room-grid').waitFor({ state: 'visible', timeout: MEDIA_MS });
     for (const p of rest) await leaveCall(p);
     await until('the call to end', async () => (await roomBanner(alice).count()) === 0, MEDIA_MS);
+  });
+
+  test('a dropped socket: the page joins again from the new one, keeps its mute, and the media comes back', async () => {
+    const { people, group } = await crew(['hana', 'ivan', 'jude']);
+    const [hana, ivan, jude] = await Promise.all(['hana', 'ivan', 'jude'].map((n, i) => open(people[i], n, group, { captureSockets: n === 'hana' })));
+    await startCall(hana, 'video');
+    await joinCall(ivan);
+    await joinCall(jude);
+    await everyoneReceivesEveryone([hana, ivan, jude]);
+    await roomDialog(hana).getByRole('button', { name: 'Mute microphone' }).click();
+    // The gateway socket goes away (the room connection to the SFU does not).
+    await hana.page.evaluate(() => {
+      window.__e2eOldPc = window.__nexusRoom?.pc;
+      window.__e2eSockets.at(-1).close();
+    });
+    // (In a loopback-only namespace the browser thinks it is offline, so it probes for up to 30 s.)
+    await until('hana joining again from a new socket', () => hana.page.evaluate(() => !!window.__nexusRoom && window.__nexusRoom.pc !== window.__e2eOldPc), 75_000);
+    assert.equal(await hana.page.evaluate(() => window.__e2eOldPc.connectionState), 'closed', 'the old connection is closed');
+    await everyoneReceivesEveryone([hana, ivan, jude]);
+    for (const p of [ivan, jude]) {
+      await until(`${p.name} still showing hana muted`, async () => (await tilesOf(p)).some((t) => t.user === hana.bot.user.id && t.muted), MEDIA_MS);
+    }
+    assert.equal((await tilesOf(ivan)).filter((t) => t.source === 'camera').length, 3);
+    for (const p of [hana, ivan, jude]) await leaveCall(p);
   });
 
   test(
