@@ -62,22 +62,12 @@ async fn participant(
         match v["type"].as_str().unwrap_or("") {
             "room.answer" => {
                 peer.answer(v["sdp"].as_str().unwrap_or_default());
-                slots = v["slots"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s["mid"].as_str().map(String::from))
-                    .collect();
+                slots = mids(&v);
                 offering = false;
                 renegotiate = want.take();
             }
             "room.slots" => {
-                slots = v["slots"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s["mid"].as_str().map(String::from))
-                    .collect();
+                slots = mids(&v);
             }
             "room.renegotiate" => {
                 let w = (v["audio"].as_u64().unwrap_or(0) as usize, v["video"].as_u64().unwrap_or(0) as usize);
@@ -97,6 +87,11 @@ async fn participant(
             }
         }
     }
+}
+
+/// The slot mids of a `room.answer` / `room.slots`.
+fn mids(v: &Value) -> Vec<String> {
+    v["slots"].as_array().into_iter().flatten().filter_map(|s| s["mid"].as_str().map(String::from)).collect()
 }
 
 fn cpu_secs(pid: Option<u32>) -> Option<f64> {
