@@ -47,7 +47,7 @@ WORKDIR /var/lib/nexus
 ENV NEXUS_SERVER__DATA_DIR=/var/lib/nexus/data
 VOLUME /var/lib/nexus
 # HTTP + WebSocket; the TURN/STUN relay (udp) and its relay ports (udp, turn.relay_*_port).
-EXPOSE 8080 3478/udp 3479/udp 49160-49359/udp
+EXPOSE 8080 3478/udp 3478/tcp 3479/udp 49160-49359/udp
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["nexus", "healthcheck"]
 ENTRYPOINT ["nexus"]
 CMD ["serve"]

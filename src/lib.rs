@@ -5,10 +5,10 @@
 //! ```text
 //!  http (REST, OpenAPI)        gateway (WebSocket)         protocol: the wire types,
 //!            \                    /                         imported by every layer
-//!   service: accounts, conversations, messages, receipts, presence, calls,
+//!   service: accounts, conversations, messages, receipts, presence, calls, rooms,
 //!            fanout + dispatch (events to every node's sockets)
 //!            /              |               \
-//!   store (all SQL)     rtc (TURN relay)    bus (queue, pub/sub, buffers, locks, rate limits)
+//!   store (all SQL)   rtc (TURN relay, SFU)  bus (queue, pub/sub, buffers, locks, rate limits)
 //!   sqlite | postgres                       memory | redis
 //! ```
 //!
@@ -21,7 +21,7 @@
 //!
 //! Which module owns what:
 //! - [`config`]: figment configuration (defaults < file < environment), validated once.
-//! - [`services`]: builds the store, bus, secrets, TURN relay and services from a
+//! - [`services`]: builds the store, bus, secrets, TURN relay, SFU and services from a
 //!   [`config::Config`], in that order; passed explicitly, there are no globals.
 //! - [`app`]: the process: binds, serves HTTP and runs the worker, dispatcher and
 //!   scheduled jobs until shutdown, then stops them in order.
@@ -31,11 +31,11 @@
 //! - [`http`]: thin handlers (parse, call a service, map the result), service errors as
 //!   problem JSON, the embedded web client.
 //! - [`service`]: the rules. Services depend on the [`store::Store`] and [`bus::Bus`]
-//!   traits and on the relay of [`rtc`]; they know nothing of HTTP.
+//!   traits and on the relay and the SFU of [`rtc`]; they know nothing of HTTP.
 //! - [`error`]: the service error and its stable codes.
 //! - [`store`]: the only module that speaks SQL.
 //! - [`bus`]: the only module that speaks Redis; an in-process twin for the embedded mode.
-//! - [`rtc`]: real-time media: the embedded TURN relay.
+//! - [`rtc`]: real-time media: the embedded TURN relay and the SFU of group calls.
 //! - [`media`]: the media seam for image attachments: the image pipeline (sniffing,
 //!   bounded decoding, metadata stripping, renditions) and where files are kept (disk or
 //!   Cloudinary). The upload and download API are not built on it yet.

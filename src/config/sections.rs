@@ -209,6 +209,9 @@ pub struct TurnConfig {
     pub enabled: bool,
     /// UDP address of the relay's listener; port 0 picks one (tests).
     pub listen: SocketAddr,
+    /// Also accept TURN over TCP on the same address and port (for networks that block
+    /// UDP; relayed traffic stays UDP).
+    pub tcp: bool,
     /// Host name or address browsers use to reach the relay (in the ICE server URLs).
     /// Empty: the host name of the request to `GET /api/v1/calls/ice-servers`.
     pub public_host: String,
@@ -367,6 +370,7 @@ impl Default for TurnConfig {
         Self {
             enabled: true,
             listen: SocketAddr::from(([0, 0, 0, 0], 3478)),
+            tcp: true,
             public_host: String::new(),
             public_ip: String::new(),
             relay_min_port: 49160,

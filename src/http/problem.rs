@@ -79,6 +79,11 @@ impl Problem {
             let secs = ms.div_ceil(1000).max(1);
             resp.headers_mut().insert("retry-after", secs.into());
         }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body is not read: the connection cannot carry another
+            // request, and a client must not take it from its pool for the next one.
+            resp.headers_mut().insert("connection", poem::http::HeaderValue::from_static("close"));
+        }
         resp
     }
 }

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod fanout;
 pub mod health;
 pub mod limits;
+pub mod locks;
 pub mod media;
 pub mod messages;
 pub mod passwords;

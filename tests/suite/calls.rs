@@ -442,7 +442,12 @@ async fn ice_servers_hand_out_turn_rest_credentials(scale: Scale) {
     let port = app.services.turn.as_ref().unwrap().addr().port();
     let servers = body["ice_servers"].as_array().unwrap();
     assert_eq!(servers[0]["urls"], json!([format!("stun:127.0.0.1:{port}")]));
-    assert_eq!(servers[1]["urls"], json!([format!("turn:127.0.0.1:{port}?transport=udp")]));
+    let tcp = app.services.turn.as_ref().unwrap().tcp_addr().unwrap().port();
+    assert_eq!(
+        servers[1]["urls"],
+        json!([format!("turn:127.0.0.1:{port}?transport=udp"), format!("turn:127.0.0.1:{tcp}?transport=tcp")]),
+        "TURN over TCP too"
+    );
     let username = servers[1]["username"].as_str().unwrap();
     let (expiry, user) = username.split_once(':').unwrap();
     assert_eq!(user, a_id);
@@ -463,7 +468,7 @@ async fn ice_servers_hand_out_turn_rest_credentials(scale: Scale) {
 }
 
 /// A TURN client of the `turn` crate on 127.0.0.1.
-async fn turn_client(relay: std::net::SocketAddr, username: &str, password: &str) -> turn::client::Client {
+pub async fn turn_client(relay: std::net::SocketAddr, username: &str, password: &str) -> turn::client::Client {
     let conn = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let client = turn::client::Client::new(turn::client::ClientConfig {
         stun_serv_addr: relay.to_string(),

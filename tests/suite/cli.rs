@@ -26,8 +26,9 @@ pub fn nexus(dir: &Path) -> Command {
             c.env_remove(k);
         }
     }
-    // Parallel servers must not all want udp/3478.
+    // Parallel servers must not all want udp/3478 and udp/3479.
     c.env("NEXUS_TURN__LISTEN", "127.0.0.1:0");
+    c.env("NEXUS_CALLS__SFU__LISTEN", "127.0.0.1:0");
     c
 }
 
@@ -179,6 +180,19 @@ fn turn_port_in_use_fails_in_one_line() {
         .output()
         .unwrap();
     assert_one_line_failure(&o, 1, "turn.enabled = false");
+}
+
+#[test]
+fn sfu_port_in_use_fails_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let o = nexus(dir.path())
+        .env("NEXUS_SERVER__HOST", "127.0.0.1")
+        .env("PORT", free_port().to_string())
+        .env("NEXUS_CALLS__SFU__LISTEN", busy.local_addr().unwrap().to_string())
+        .output()
+        .unwrap();
+    assert_one_line_failure(&o, 1, "calls.sfu.listen");
 }
 
 async fn serve_user_create_healthcheck_and_sigterm(scale: Scale) {

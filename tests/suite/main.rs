@@ -20,3 +20,4 @@ mod presence;
 mod receipts;
 mod rooms;
 mod store;
+mod turn_tcp;

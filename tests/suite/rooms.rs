@@ -485,6 +485,26 @@ async fn room_frames_are_checked(scale: Scale) {
         "validation_failed",
     )
     .await;
+    // Datagrams from nobody (garbage, a STUN request with an unknown ufrag) are dropped and
+    // counted; they reach no room.
+    let sfu = app.services.rooms.sfu().unwrap().clone();
+    let junk = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut stun = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    stun.extend_from_slice(&[7; 12]);
+    for _ in 0..50 {
+        junk.send_to(b"\x16\xfe\xfd garbage that is no DTLS", sfu.address()).unwrap();
+        junk.send_to(&stun, sfu.address()).unwrap();
+        junk.send_to(&[0u8; 1500], sfu.address()).unwrap();
+    }
+    let unrouted = &sfu.stats.unrouted;
+    for _ in 0..50 {
+        if unrouted.load(std::sync::atomic::Ordering::Relaxed) >= 150 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(unrouted.load(std::sync::atomic::Ordering::Relaxed), 150);
+
     // After all that, a good offer still works: the room survived every bad frame.
     let tracks = peer.tracks();
     m[0].peer = Some(peer);

@@ -10,6 +10,9 @@
 //!   reports each step's latency, the whole set-up time, and failures.
 //! - `uploads`: users upload JPEG photos at the same time; reports uploads per second, the
 //!   time until each thumbnail is ready, and the server's RSS peak.
+//! - `sfu`: rooms of WebRTC participants (str0m, synthetic Opus and VP8) through the
+//!   server's SFU: frames received against sent, send→receive delay, server CPU per
+//!   forwarded track, datagrams out per second, RSS per participant.
 //! - `receipts`: drives the receipts service directly against a database and bus and
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
 //!
@@ -23,6 +26,7 @@ mod chat;
 mod common;
 mod idle;
 mod receipts;
+mod sfu;
 mod uploads;
 
 use clap::{Parser, Subcommand};
@@ -107,6 +111,25 @@ enum Cmd {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Group calls through the SFU: loss, added delay, CPU per forwarded track.
+    Sfu {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 4)]
+        rooms: usize,
+        /// Participants per room (each sends audio, and video unless --audio-only).
+        #[arg(long, default_value_t = 5)]
+        participants: usize,
+        /// Seconds before the measured window (ICE, DTLS, negotiation).
+        #[arg(long, default_value_t = 5)]
+        warmup: u64,
+        #[arg(long, default_value_t = 30)]
+        duration: u64,
+        #[arg(long)]
+        audio_only: bool,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
     /// Database statements for receipts: naive upserts versus write-behind.
     Receipts {
         /// `postgres://…` (with `--redis-url`) or empty for SQLite + in-process.
@@ -143,6 +166,10 @@ fn main() -> anyhow::Result<()> {
             }
             Cmd::Uploads { url, users, per_user, megabytes, server_pid } => {
                 uploads::run(&url, users, per_user, megabytes, server_pid).await
+            }
+            Cmd::Sfu { url, rooms, participants, warmup, duration, audio_only, server_pid } => {
+                sfu::run(sfu::SfuPlan { url, rooms, participants, warmup, duration, video: !audio_only, server_pid })
+                    .await
             }
             Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
                 receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await

@@ -72,6 +72,43 @@ impl OutSlot {
         OutSlot { mid, kind, track: None, layer: None, pending: None, paused: false, offset: i64::MIN, last_out: None }
     }
 
+    /// Whether a video frame of layer `rid` goes out on this slot, switching layers at a
+    /// keyframe of the pending one.
+    pub fn pass(&mut self, rid: Option<Rid>, keyframe: bool) -> bool {
+        if self.paused {
+            return false;
+        }
+        if self.pending == Some(rid) && keyframe {
+            self.layer = Some(rid);
+            self.pending = None;
+            self.offset = i64::MIN; // re-anchor the timeline at this frame
+            return true;
+        }
+        if self.layer.is_none() && self.pending.is_none() && keyframe {
+            // No choice made yet (no layer measured when the slot was assigned): start with
+            // the first keyframe; the next layer pass corrects the choice.
+            self.layer = Some(rid);
+            self.offset = i64::MIN;
+            return true;
+        }
+        self.layer == Some(rid)
+    }
+
+    /// The outgoing RTP time of a frame: the incoming time moved so that the outgoing
+    /// timeline continues from the last frame sent (one frame later) after a switch.
+    pub fn shifted(&mut self, time: MediaTime) -> MediaTime {
+        if self.offset == i64::MIN {
+            self.offset = match self.last_out {
+                Some(last) if last.frequency() == time.frequency() => {
+                    let step = i64::from(time.denom()) / 30;
+                    last.numer() as i64 + step - time.numer() as i64
+                }
+                _ => 0,
+            };
+        }
+        MediaTime::new(time.numer().wrapping_add_signed(self.offset), time.frequency())
+    }
+
     /// Start over with another track (or none): wait for its first keyframe.
     pub fn assign(&mut self, track: Option<TrackRef>) {
         self.track = track;
@@ -203,5 +240,33 @@ impl Participant {
         }
         track.asked.insert(rid, now);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use str0m::media::Frequency;
+
+    use super::*;
+
+    #[test]
+    fn a_layer_switch_waits_for_its_keyframe_and_keeps_time_going_forward() {
+        let mut slot = OutSlot::new(Mid::from("3"), MediaKind::Video);
+        let (h, l): (Option<Rid>, Option<Rid>) = (Some("h".into()), Some("l".into()));
+        assert!(!slot.pass(h, false), "nothing before a first keyframe");
+        assert!(slot.pass(h, true));
+        let t = slot.shifted(MediaTime::new(90_000, Frequency::NINETY_KHZ));
+        slot.last_out = Some(t);
+        assert_eq!(t.numer(), 90_000, "the first frame anchors the timeline as it is");
+        slot.pending = Some(l);
+        assert!(slot.pass(h, false), "the old layer until the new one's keyframe");
+        assert!(!slot.pass(l, false));
+        assert!(slot.pass(l, true), "switched at the keyframe");
+        assert!(!slot.pass(h, true), "the old layer is no longer forwarded");
+        // The new layer's clock is elsewhere (5,000,000); out time goes on one frame later.
+        let t2 = slot.shifted(MediaTime::new(5_000_000, Frequency::NINETY_KHZ));
+        assert_eq!(t2.numer(), 90_000 + 3_000);
+        slot.paused = true;
+        assert!(!slot.pass(l, true), "a hidden video forwards nothing");
     }
 }

@@ -28,7 +28,7 @@ use str0m::{
     Event, IceConnectionState,
     bwe::BweKind,
     change::SdpOffer,
-    media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid, Rid},
+    media::{KeyframeRequestKind, MediaData, MediaKind, Mid, Rid},
 };
 use tokio::{net::UdpSocket, sync::mpsc};
 use uuid::Uuid;
@@ -500,10 +500,10 @@ impl Room {
         for (sub, i) in targets {
             let Some(s) = self.participants.get_mut(&sub) else { continue };
             let Some(slot) = s.slots.get_mut(i) else { continue };
-            if slot.track != Some(key) || (video && !pass(slot, data.rid, keyframe)) {
+            if slot.track != Some(key) || (video && !slot.pass(data.rid, keyframe)) {
                 continue;
             }
-            let time = shifted(slot, data.time);
+            let time = slot.shifted(data.time);
             let Some(writer) = s.rtc.writer(slot.mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else {
                 SfuStats::add(&self.parts.stats.dropped, 1);
@@ -574,41 +574,4 @@ impl Room {
             kind,
         });
     }
-}
-
-/// Whether a video frame of layer `rid` goes out on `slot`, switching layers at a
-/// keyframe of the pending one.
-fn pass(slot: &mut OutSlot, rid: Option<Rid>, keyframe: bool) -> bool {
-    if slot.paused {
-        return false;
-    }
-    if slot.pending == Some(rid) && keyframe {
-        slot.layer = Some(rid);
-        slot.pending = None;
-        slot.offset = i64::MIN; // re-anchor the timeline at this frame
-        return true;
-    }
-    if slot.layer.is_none() && slot.pending.is_none() && keyframe {
-        // No choice made yet (no layer measured when the slot was assigned): start with
-        // the first keyframe; the next layer pass corrects the choice.
-        slot.layer = Some(rid);
-        slot.offset = i64::MIN;
-        return true;
-    }
-    slot.layer == Some(rid)
-}
-
-/// The outgoing RTP time of a frame on `slot`: the incoming time moved so that the
-/// outgoing timeline continues from the last frame sent (one frame later) after a switch.
-fn shifted(slot: &mut OutSlot, time: MediaTime) -> MediaTime {
-    if slot.offset == i64::MIN {
-        slot.offset = match slot.last_out {
-            Some(last) if last.frequency() == time.frequency() => {
-                let step = i64::from(time.denom()) / 30;
-                last.numer() as i64 + step - time.numer() as i64
-            }
-            _ => 0,
-        };
-    }
-    MediaTime::new(time.numer().wrapping_add_signed(slot.offset), time.frequency())
 }

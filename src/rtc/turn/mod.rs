@@ -1,5 +1,5 @@
-//! The embedded TURN relay (RFC 5766 over UDP), which also answers STUN binding
-//! requests. The protocol engine is the `turn` crate; around it, Nexus adds what a relay
+//! The embedded TURN relay (RFC 5766; clients over UDP, or over TCP with `turn.tcp`,
+//! relayed traffic over UDP), which also answers STUN binding requests. The protocol engine is the `turn` crate; around it, Nexus adds what a relay
 //! on the open Internet needs:
 //!
 //! - **credentials**: TURN REST (`username = <expiry>:<user>`, `password =
@@ -15,12 +15,14 @@
 //!
 //! The filter sits in two `Conn` wrappers ([`sockets`]): the listener sees every client
 //! packet before the engine (and the engine's answers), a relay socket every packet to or
-//! from a peer. [`credentials`] makes and checks the REST credentials; [`guard`] keeps the
+//! from a peer; [`transport`] gives the listener its UDP socket or its TCP clients.
+//! [`credentials`] makes and checks the REST credentials; [`guard`] keeps the
 //! allocation ledger, the flood budgets and the reserved address ranges.
 
 pub mod credentials;
 mod guard;
 mod sockets;
+mod transport;
 
 use std::{
     collections::HashSet,
@@ -47,6 +49,7 @@ use self::{
     credentials::RestAuth,
     guard::{Flood, Ledger, is_reserved},
     sockets::{Listener, Ports},
+    transport::{TcpFrames, Transport},
 };
 use crate::config::TurnConfig;
 
@@ -108,6 +111,7 @@ pub struct Relay {
     server: Server,
     shared: Arc<Shared>,
     addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
     pub stats: Arc<TurnStats>,
 }
 
@@ -140,18 +144,34 @@ impl Relay {
             stats: stats.clone(),
         });
         let (closed_tx, mut closed_rx) = mpsc::channel::<AllocationInfo>(1024);
-        let generator = Ports {
+        let generator = || Ports {
             bind_ip: addr.ip(),
             public_ip,
             min: cfg.relay_min_port,
             max: cfg.relay_max_port,
             shared: shared.clone(),
         };
+        let mut conn_configs = vec![ConnConfig {
+            conn: Arc::new(Listener { socket: Transport::Udp(socket), shared: shared.clone() }),
+            relay_addr_generator: Box::new(generator()),
+        }];
+        // TURN over TCP on the same port number (clients whose network blocks UDP); with
+        // port 0 (tests) a port of its own, as that number may be any TCP socket's.
+        let mut tcp_addr = None;
+        if cfg.tcp {
+            let at = if cfg.listen.port() == 0 { cfg.listen } else { addr };
+            let listener = tokio::net::TcpListener::bind(at).await.with_context(|| {
+                format!("cannot listen for TURN on tcp/{at} (set turn.listen, or turn.tcp = false)")
+            })?;
+            let transport = Transport::Tcp(TcpFrames::start(listener)?);
+            tcp_addr = Some(transport.local_addr()?);
+            conn_configs.push(ConnConfig {
+                conn: Arc::new(Listener { socket: transport, shared: shared.clone() }),
+                relay_addr_generator: Box::new(generator()),
+            });
+        }
         let server = Server::new(ServerConfig {
-            conn_configs: vec![ConnConfig {
-                conn: Arc::new(Listener { socket, shared: shared.clone() }),
-                relay_addr_generator: Box::new(generator),
-            }],
+            conn_configs,
             realm: cfg.realm.clone(),
             auth_handler: Arc::new(RestAuth { secret, stats: stats.clone() }),
             channel_bind_timeout: Duration::from_secs(0),
@@ -168,11 +188,16 @@ impl Relay {
             }
         });
         tracing::info!(%addr, relay_ip = %public_ip, ports = ?(cfg.relay_min_port, cfg.relay_max_port), "TURN relay listening");
-        Ok(Arc::new(Relay { server, shared, addr, stats }))
+        Ok(Arc::new(Relay { server, shared, addr, tcp_addr, stats }))
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TCP listener (`turn.tcp`), on the same port number as the UDP one.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
     }
 
     /// Delete every allocation of `users` (their call ended).

@@ -24,7 +24,7 @@ use tokio::net::UdpSocket;
 use turn::relay::RelayAddressGenerator;
 use webrtc_util::Conn;
 
-use super::{Shared, credentials::authentic, udp_socket};
+use super::{Shared, credentials::authentic, transport::Transport, udp_socket};
 
 /// A parsed STUN message, if `buf` is one.
 fn stun_message(buf: &[u8]) -> Option<Message> {
@@ -89,9 +89,10 @@ fn error_response(m: &Message, code: ErrorCode) -> Option<Vec<u8>> {
     Some(out.raw)
 }
 
-/// The client-facing socket, with the quota and the peer filter in front of the engine.
+/// The client-facing socket (UDP, or the TCP clients), with the quota and the peer filter
+/// in front of the engine.
 pub(super) struct Listener {
-    pub(super) socket: UdpSocket,
+    pub(super) socket: Transport,
     pub(super) shared: Arc<Shared>,
 }
 
@@ -199,8 +200,8 @@ enum Verdict {
 
 #[async_trait]
 impl Conn for Listener {
-    async fn connect(&self, addr: SocketAddr) -> webrtc_util::Result<()> {
-        Ok(self.socket.connect(addr).await?)
+    async fn connect(&self, _addr: SocketAddr) -> webrtc_util::Result<()> {
+        Err(webrtc_util::Error::Other("the TURN listener is not connected".into()))
     }
 
     async fn recv(&self, buf: &mut [u8]) -> webrtc_util::Result<usize> {
@@ -229,8 +230,8 @@ impl Conn for Listener {
         }
     }
 
-    async fn send(&self, buf: &[u8]) -> webrtc_util::Result<usize> {
-        Ok(self.socket.send(buf).await?)
+    async fn send(&self, _buf: &[u8]) -> webrtc_util::Result<usize> {
+        Err(webrtc_util::Error::Other("the TURN listener is not connected".into()))
     }
 
     async fn send_to(&self, buf: &[u8], target: SocketAddr) -> webrtc_util::Result<usize> {

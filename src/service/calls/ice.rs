@@ -38,8 +38,12 @@ impl Calls {
             if let Some(host) = host {
                 let port = relay.addr().port();
                 servers.push(IceServer { urls: vec![format!("stun:{host}:{port}")], username: None, credential: None });
+                let mut urls = vec![format!("turn:{host}:{port}?transport=udp")];
+                if let Some(tcp) = relay.tcp_addr() {
+                    urls.push(format!("turn:{host}:{}?transport=tcp", tcp.port()));
+                }
                 servers.push(IceServer {
-                    urls: vec![format!("turn:{host}:{port}?transport=udp")],
+                    urls,
                     username: Some(username.clone()),
                     credential: Some(credential.clone()),
                 });

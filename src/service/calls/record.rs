@@ -13,6 +13,7 @@ use crate::{
     config::CallsConfig,
     error::{Error, Result},
     protocol::calls::{CallView, EndReason, Phase},
+    service::locks::{self, Held},
 };
 
 /// A call as kept on the bus.
@@ -100,12 +101,6 @@ pub(super) fn ignore_gone(e: Error) -> Result<()> {
     if matches!(e.code(), "call_not_found" | "call_invalid_state") { Ok(()) } else { Err(e) }
 }
 
-/// A held bus lock; release it with [`Calls::release`].
-pub(super) struct Held {
-    name: String,
-    token: String,
-}
-
 impl Calls {
     /// Run `f` on the call under its lock; a deadline that has passed (its timer's node
     /// died) is applied first, and then the call has ended.
@@ -144,22 +139,11 @@ impl Calls {
 
     /// Take a bus lock, waiting up to 3 s for it.
     pub(super) async fn lock(&self, name: String) -> Result<Held> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-        loop {
-            if let Some(token) = self.bus.try_lock(&name, Duration::from_secs(5)).await? {
-                return Ok(Held { name, token });
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Unavailable("the call is busy; retry".into()));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        locks::acquire(&*self.bus, name, "the call is busy; retry").await
     }
 
     pub(super) async fn release(&self, held: Held) {
-        if let Err(e) = self.bus.unlock(&held.name, &held.token).await {
-            tracing::warn!(error = %e, lock = %held.name, "call lock not released (it expires)");
-        }
+        locks::release(&*self.bus, held).await
     }
 }
 

@@ -28,6 +28,7 @@ use self::record::{LIVE_TTL, Member, Record};
 use super::{
     calls::Calls,
     fanout::{Envelope, Fanout},
+    locks::{self, Held},
 };
 use crate::{
     bus::{Bus, keys},
@@ -371,24 +372,12 @@ impl Rooms {
         self.fanout.publish(&batch).await
     }
 
-    async fn lock(&self, conversation_id: Uuid) -> Result<(String, String)> {
-        let name = keys::room_lock(&conversation_id);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-        loop {
-            if let Some(token) = self.bus.try_lock(&name, Duration::from_secs(5)).await? {
-                return Ok((name, token));
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Unavailable("the call is busy; retry".into()));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    async fn lock(&self, conversation_id: Uuid) -> Result<Held> {
+        locks::acquire(&*self.bus, keys::room_lock(&conversation_id), "the call is busy; retry").await
     }
 
-    async fn release(&self, (name, token): (String, String)) {
-        if let Err(e) = self.bus.unlock(&name, &token).await {
-            tracing::warn!(error = %e, lock = %name, "room lock not released (it expires)");
-        }
+    async fn release(&self, held: Held) {
+        locks::release(&*self.bus, held).await
     }
 }
 
