@@ -6,9 +6,11 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 use crate::config::{LogConfig, LogFormat};
 
 pub fn init(config: &LogConfig) {
+    // str0m warns about ordinary offers (e.g. "Ignore remote PT RED change" for every
+    // Chrome offer); its errors still show.
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&config.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .or_else(|_| EnvFilter::try_new(format!("{},str0m=error", config.level)))
+        .unwrap_or_else(|_| EnvFilter::new("info,str0m=error"));
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests start several servers in one process) is a harmless no-op.
     let _ = match config.format {

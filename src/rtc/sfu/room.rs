@@ -500,6 +500,14 @@ impl Room {
         for (sub, i) in targets {
             let Some(s) = self.participants.get_mut(&sub) else { continue };
             let Some(slot) = s.slots.get_mut(i) else { continue };
+            if video && !data.contiguous && !keyframe && slot.layer == Some(data.rid) {
+                // Frames were lost before this one: the stream we send would look whole
+                // to the receiver, which would decode it against a missing reference (and
+                // show corruption without asking for a keyframe). Hold the layer until
+                // its next keyframe, asked for above.
+                slot.layer = None;
+                slot.pending = Some(data.rid);
+            }
             if slot.track != Some(key) || (video && !slot.pass(data.rid, keyframe)) {
                 continue;
             }
