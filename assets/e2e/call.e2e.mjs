@@ -23,11 +23,21 @@
  * On a failure a screenshot of each page goes to e2e/artifacts/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, sleep, STEP_MS, suffix, until } from './lib.mjs';
+import {
+  Bot,
+  launchBrowser,
+  openContext,
+  selectedPairTypes,
+  serverUnderTest,
+  signInContext,
+  sleep,
+  STEP_MS,
+  suffix,
+  testWithArtifacts,
+  until,
+} from './lib.mjs';
 import {
   MEDIA_ARGS,
   callButton,
@@ -65,28 +75,7 @@ after(async () => {
 });
 
 /** Runs a test with screenshots and the browser's complaints attached to a failure. */
-function test(name, fn, { timeout = 90_000, skip } = {}) {
-  return it(name, { timeout, skip }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await mkdir(ARTIFACTS, { recursive: true });
-      const shots = [];
-      for (const [who, page] of pages) {
-        const shot = join(ARTIFACTS, `call-${name.replace(/[^a-z0-9]+/gi, '-')}-${who}.png`);
-        if (await page.screenshot({ path: shot }).then(() => true, () => false)) shots.push(shot);
-      }
-      const said = diagnostics.length ? `\nBrowser said:\n  ${diagnostics.slice(-20).join('\n  ')}` : '';
-      err.message = `"${name}" failed: ${err.message}\nScreenshots: ${shots.join(', ') || 'none'}${said}`;
-      throw err;
-    } finally {
-      for (const [who, page] of pages) {
-        pages.delete(who);
-        await page.context().close().catch(() => undefined);
-      }
-    }
-  });
-}
+const test = testWithArtifacts({ it, prefix: 'call', artifacts: ARTIFACTS, pages, diagnostics, timeout: 90_000 });
 
 
 /**
@@ -116,27 +105,6 @@ async function pair({ relay = false } = {}) {
   return { alice, bob, conversation };
 }
 
-/** The candidate types of the selected pair: transport → selectedCandidatePairId → candidate-pair → local/remote candidate. */
-function selectedPairTypes(p) {
-  return p.page.evaluate(async () => {
-    const pc = window.__nexusCall?.pc;
-    if (!pc) return null;
-    const report = await pc.getStats();
-    const byId = new Map();
-    let pairId = null;
-    report.forEach((r) => {
-      byId.set(r.id, r);
-      if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
-    });
-    const pair = pairId ? byId.get(pairId) : null;
-    if (!pair) return null;
-    return {
-      local: byId.get(pair.localCandidateId)?.candidateType ?? null,
-      remote: byId.get(pair.remoteCandidateId)?.candidateType ?? null,
-      state: pair.state,
-    };
-  });
-}
 
 /** Keeps a handle on the live peer connection and its local tracks, to check them after the hang-up. */
 function holdPeerConnection(p) {
@@ -234,7 +202,7 @@ describe('calls', () => {
       await connectCall(alice, bob, 'video');
       await assertVideoFlows(alice, bob);
       for (const p of [alice, bob]) {
-        const types = await until(`${p.name}'s selected candidate pair`, () => selectedPairTypes(p));
+        const types = await until(`${p.name}'s selected candidate pair`, () => selectedPairTypes(p.page, '__nexusCall'));
         assert.deepEqual({ local: types.local, remote: types.remote }, { local: 'relay', remote: 'relay' }, `${p.name}'s selected pair`);
       }
       const afterBytes = await until(

@@ -5,7 +5,7 @@
  * as a bot would (to seed data and to play other users).
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
@@ -270,3 +270,57 @@ async function posterize(page, png, mask) {
     await helper.close();
   }
 }
+
+/**
+ * A `node:test` case whose failure carries a screenshot of every open page (in
+ * `artifacts`, named `<prefix>-<test>-<who>.png`) and the browser's last complaints; the
+ * pages' contexts are closed afterwards either way. `pages` maps a name to its page.
+ */
+export function testWithArtifacts({ it, prefix, artifacts, pages, diagnostics, timeout: fallback }) {
+  return (name, fn, { timeout = fallback, skip } = {}) =>
+    it(name, { timeout, skip }, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        await mkdir(artifacts, { recursive: true });
+        const shots = [];
+        for (const [who, page] of pages) {
+          const shot = join(artifacts, `${prefix}-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}-${who}.png`);
+          if (await page.screenshot({ path: shot }).then(() => true, () => false)) shots.push(shot);
+        }
+        const said = diagnostics.length ? `\nBrowser said:\n  ${diagnostics.slice(-20).join('\n  ')}` : '';
+        err.message = `"${name}" failed: ${err.message}\nScreenshots: ${shots.join(', ') || 'none'}${said}`;
+        throw err;
+      } finally {
+        for (const [who, page] of pages) {
+          pages.delete(who);
+          await page.context().close().catch(() => undefined);
+        }
+      }
+    });
+}
+
+/**
+ * The candidate types of the selected pair of the peer connection a test hook exposes
+ * (`window[hook].pc`): transport → selectedCandidatePairId → candidate-pair → candidates.
+ */
+export function selectedPairTypes(page, hook) {
+  return page.evaluate(async (hook) => {
+    const pc = window[hook]?.pc;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    const byId = new Map();
+    let pairId = null;
+    report.forEach((r) => {
+      byId.set(r.id, r);
+      if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
+    });
+    const pair = pairId ? byId.get(pairId) : null;
+    if (!pair) return null;
+    return {
+      local: byId.get(pair.localCandidateId)?.candidateType ?? null,
+      remote: byId.get(pair.remoteCandidateId)?.candidateType ?? null,
+    };
+  }, hook);
+}
+

@@ -125,24 +125,6 @@ export function waitForMedia(p, { video, audio = video }, timeout) {
   );
 }
 
-/** The candidate types of the room connection's selected pair. */
-export function selectedPairTypes(p) {
-  return p.page.evaluate(async () => {
-    const pc = window.__nexusRoom?.pc;
-    if (!pc) return null;
-    const report = await pc.getStats();
-    const byId = new Map();
-    let pairId = null;
-    report.forEach((r) => {
-      byId.set(r.id, r);
-      if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
-    });
-    const pair = pairId ? byId.get(pairId) : null;
-    if (!pair) return null;
-    return { local: byId.get(pair.localCandidateId)?.candidateType ?? null, remote: byId.get(pair.remoteCandidateId)?.candidateType ?? null };
-  });
-}
-
 /** The videos on the call screen that play moving pictures (currentTime advancing). */
 export function playingVideos(p) {
   return p.page.evaluate(async () => {

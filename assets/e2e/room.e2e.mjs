@@ -25,11 +25,20 @@
  * On a failure a screenshot of each page goes to e2e/artifacts/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Bot, launchBrowser, openContext, serverUnderTest, signInContext, STEP_MS, suffix, until } from './lib.mjs';
+import {
+  Bot,
+  launchBrowser,
+  openContext,
+  selectedPairTypes,
+  serverUnderTest,
+  signInContext,
+  STEP_MS,
+  suffix,
+  testWithArtifacts,
+  until,
+} from './lib.mjs';
 import { MEDIA_ARGS } from './call-page.mjs';
 import {
   FAKE_SCREEN,
@@ -38,7 +47,6 @@ import {
   leaveCall,
   roomBanner,
   roomDialog,
-  selectedPairTypes,
   startCall,
   tilesOf,
   waitForMedia,
@@ -65,28 +73,8 @@ after(async () => {
   await server?.close();
 });
 
-function test(name, fn, { timeout = 300_000, skip } = {}) {
-  return it(name, { timeout, skip }, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      await mkdir(ARTIFACTS, { recursive: true });
-      const shots = [];
-      for (const [who, page] of pages) {
-        const shot = join(ARTIFACTS, `room-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}-${who}.png`);
-        if (await page.screenshot({ path: shot }).then(() => true, () => false)) shots.push(shot);
-      }
-      const said = diagnostics.length ? `\nBrowser said:\n  ${diagnostics.slice(-20).join('\n  ')}` : '';
-      err.message = `"${name}" failed: ${err.message}\nScreenshots: ${shots.join(', ') || 'none'}${said}`;
-      throw err;
-    } finally {
-      for (const [who, page] of pages) {
-        pages.delete(who);
-        await page.context().close().catch(() => undefined);
-      }
-    }
-  });
-}
+/** Runs a test with screenshots and the browser's complaints attached to a failure. */
+const test = testWithArtifacts({ it, prefix: 'room', artifacts: ARTIFACTS, pages, diagnostics, timeout: 300_000 });
 
 /** `names.length` fresh users in one group (the first creates it). Returns { people, group }. */
 async function crew(names) {
@@ -252,7 +240,7 @@ describe('group calls', () => {
       await joinCall(ps[2]);
       await everyoneReceivesEveryone(ps);
       for (const p of ps) {
-        const types = await until(`${p.name}'s selected candidate pair`, () => selectedPairTypes(p), MEDIA_MS);
+        const types = await until(`${p.name}'s selected candidate pair`, () => selectedPairTypes(p.page, '__nexusRoom'), MEDIA_MS);
         assert.equal(types.local, 'relay', `${p.name}'s selected pair goes through the relay (${JSON.stringify(types)})`);
         assert.ok((await inbound(p)) !== null);
       }

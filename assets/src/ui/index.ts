@@ -1,5 +1,6 @@
 export { Avatar } from './Avatar';
 export { Button, IconButton } from './Button';
+export { CallControl } from './CallControl';
 export { Dialog } from './Dialog';
 export { GlassPanel } from './GlassPanel';
 export { PasswordField, TextField } from './Input';

@@ -495,9 +495,11 @@ impl Room {
         if video && !data.contiguous {
             self.ask_keyframe(key, data.rid, KeyframeRequestKind::Fir, now);
         }
-        let Some(targets) = self.index.get(&key).cloned() else { return };
+        // Taken out for the loop (no copy per frame) and put back: forwarding never
+        // changes the index.
+        let Some(targets) = self.index.get_mut(&key).map(std::mem::take) else { return };
         let keyframe = video && data.is_keyframe();
-        for (sub, i) in targets {
+        for &(sub, i) in &targets {
             let Some(s) = self.participants.get_mut(&sub) else { continue };
             let Some(slot) = s.slots.get_mut(i) else { continue };
             if video && !data.contiguous && !keyframe && slot.layer == Some(data.rid) {
@@ -529,6 +531,9 @@ impl Room {
                 }
             }
             self.mark(sub);
+        }
+        if let Some(slot) = self.index.get_mut(&key) {
+            *slot = targets;
         }
     }
 

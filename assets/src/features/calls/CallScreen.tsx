@@ -7,7 +7,7 @@ import {
   conversationsSelectors,
   formatCallDuration,
 } from '../../stores';
-import { Avatar, avatarName, cn } from '../../ui';
+import { Avatar, avatarName, CallControl, cn } from '../../ui';
 import { QUALITY_LABEL, type Quality } from './quality';
 import { useCallMedia } from './useCallMedia';
 import { useAppState, useServices } from '../services';
@@ -119,23 +119,23 @@ export default function CallScreen() {
         )}
 
         <div className="relative z-10 mt-auto flex items-center justify-center gap-4 bg-gradient-to-t from-black/70 via-black/30 to-transparent px-5 pb-[max(1.75rem,env(safe-area-inset-bottom))] pt-14 sm:gap-5">
-          <ControlButton
+          <CallControl
             label={muted ? 'Unmute microphone' : 'Mute microphone'}
             pressed={muted}
             disabled={ended}
             onClick={() => calls.toggleMic()}
           >
             {muted ? <MicOff className="size-6" aria-hidden /> : <Mic className="size-6" aria-hidden />}
-          </ControlButton>
+          </CallControl>
           {video && (
-            <ControlButton
+            <CallControl
               label={cameraOff ? 'Turn camera on' : 'Turn camera off'}
               pressed={cameraOff}
               disabled={ended || audioOnly}
               onClick={() => calls.toggleCamera()}
             >
               {cameraOff || audioOnly ? <VideoOff className="size-6" aria-hidden /> : <Video className="size-6" aria-hidden />}
-            </ControlButton>
+            </CallControl>
           )}
           <button
             ref={hangUpRef}
@@ -201,36 +201,5 @@ function QualityHint({ quality, rttMs, lossPct }: { quality: Quality; rttMs: num
         {QUALITY_LABEL[quality]}
       </span>
     </span>
-  );
-}
-
-function ControlButton({
-  label,
-  pressed,
-  disabled,
-  onClick,
-  children,
-}: {
-  label: string;
-  pressed: boolean;
-  disabled?: boolean;
-  onClick(): void;
-  children: ReactNode;
-}) {
-  return (
-    <button
-      type="button"
-      aria-label={label}
-      aria-pressed={pressed}
-      title={label}
-      disabled={disabled}
-      onClick={onClick}
-      className={cn(
-        'grid size-14 place-items-center rounded-full backdrop-blur transition-[transform,background-color] duration-150 hover:scale-105 active:scale-95 disabled:opacity-40 motion-reduce:hover:scale-100 motion-reduce:active:scale-100',
-        pressed ? 'bg-white text-slate-900 hover:bg-white/90' : 'bg-white/15 text-white hover:bg-white/25',
-      )}
-    >
-      {children}
-    </button>
   );
 }

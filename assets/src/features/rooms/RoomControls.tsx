@@ -1,46 +1,14 @@
 import { AnimatePresence, m } from 'framer-motion';
 import { Mic, MicOff, MonitorOff, MonitorUp, PhoneOff, Settings2, Video, VideoOff } from 'lucide-react';
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { RoomSession } from '../../stores';
-import { cn } from '../../ui';
+import { CallControl } from '../../ui';
 import { useServices } from '../services';
 import type { RoomMediaView } from './mediaView';
 
-export function ControlButton({
-  label,
-  pressed,
-  disabled,
-  onClick,
-  children,
-  tone = 'default',
-}: {
-  label: string;
-  pressed?: boolean;
-  disabled?: boolean;
-  onClick(): void;
-  children: ReactNode;
-  tone?: 'default' | 'danger';
-}) {
-  return (
-    <button
-      type="button"
-      aria-label={label}
-      aria-pressed={pressed}
-      title={label}
-      disabled={disabled}
-      onClick={onClick}
-      className={cn(
-        'grid size-12 shrink-0 place-items-center rounded-full backdrop-blur transition-[transform,background-color] duration-150 hover:scale-105 active:scale-95 disabled:opacity-40 motion-reduce:hover:scale-100 motion-reduce:active:scale-100 sm:size-14',
-        tone === 'danger'
-          ? 'bg-rose-600 text-white shadow-lg shadow-rose-900/50 hover:bg-rose-500'
-          : pressed
-            ? 'bg-white text-slate-900 hover:bg-white/90'
-            : 'bg-white/15 text-white hover:bg-white/25',
-      )}
-    >
-      {children}
-    </button>
-  );
+/** A control of the group call view: the shared call control, smaller on phones. */
+export function ControlButton(props: Parameters<typeof CallControl>[0]) {
+  return <CallControl compact {...props} />;
 }
 
 /** The microphone and camera pickers, in a small panel above the controls. */
