@@ -101,7 +101,15 @@ impl Services {
         let fanout = Fanout::new(bus.clone());
         let caches = Arc::new(Caches::default());
         let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
-        let presence = Presence::new(store.clone(), bus.clone(), fanout.clone());
+        // This node, as presence, the fan-out and the SFU hosts name it.
+        let node = uuid::Uuid::now_v7();
+        let presence = Presence::new(
+            store.clone(),
+            bus.clone(),
+            fanout.clone(),
+            node,
+            std::time::Duration::from_secs(config.presence.ttl_secs),
+        );
         let conversations = Conversations::new(
             store.clone(),
             fanout.clone(),
@@ -132,7 +140,8 @@ impl Services {
         if let (Some(relay), Some(sfu)) = (&turn, &sfu) {
             relay.allow_peer(sfu.address());
         }
-        let rooms = Rooms::new(store.clone(), bus.clone(), fanout.clone(), calls.clone(), config.calls.clone(), sfu);
+        let rooms =
+            Rooms::new(store.clone(), bus.clone(), fanout.clone(), calls.clone(), config.calls.clone(), sfu, node);
         if let Some(events) = sfu_events {
             rooms.run(events).await?;
         }

@@ -4,7 +4,9 @@
 //!
 //! What it offers, and the promise each part keeps:
 //! - **pub/sub**: `publish` reaches every current subscriber of the topic on every node;
-//!   at-most-once (durability is the queue's job).
+//!   at-most-once (durability is the queue's job). One subscription may cover several
+//!   topics and keeps one publisher's order across them; `publish_many` sends several in
+//!   one round trip.
 //! - **queue** (a stream with consumer groups): an entry is delivered to one consumer of a
 //!   group; it stays pending until `ack`ed; `reclaim` hands entries idle longer than a
 //!   timeout (their consumer died) to another consumer, counting deliveries;
@@ -17,7 +19,8 @@
 //!   `delete_if_eq` (release a claim only if it is still yours).
 //! - **live sets**: members that expire unless touched (devices online, by user); the
 //!   count of live members tells "online on any node", and a node that dies simply stops
-//!   touching its members.
+//!   touching its members. Expired members can be taken, each by exactly one caller
+//!   (`live_take_expired`: who notices a dead node).
 //! - **lock with expiry**: `try_lock` returns a token; only its holder can `unlock`.
 //! - **GCRA rate limiter**: smooth rate with a burst, answering how long to wait.
 //!
@@ -53,9 +56,25 @@ pub mod keys {
     pub fn dedupe(user: &uuid::Uuid, client_id: &str) -> String {
         format!("dedupe:{user}:{client_id}")
     }
-    /// Live set of a user's connected devices: `presence:<user>`.
+    /// Live set of a user's connected devices: `presence:<user>`, members
+    /// [`presence_member`]s.
     pub fn presence(user: &uuid::Uuid) -> String {
         format!("presence:{user}")
+    }
+    /// A device in a user's presence set: `<node>/<session>`, so the set also says which
+    /// nodes hold the user's sockets (the fan-out routes by it).
+    pub fn presence_member(node: &uuid::Uuid, session: &uuid::Uuid) -> String {
+        format!("{}/{}", node.simple(), session.simple())
+    }
+    /// The node of a [`presence_member`].
+    pub fn member_node(member: &str) -> Option<uuid::Uuid> {
+        uuid::Uuid::try_parse(member.split_once('/')?.0).ok()
+    }
+    /// Live set of the nodes that serve sockets, members node ids.
+    pub const PRESENCE_NODES: &str = "presence:nodes";
+    /// Live set of the users with sockets on one node: `presence:node:<node>`.
+    pub fn node_users(node: &uuid::Uuid) -> String {
+        format!("presence:node:{node}")
     }
     /// When a user was last seen online: `last_seen:<user>` (RFC 3339).
     pub fn last_seen(user: &uuid::Uuid) -> String {
@@ -64,8 +83,12 @@ pub mod keys {
     /// The message queue (stream) and its consumer group.
     pub const MESSAGES_STREAM: &str = "q:messages";
     pub const MESSAGES_GROUP: &str = "persist";
-    /// The fan-out topic every node subscribes to.
+    /// The fan-out topic every node subscribes to: events whose effects every node applies.
     pub const EVENTS_TOPIC: &str = "events";
+    /// One node's fan-out topic: events for the users with sockets on it.
+    pub fn node_events(node: &uuid::Uuid) -> String {
+        format!("events:{node}")
+    }
     /// The receipts write-behind buffer: field `<conversation>:<user>:d|r` -> seq.
     pub const RECEIPTS_BUFFER: &str = "receipts";
     /// Lock of the receipts flusher.
@@ -202,7 +225,14 @@ pub trait Bus: Send + Sync + 'static {
 
     // pub/sub
     async fn publish(&self, topic: &str, payload: Bytes) -> BusResult<()>;
-    async fn subscribe(&self, topic: &str) -> BusResult<Subscription>;
+    /// [`Bus::publish`] of several payloads in one round trip, in order.
+    async fn publish_many(&self, messages: &[(String, Bytes)]) -> BusResult<()>;
+    async fn subscribe(&self, topic: &str) -> BusResult<Subscription> {
+        self.subscribe_all(&[topic.to_string()]).await
+    }
+    /// One subscription to several topics: their messages arrive on one channel, in the
+    /// order they were published (by one publisher).
+    async fn subscribe_all(&self, topics: &[String]) -> BusResult<Subscription>;
 
     // queue
     /// Create the consumer group if it does not exist (reading from the beginning).
@@ -249,6 +279,13 @@ pub trait Bus: Send + Sync + 'static {
     async fn live_remove(&self, set: &str, member: &str) -> BusResult<u64>;
     /// Live counts of several sets.
     async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>>;
+    /// The live members of several sets, one list per set.
+    async fn live_members(&self, sets: &[String]) -> BusResult<Vec<Vec<String>>>;
+    /// [`Bus::live_add`] of many `(set, member)` pairs in one round trip.
+    async fn live_add_many(&self, entries: &[(String, String)], ttl: Duration) -> BusResult<()>;
+    /// Atomically remove the members of `set` whose time ran out and return them: of
+    /// several callers, each expired member goes to exactly one.
+    async fn live_take_expired(&self, set: &str) -> BusResult<Vec<String>>;
 
     // max-wins buffer
     /// Keep `max(current, value)` for `field`; returns the value now stored.

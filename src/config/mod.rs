@@ -31,6 +31,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub messages: MessagesConfig,
     pub receipts: ReceiptsConfig,
+    pub presence: PresenceConfig,
     pub media: MediaConfig,
     pub jobs: JobsConfig,
     pub calls: CallsConfig,
@@ -255,6 +256,12 @@ impl Config {
         }
         if self.messages.max_body_chars > 100_000 {
             return bad("messages.max_body_chars", "must be at most 100000");
+        }
+        if self.messages.workers > 256 {
+            return bad("messages.workers", "must be at most 256 (0 = one per core)");
+        }
+        if !(3..=3600).contains(&self.presence.ttl_secs) {
+            return bad("presence.ttl_secs", "must be 3 to 3600");
         }
         if self.messages.batch_size > 5000 {
             return bad("messages.batch_size", "must be at most 5000");

@@ -44,6 +44,17 @@ pub struct MessagesConfig {
     /// How long a `client_id` is remembered for deduplication (the database also
     /// deduplicates, for ever).
     pub dedupe_ttl_secs: u64,
+    /// Shards of this node's message worker: conversations are spread over them and their
+    /// batches commit in parallel. 0 = one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenceConfig {
+    /// A device counts as connected this long after its node last said so; a node that
+    /// dies has its users offline (and announced so) within this time.
+    pub ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -318,7 +329,14 @@ impl Default for MessagesConfig {
             reclaim_idle_secs: 30,
             max_attempts: 5,
             dedupe_ttl_secs: 24 * 3600,
+            workers: 0,
         }
+    }
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        Self { ttl_secs: 30 }
     }
 }
 

@@ -31,6 +31,8 @@ use crate::{
 /// Close codes (see `docs/protocol.md`).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
+/// The bus could not record the socket in presence (so the fan-out would not find it).
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 pub const CLOSE_IDLE: u16 = 4002;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4003;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
@@ -58,6 +60,7 @@ impl Gateway {
             calls: services.calls.clone(),
             rooms: services.rooms.clone(),
             presence: services.presence.clone(),
+            stats: services.fanout.stats.clone(),
         };
         let task = dispatcher.start(registry.clone(), shutdown.clone()).await?;
         Ok((Gateway { registry, shutdown }, task))

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
-    CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, Gateway,
+    CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, Gateway,
     registry::{Kick, SessionHandle},
     token_remaining,
 };
@@ -67,8 +67,12 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     let (tx, mut rx) = mpsc::channel::<Arc<str>>(cfg.send_queue);
     let kick = Arc::new(Kick::default());
     gateway.registry.register(me, SessionHandle { id: session, tx: tx.clone(), kick: kick.clone() });
+    // Presence is also how the fan-out finds this socket: without it the socket would
+    // hear nothing, so it is closed instead and the client comes back.
+    let mut close: Option<(u16, &'static str)> = None;
     if let Err(e) = services.presence.connected(me, session).await {
-        tracing::warn!(error = %e, "presence update failed");
+        tracing::warn!(error = %e, "presence update failed; socket closed");
+        close = Some((CLOSE_TRY_AGAIN, "unavailable"));
     }
     let (mut sink, mut stream) = socket.split();
 
@@ -83,8 +87,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
         calls,
         rooms,
     };
-    let mut close: Option<(u16, &'static str)> = None;
-    if sink.send(Message::Text(ready.to_json().to_string())).await.is_err() {
+    if close.is_none() && sink.send(Message::Text(ready.to_json().to_string())).await.is_err() {
         close = Some((CLOSE_GOING_AWAY, ""));
     }
 

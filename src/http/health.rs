@@ -103,6 +103,25 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
         "Unix time of the last successful flush.",
         r.last_success.load(Relaxed) as f64,
     );
+    let f = &services.fanout.stats;
+    metric(
+        "nexus_fanout_published_total",
+        "counter",
+        "Fan-out payloads published (one per destination node of a batch).",
+        f.published.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_fanout_received_total",
+        "counter",
+        "Fan-out payloads this node received.",
+        f.received.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_fanout_received_envelopes_total",
+        "counter",
+        "Events (one per recipient set) in the fan-out payloads this node received.",
+        f.received_envelopes.load(Relaxed) as f64,
+    );
     let c = &services.calls.stats;
     metric("nexus_calls_started_total", "counter", "Calls that rang.", c.started.load(Relaxed) as f64);
     metric("nexus_calls_ended_total", "counter", "Calls that ended (any reason).", c.ended.load(Relaxed) as f64);

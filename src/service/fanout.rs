@@ -1,11 +1,29 @@
-//! The fan-out that carries server events ([`ServerEvent`]) to every node.
+//! The fan-out that carries server events ([`ServerEvent`]) to the nodes of their
+//! recipients.
 //!
-//! Services publish batches of [`Envelope`]s (recipients + one serialised event) on the
-//! bus topic [`keys::EVENTS_TOPIC`]. Every node's dispatcher ([`super::dispatch`])
-//! subscribes and hands each event to its local sockets of the recipients. One publish carries a
-//! whole persisted batch, so the bus cost does not grow with the message rate.
+//! Services publish batches of [`Envelope`]s (recipients + one serialised event). The
+//! fan-out looks up, in one bus round trip, which nodes hold sockets of the batch's
+//! recipients (their presence sets, [`keys::presence_member`]), and publishes to each such
+//! node, on its own topic [`keys::node_events`], only the envelopes for its users, with
+//! the recipients cut to those users: a node receives what its sockets need, and a
+//! recipient with no socket anywhere costs nothing. The publishes of a batch go in one
+//! round trip. An envelope whose [`Effect`] every node must apply to its caches
+//! (membership, the end of a call) goes to every node on [`keys::EVENTS_TOPIC`] instead.
+//! Each node's dispatcher ([`super::dispatch`]) hands each event to its local sockets.
+//! The event is serialised once, when the envelope is made; nodes and sockets share it.
+//!
+//! A socket counts in presence before its `ready` is sent, so an event stored after the
+//! client's catch-up point is routed to the socket's node (no miss between the two).
 
-use std::sync::Arc;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use bytes::Bytes;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -48,6 +66,33 @@ pub struct Envelope {
     pub event: Box<RawValue>,
 }
 
+/// An envelope on its way to one node: the same fields, recipients cut to that node's.
+#[derive(Serialize)]
+struct Routed<'a> {
+    to: &'a [Uuid],
+    #[serde(skip_serializing_if = "<[Uuid]>::is_empty")]
+    only: &'a [Uuid],
+    #[serde(skip_serializing_if = "<[Uuid]>::is_empty")]
+    except: &'a [Uuid],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: &'a Option<Effect>,
+    event: &'a RawValue,
+}
+
+impl<'a> Routed<'a> {
+    fn of(env: &'a Envelope, to: &'a [Uuid]) -> Self {
+        Routed { to, only: &env.only, except: &env.except, effect: &env.effect, event: &env.event }
+    }
+}
+
+impl Effect {
+    /// Whether every node must see it (it changes what a node's caches hold for users
+    /// who may have no socket there, e.g. a REST caller).
+    fn everywhere(&self) -> bool {
+        !matches!(self, Effect::Seq { .. })
+    }
+}
+
 impl Envelope {
     pub fn new(to: Vec<Uuid>, event: &ServerEvent) -> Self {
         let event = RawValue::from_string(serde_json::to_string(event).expect("events serialise")).expect("valid JSON");
@@ -72,28 +117,91 @@ impl Envelope {
     }
 }
 
-/// Publishes envelopes to every node.
+/// Counters of this node's fan-out, for `/metrics` (and the tests that prove routing).
+#[derive(Debug, Default)]
+pub struct FanoutStats {
+    /// Payloads published: one per node a batch went to, plus one per batch for every node.
+    pub published: AtomicU64,
+    /// Payloads this node's dispatcher received, and the envelopes in them.
+    pub received: AtomicU64,
+    pub received_envelopes: AtomicU64,
+}
+
+/// Publishes envelopes to the nodes of their recipients.
 #[derive(Clone)]
 pub struct Fanout {
     bus: Arc<dyn Bus>,
+    pub stats: Arc<FanoutStats>,
 }
 
 impl Fanout {
     pub fn new(bus: Arc<dyn Bus>) -> Self {
-        Self { bus }
+        Self { bus, stats: Arc::default() }
     }
 
     pub async fn publish(&self, envelopes: &[Envelope]) -> Result<()> {
         if envelopes.is_empty() {
             return Ok(());
         }
-        let payload = serde_json::to_vec(envelopes).map_err(Error::internal)?;
-        Ok(self.bus.publish(keys::EVENTS_TOPIC, payload.into()).await?)
+        let (everywhere, routed): (Vec<&Envelope>, Vec<&Envelope>) =
+            envelopes.iter().partition(|e| e.effect.is_some_and(|x| x.everywhere()));
+        let mut out: Vec<(String, Bytes)> = Vec::new();
+        if !everywhere.is_empty() {
+            let all: Vec<Routed> = everywhere.iter().map(|e| Routed::of(e, &e.to)).collect();
+            out.push((keys::EVENTS_TOPIC.to_string(), encode(&all)?));
+        }
+        if !routed.is_empty() {
+            let nodes = self.locate(&routed).await?;
+            // Per node: each envelope with its recipients on that node.
+            let mut per_node: HashMap<Uuid, Vec<(usize, Vec<Uuid>)>> = HashMap::new();
+            for (i, env) in routed.iter().enumerate() {
+                let mut cut: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+                for user in &env.to {
+                    for node in nodes.get(user).into_iter().flatten() {
+                        cut.entry(*node).or_default().push(*user);
+                    }
+                }
+                for (node, to) in cut {
+                    per_node.entry(node).or_default().push((i, to));
+                }
+            }
+            for (node, list) in &per_node {
+                let batch: Vec<Routed> = list.iter().map(|(i, to)| Routed::of(routed[*i], to)).collect();
+                out.push((keys::node_events(node), encode(&batch)?));
+            }
+        }
+        self.bus.publish_many(&out).await?;
+        self.stats.published.fetch_add(out.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The nodes with sockets of each recipient of `envelopes` (users with none are absent).
+    async fn locate(&self, envelopes: &[&Envelope]) -> Result<HashMap<Uuid, Vec<Uuid>>> {
+        let mut seen = HashSet::new();
+        let users: Vec<Uuid> =
+            envelopes.iter().flat_map(|e| e.to.iter().copied()).filter(|u| seen.insert(*u)).collect();
+        let sets: Vec<String> = users.iter().map(keys::presence).collect();
+        let members = self.bus.live_members(&sets).await?;
+        let mut nodes = HashMap::new();
+        for (user, members) in users.into_iter().zip(members) {
+            let mut list: Vec<Uuid> = members.iter().filter_map(|m| keys::member_node(m)).collect();
+            if list.is_empty() {
+                continue;
+            }
+            list.sort_unstable();
+            list.dedup();
+            nodes.insert(user, list);
+        }
+        Ok(nodes)
     }
 
     pub async fn send(&self, to: Vec<Uuid>, event: &ServerEvent) -> Result<()> {
         self.publish(&[Envelope::new(to, event)]).await
     }
+}
+
+fn encode(batch: &[Routed]) -> Result<Bytes> {
+    Ok(serde_json::to_vec(batch).map_err(Error::internal)?.into())
 }
 
 /// Parse a published batch.

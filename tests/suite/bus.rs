@@ -210,7 +210,71 @@ async fn rate_limiter_allows_the_burst_then_paces(scale: Scale) {
     env.cleanup().await;
 }
 
+async fn pubsub_one_subscription_keeps_the_order_across_topics(scale: Scale) {
+    let (bus, env) = bus(scale).await;
+    let mut both = bus.subscribe_all(&["ev".to_string(), "ev:node".to_string()]).await.unwrap();
+    let mut one = bus.subscribe("ev:node").await.unwrap();
+    let batch: Vec<(String, Bytes)> =
+        (0..60).map(|i| (if i % 3 == 0 { "ev" } else { "ev:node" }.to_string(), Bytes::from(format!("{i}")))).collect();
+    bus.publish_many(&batch).await.unwrap();
+    for i in 0..60 {
+        assert_eq!(tokio::time::timeout(T, both.recv()).await.unwrap().unwrap(), format!("{i}"), "in publish order");
+    }
+    for i in (0..60).filter(|i| i % 3 != 0) {
+        assert_eq!(tokio::time::timeout(T, one.recv()).await.unwrap().unwrap(), format!("{i}"));
+    }
+    // Dropping the two-topic subscription leaves the other subscriber of one topic.
+    drop(both);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    bus.publish_many(&[("ev".into(), Bytes::from_static(b"a")), ("ev:node".into(), Bytes::from_static(b"b"))])
+        .await
+        .unwrap();
+    assert_eq!(tokio::time::timeout(T, one.recv()).await.unwrap().unwrap(), "b");
+    bus.publish_many(&[]).await.unwrap();
+    env.cleanup().await;
+}
+
+async fn live_sets_count_and_list_live_members(scale: Scale) {
+    let (bus, env) = bus(scale).await;
+    let short = Duration::from_millis(300);
+    let long = Duration::from_secs(60);
+    assert_eq!(bus.live_add("p:1", "n1/a", long).await.unwrap(), 1);
+    assert_eq!(bus.live_add("p:1", "n2/b", short).await.unwrap(), 2);
+    assert_eq!(bus.live_add("p:1", "n1/a", long).await.unwrap(), 2, "a refresh is not a new member");
+    bus.live_add_many(&[("p:2".into(), "n1/c".into()), ("p:3".into(), "n3/d".into())], long).await.unwrap();
+    let mut m = bus.live_members(&["p:1".into(), "p:2".into(), "p:none".into()]).await.unwrap();
+    m[0].sort();
+    assert_eq!(m, vec![vec!["n1/a".to_string(), "n2/b".to_string()], vec!["n1/c".to_string()], vec![]]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(bus.live_counts(&["p:1".into(), "p:3".into()]).await.unwrap(), vec![1, 1], "b expired");
+    assert_eq!(bus.live_members(&["p:1".into()]).await.unwrap(), vec![vec!["n1/a".to_string()]]);
+    assert_eq!(bus.live_remove("p:1", "n1/a").await.unwrap(), 0);
+    assert_eq!(bus.live_members(&["p:1".into()]).await.unwrap(), vec![Vec::<String>::new()]);
+    env.cleanup().await;
+}
+
+async fn live_take_expired_gives_each_expired_member_to_one_caller(scale: Scale) {
+    let (bus, env) = bus(scale).await;
+    bus.live_add("nodes", "dead", Duration::from_millis(150)).await.unwrap();
+    bus.live_add("nodes", "alive", Duration::from_secs(60)).await.unwrap();
+    assert!(bus.live_take_expired("nodes").await.unwrap().is_empty(), "nothing expired yet");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A later add does not sweep the expired member away before someone takes it.
+    assert_eq!(bus.live_add("nodes", "late", Duration::from_secs(60)).await.unwrap(), 2);
+    let (a, b) = tokio::join!(bus.live_take_expired("nodes"), bus.live_take_expired("nodes"));
+    let mut taken = [a.unwrap(), b.unwrap()].concat();
+    taken.sort();
+    assert_eq!(taken, vec!["dead".to_string()], "taken exactly once");
+    assert!(bus.live_take_expired("nodes").await.unwrap().is_empty());
+    assert_eq!(bus.live_counts(&["nodes".into()]).await.unwrap(), vec![2]);
+    assert!(bus.live_take_expired("never").await.unwrap().is_empty());
+    env.cleanup().await;
+}
+
 both_scales!(
+    pubsub_one_subscription_keeps_the_order_across_topics,
+    live_sets_count_and_list_live_members,
+    live_take_expired_gives_each_expired_member_to_one_caller,
     pubsub_delivers_to_every_subscriber_of_a_topic,
     pubsub_resubscribe_after_last_unsubscribe,
     queue_delivers_once_and_acks,

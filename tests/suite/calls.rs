@@ -334,8 +334,9 @@ async fn a_participant_connected_nowhere_frees_both_after_the_grace(scale: Scale
 
     // Bob's node "dies": his socket stays open here, but presence no longer knows him.
     let bob: Uuid = b_id.parse().unwrap();
-    let session = b.ready["session_id"].as_str().unwrap().to_string();
-    app.services.bus.live_remove(&nexus::bus::keys::presence(&bob), &session).await.unwrap();
+    let session: Uuid = b.ready["session_id"].as_str().unwrap().parse().unwrap();
+    let member = nexus::bus::keys::presence_member(&app.services.presence.node(), &session);
+    assert_eq!(app.services.bus.live_remove(&nexus::bus::keys::presence(&bob), &member).await.unwrap(), 0);
     let first = Uuid::now_v7().to_string();
     c.send(invite(&first, &cb)).await;
     assert_eq!(state(&mut c, &first, "ended").await["reason"], "busy", "within the grace bob is still in his call");

@@ -16,6 +16,9 @@ use crate::{
     common::{Env, Scale, Ws},
 };
 
+/// Short, so that a dead node's users go offline quickly.
+const PRESENCE_TTL_SECS: u64 = 3;
+
 struct Node {
     child: Child,
     port: u16,
@@ -34,6 +37,7 @@ impl Node {
             .env("NEXUS_MESSAGES__RECLAIM_IDLE_SECS", "2")
             .env("NEXUS_GATEWAY__FRAMES_PER_SEC", "100000")
             .env("NEXUS_RECEIPTS__FLUSH_INTERVAL_SECS", flush_secs.to_string())
+            .env("NEXUS_PRESENCE__TTL_SECS", PRESENCE_TTL_SECS.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().unwrap();
@@ -171,7 +175,7 @@ async fn two_nodes_exchange_and_survive_a_node_dying() {
     std::fs::create_dir_all(&dir_b).unwrap();
     let mut a = Node::start(&env, free_port(), &dir_a).await;
     let b = Node::start(&env, free_port(), &dir_b).await;
-    let (alice, _) = register(&a.base(), "alice").await;
+    let (alice, alice_id) = register(&a.base(), "alice").await;
     // Bob registers on node B; tokens work across nodes (shared signing secret).
     let (bob, bob_id) = register(&b.base(), "bob").await;
     let cid = open_direct(&a.base(), &alice, &bob_id).await;
@@ -197,7 +201,18 @@ async fn two_nodes_exchange_and_survive_a_node_dying() {
     // Node A dies mid-load; node B takes over its queued work.
     let acked = burst_until(&mut wa, &cid, 400, 150).await;
     a.kill9();
+    let killed = Instant::now();
     drop(wa);
+    // Alice's only socket was on node A: node B announces her offline within the TTL
+    // (plus a second of slack for a loaded machine), not after a minute.
+    let offline = wb
+        .wait_for("alice offline", |v| {
+            v["type"] == "presence" && v["user_id"] == alice_id.as_str() && v["online"] == false
+        })
+        .await;
+    assert!(offline["last_seen"].is_string(), "{offline}");
+    let took = killed.elapsed();
+    assert!(took < Duration::from_secs(PRESENCE_TTL_SECS + 1), "offline after {took:?}");
     assert_all_stored(&b.base(), &bob, &cid, &acked).await;
     // Alice reconnects to node B and carries on.
     let mut wa = Ws::connect(&b.base(), &alice).await;

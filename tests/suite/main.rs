@@ -13,6 +13,7 @@ mod bus;
 mod calls;
 mod cli;
 mod durability;
+mod fanout;
 mod http;
 mod media;
 mod messaging;

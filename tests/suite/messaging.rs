@@ -193,6 +193,17 @@ async fn seq_is_gap_free_and_identical_under_concurrent_senders(scale: Scale) {
     }
     assert_eq!(history, seen[0], "history agrees");
     // Each sender's own messages keep their order.
+    let mut page = app.history(&tokens[5], &gid, "after_seq=0&limit=100").await;
+    page.extend(app.history(&tokens[5], &gid, "after_seq=100&limit=100").await);
+    assert_eq!(page.len(), total);
+    for i in 0..20 {
+        let mine: Vec<String> = page
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_string())
+            .filter(|b| b.split('/').next() == Some(&i.to_string()))
+            .collect();
+        assert_eq!(mine, (0..PER_SENDER).map(|k| format!("{i}/{k}")).collect::<Vec<_>>(), "sender {i} in order");
+    }
     app.finish().await;
 }
 

@@ -102,8 +102,12 @@ impl Bus for RedisBus {
         pubsub::publish(self, topic, payload).await
     }
 
-    async fn subscribe(&self, topic: &str) -> BusResult<Subscription> {
-        self.hub.subscribe(topic).await
+    async fn publish_many(&self, messages: &[(String, Bytes)]) -> BusResult<()> {
+        pubsub::publish_many(self, messages).await
+    }
+
+    async fn subscribe_all(&self, topics: &[String]) -> BusResult<Subscription> {
+        self.hub.subscribe(topics).await
     }
 
     async fn queue_ensure_group(&self, stream: &str, group: &str) -> BusResult<()> {
@@ -178,6 +182,18 @@ impl Bus for RedisBus {
 
     async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>> {
         live::counts(self, sets).await
+    }
+
+    async fn live_members(&self, sets: &[String]) -> BusResult<Vec<Vec<String>>> {
+        live::members(self, sets).await
+    }
+
+    async fn live_add_many(&self, entries: &[(String, String)], ttl: Duration) -> BusResult<()> {
+        live::add_many(self, entries, ttl).await
+    }
+
+    async fn live_take_expired(&self, set: &str) -> BusResult<Vec<String>> {
+        live::take_expired(self, set).await
     }
 
     async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {

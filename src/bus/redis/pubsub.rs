@@ -29,6 +29,21 @@ pub(super) async fn publish(bus: &RedisBus, topic: &str, payload: Bytes) -> BusR
     Ok(())
 }
 
+pub(super) async fn publish_many(bus: &RedisBus, messages: &[(String, Bytes)]) -> BusResult<()> {
+    match messages {
+        [] => Ok(()),
+        [(topic, payload)] => publish(bus, topic, payload.clone()).await,
+        _ => {
+            let mut pipe = redis::pipe();
+            for (topic, payload) in messages {
+                pipe.publish(bus.key(topic), payload.as_ref()).ignore();
+            }
+            let _: () = pipe.query_async(&mut bus.conn()).await?;
+            Ok(())
+        }
+    }
+}
+
 /// One Pub/Sub connection per node, shared by every local subscription. SUBSCRIBE and
 /// UNSUBSCRIBE are issued under `sink`'s lock so they reach Redis in the order the local
 /// subscriber set changed.
@@ -111,21 +126,37 @@ impl Hub {
         }
     }
 
-    pub(super) async fn subscribe(self: &Arc<Self>, topic: &str) -> BusResult<Subscription> {
+    /// One subscription to `topics`: their messages arrive on one channel in the order
+    /// Redis sent them.
+    pub(super) async fn subscribe(self: &Arc<Self>, topics: &[String]) -> BusResult<Subscription> {
         let (tx, rx) = mpsc::channel(SUBSCRIPTION_CAPACITY);
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut held = Vec::with_capacity(topics.len());
+        let mut failed = None;
         let mut sink = self.sink.lock().await;
-        let first = {
-            let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-            let subs = topics.entry(topic.to_string()).or_default();
-            subs.push((id, tx));
-            subs.len() == 1
-        };
-        if first && let Some(sink) = sink.as_mut() {
-            sink.subscribe(format!("{}{}", self.prefix, topic)).await.map_err(BusError::from)?;
+        for topic in topics {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let first = {
+                let mut map = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+                let subs = map.entry(topic.clone()).or_default();
+                subs.push((id, tx.clone()));
+                subs.len() == 1
+            };
+            held.push((topic.clone(), id));
+            if first
+                && let Some(sink) = sink.as_mut()
+                && let Err(e) = sink.subscribe(format!("{}{}", self.prefix, topic)).await
+            {
+                failed = Some(e);
+                break;
+            }
         }
         drop(sink);
-        let guard = HubUnsubscribe { hub: Arc::downgrade(self), topic: topic.to_string(), id };
+        if let Some(e) = failed {
+            // Dropping the guard takes back what was registered.
+            drop(HubUnsubscribe { hub: Arc::downgrade(self), held });
+            return Err(BusError::from(e));
+        }
+        let guard = HubUnsubscribe { hub: Arc::downgrade(self), held };
         Ok(Subscription { rx, _guard: Box::new(guard) })
     }
 }
@@ -134,8 +165,8 @@ impl Hub {
 /// topic unsubscribes the node.
 struct HubUnsubscribe {
     hub: std::sync::Weak<Hub>,
-    topic: String,
-    id: u64,
+    /// Each topic with this subscriber's id in it.
+    held: Vec<(String, u64)>,
 }
 
 impl Drop for HubUnsubscribe {
@@ -143,30 +174,31 @@ impl Drop for HubUnsubscribe {
         let Some(hub) = self.hub.upgrade() else {
             return;
         };
-        let topic = std::mem::take(&mut self.topic);
-        let id = self.id;
+        let held = std::mem::take(&mut self.held);
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
         rt.spawn(async move {
             let mut sink = hub.sink.lock().await;
-            let last = {
-                let mut topics = hub.topics.lock().unwrap_or_else(|p| p.into_inner());
-                match topics.get_mut(&topic) {
-                    Some(subs) => {
-                        subs.retain(|(i, _)| *i != id);
-                        if subs.is_empty() {
-                            topics.remove(&topic);
-                            true
-                        } else {
-                            false
+            for (topic, id) in held {
+                let last = {
+                    let mut topics = hub.topics.lock().unwrap_or_else(|p| p.into_inner());
+                    match topics.get_mut(&topic) {
+                        Some(subs) => {
+                            subs.retain(|(i, _)| *i != id);
+                            if subs.is_empty() {
+                                topics.remove(&topic);
+                                true
+                            } else {
+                                false
+                            }
                         }
+                        None => false,
                     }
-                    None => false,
+                };
+                if last && let Some(sink) = sink.as_mut() {
+                    let _ = sink.unsubscribe(format!("{}{}", hub.prefix, topic)).await;
                 }
-            };
-            if last && let Some(sink) = sink.as_mut() {
-                let _ = sink.unsubscribe(format!("{}{}", hub.prefix, topic)).await;
             }
         });
     }

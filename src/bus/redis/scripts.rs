@@ -70,22 +70,48 @@ if allow_at > now then return allow_at - now end
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
 return 0";
 
-/// Live set add. ARGV: member, ttl ms. Score = expiry in ms of Redis' clock.
+/// Live set add. ARGV: member, ttl ms. Score = expiry in ms of Redis' clock. Expired
+/// members stay (for `LIVE_TAKE_EXPIRED`) until the key itself expires.
 const LIVE_ADD_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
-return redis.call('ZCARD', KEYS[1])";
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')";
+
+/// Live set add of many. KEYS: the sets. ARGV: ttl ms, then one member per key.
+const LIVE_ADD_MANY_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for i, k in ipairs(KEYS) do
+  redis.call('ZADD', k, now + ttl, ARGV[i + 1])
+  redis.call('PEXPIRE', k, ttl * 2)
+end
+return 0";
 
 /// Live set remove. ARGV: member. Returns the live count after.
 const LIVE_REMOVE_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZCARD', KEYS[1])";
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')";
+
+/// Live members. KEYS: the sets. Returns one list per set.
+const LIVE_MEMBERS_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i, k in ipairs(KEYS) do out[i] = redis.call('ZRANGEBYSCORE', k, '(' .. now, '+inf') end
+return out";
+
+/// Take the expired members of a live set. Returns them.
+const LIVE_TAKE_EXPIRED_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #gone > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end
+return gone";
 
 /// Live counts. KEYS: the sets. Returns one count per set.
 const LIVE_COUNT_SCRIPT: &str = r"
@@ -101,6 +127,9 @@ pub(super) struct Scripts {
     pub(super) live_add: Script,
     pub(super) live_remove: Script,
     pub(super) live_count: Script,
+    pub(super) live_add_many: Script,
+    pub(super) live_members: Script,
+    pub(super) live_take_expired: Script,
     pub(super) max: Script,
     pub(super) take: Script,
     pub(super) put_if_absent: Script,
@@ -115,6 +144,9 @@ impl Scripts {
             live_add: Script::new(LIVE_ADD_SCRIPT),
             live_remove: Script::new(LIVE_REMOVE_SCRIPT),
             live_count: Script::new(LIVE_COUNT_SCRIPT),
+            live_add_many: Script::new(LIVE_ADD_MANY_SCRIPT),
+            live_members: Script::new(LIVE_MEMBERS_SCRIPT),
+            live_take_expired: Script::new(LIVE_TAKE_EXPIRED_SCRIPT),
             max: Script::new(MAX_SCRIPT),
             take: Script::new(TAKE_SCRIPT),
             put_if_absent: Script::new(PUT_IF_ABSENT_SCRIPT),

@@ -72,6 +72,7 @@ impl Rooms {
         calls: Arc<Calls>,
         config: CallsConfig,
         sfu: Option<Arc<Sfu>>,
+        node: Uuid,
     ) -> Arc<Self> {
         Arc::new_cyclic(|this| Rooms {
             store,
@@ -79,7 +80,7 @@ impl Rooms {
             fanout,
             calls,
             config,
-            node: Uuid::now_v7(),
+            node,
             sfu,
             local: Mutex::default(),
             stopped: Default::default(),

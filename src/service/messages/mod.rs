@@ -5,8 +5,9 @@
 //!    (dedupe key on the bus); assign a UUIDv7 whose time is `created_at`; enqueue.
 //! 2. The ack is sent once the message is durable: on Redis when `XADD` returns; in the
 //!    embedded mode when the worker's transaction holding it commits ([`Pending::wait`]).
-//! 3. [`Messages::run_worker`] consumes batches and [`Messages::process`] stores each in one
-//!    transaction (`Store::persist_batch`: dedupe, membership, gap-free `seq`), and only
+//! 3. [`Messages::run_worker`] reads the queue and routes each entry by conversation to
+//!    one of `messages.workers` shards ([`worker`]); a shard's [`Messages::process`] stores
+//!    each batch in one transaction (`Store::persist_batch`: dedupe, membership, gap-free `seq`), and only
 //!    after the commit publishes `message.new` to every member's devices on every node,
 //!    then acks the queue entries.
 //! 4. A batch that fails is retried with backoff, entry by entry to isolate a poison
@@ -17,6 +18,10 @@
 //! Invariants: an acked message is never lost; nothing is delivered before it is stored;
 //! `seq` is gap-free per conversation; a `client_id` makes at most one message.
 
+mod worker;
+
+pub use worker::shard_of;
+
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -26,22 +31,16 @@ use std::{
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{
-    cache::Caches,
-    fanout::{Effect, Envelope, Fanout},
-    limits,
-    media::MediaLinks,
-    receipts::Receipts,
-};
+use super::{cache::Caches, fanout::Fanout, limits, media::MediaLinks, receipts::Receipts};
 use crate::{
-    bus::{Bus, QueueEntry, Quota, keys},
+    bus::{Bus, Quota, keys},
     config::MessagesConfig,
     error::{Error, Result},
     protocol::ServerEvent,
-    store::{Attachment, NewMessage, Persisted, Store},
+    store::{Attachment, NewMessage, Store},
 };
 
 /// What the sender is told once its message is durable.
@@ -326,198 +325,6 @@ impl Messages {
             let _ = tx.send(r);
         }
         true
-    }
-
-    /// Consume the queue until `stop` turns true; then drain what this node still holds in
-    /// the embedded mode (its queue lives and dies with the process).
-    pub async fn run_worker(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        if let Err(e) = self.bus.queue_ensure_group(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP).await {
-            tracing::error!(error = %e, "cannot create the message queue group");
-        }
-        let reclaim_every = Duration::from_secs(self.config.reclaim_idle_secs.div_ceil(3).max(1));
-        let mut last_reclaim = tokio::time::Instant::now();
-        loop {
-            let stopping = *stop.borrow();
-            let block = if stopping { Duration::from_millis(50) } else { Duration::from_millis(500) };
-            let entries = tokio::select! {
-                r = self.bus.dequeue(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, self.config.batch_size, block) => r,
-                _ = stop.changed(), if !stopping => continue,
-            };
-            match entries {
-                Ok(entries) if !entries.is_empty() => self.process(entries).await,
-                Ok(_) if stopping => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "message queue read failed");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-            }
-            if !stopping && last_reclaim.elapsed() >= reclaim_every {
-                last_reclaim = tokio::time::Instant::now();
-                self.reclaim_step().await;
-            }
-        }
-        tracing::debug!("message worker stopped");
-    }
-
-    /// Take over and process entries that a stopped consumer left pending.
-    pub async fn reclaim_step(&self) -> usize {
-        let idle = Duration::from_secs(self.config.reclaim_idle_secs);
-        match self
-            .bus
-            .reclaim(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, idle, self.config.batch_size)
-            .await
-        {
-            Ok(entries) if !entries.is_empty() => {
-                let n = entries.len();
-                self.stats.reclaimed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-                tracing::info!(n, "reclaimed messages of a stopped consumer");
-                self.process(entries).await;
-                n
-            }
-            Ok(_) => 0,
-            Err(e) => {
-                tracing::warn!(error = %e, "reclaim failed");
-                0
-            }
-        }
-    }
-
-    /// Store a batch of queue entries, then fan out and ack. Public so tests can drive it.
-    pub async fn process(&self, entries: Vec<QueueEntry>) {
-        let mut jobs = Vec::with_capacity(entries.len());
-        let mut ids = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match serde_json::from_slice::<NewMessage>(&entry.payload) {
-                Ok(job) => {
-                    jobs.push(job);
-                    ids.push(entry);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, id = entry.id, "undecodable queue entry; dead-lettered");
-                    let _ =
-                        self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &entry, "undecodable").await;
-                }
-            }
-        }
-        if jobs.is_empty() {
-            return;
-        }
-        // Whole batch first; on failure, entry by entry so one poison message cannot hold
-        // the others back.
-        if self.try_store(&jobs, &ids).await.is_ok() {
-            return;
-        }
-        for (job, entry) in jobs.into_iter().zip(ids) {
-            let mut attempt = entry.deliveries.max(1);
-            loop {
-                match self.try_store(std::slice::from_ref(&job), std::slice::from_ref(&entry)).await {
-                    Ok(()) => break,
-                    Err(e) if attempt >= self.config.max_attempts => {
-                        tracing::error!(error = %e, message_id = %job.id, "message dead-lettered after {attempt} attempts");
-                        self.give_up(&job, &entry, &e.to_string()).await;
-                        break;
-                    }
-                    Err(_) => {
-                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-                        attempt += 1;
-                    }
-                }
-            }
-        }
-    }
-
-    async fn try_store(&self, jobs: &[NewMessage], entries: &[QueueEntry]) -> Result<()> {
-        let outcome = match self.store.persist_batch(jobs).await {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::warn!(error = %e, n = jobs.len(), "storing a message batch failed");
-                return Err(e.into());
-            }
-        };
-        {
-            use std::sync::atomic::Ordering::Relaxed;
-            self.stats.batches.fetch_add(1, Relaxed);
-            for r in &outcome.results {
-                match r {
-                    Persisted::Stored(_) => self.stats.stored.fetch_add(1, Relaxed),
-                    Persisted::Duplicate(_) => self.stats.duplicates.fetch_add(1, Relaxed),
-                    Persisted::Rejected(_) => 0,
-                };
-            }
-        }
-        // Stored: now, and only now, deliver.
-        let mut envelopes = Vec::with_capacity(outcome.results.len());
-        let mut own = Vec::new();
-        for result in &outcome.results {
-            match result {
-                Persisted::Stored(m) | Persisted::Duplicate(m) => {
-                    let to = outcome.members.get(&m.conversation_id).cloned().unwrap_or_default();
-                    let event = ServerEvent::MessageNew { message: self.links.message(m.clone()) };
-                    envelopes.push(
-                        Envelope::new(to, &event)
-                            .with_effect(Effect::Seq { conversation_id: m.conversation_id, seq: m.seq }),
-                    );
-                    own.push((m.conversation_id, m.sender_id, m.seq));
-                }
-                Persisted::Rejected(m) => {
-                    self.detach(m.id).await;
-                    let event = ServerEvent::from_error(&not_found(), Some(m.client_id.clone()));
-                    envelopes.push(Envelope::new(vec![m.sender_id], &event));
-                }
-            }
-        }
-        // A sender has read what they wrote.
-        if let Err(e) = self.receipts.mark_own(&own).await {
-            tracing::warn!(error = %e, "advancing senders' read pointers failed");
-        }
-        let mut published = self.fanout.publish(&envelopes).await;
-        for delay in [50, 200, 1000] {
-            if published.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-            published = self.fanout.publish(&envelopes).await;
-        }
-        if let Err(e) = published {
-            // Stored but not announced: members catch up by `seq` on their next message or
-            // reconnect. Never lost.
-            tracing::error!(error = %e, "fan-out failed after retries");
-        }
-        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
-        if let Err(e) = self.bus.ack(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &ids).await {
-            // Stored; a redelivery is deduplicated by the store.
-            tracing::warn!(error = %e, "queue ack failed");
-        }
-        for (job, result) in jobs.iter().zip(&outcome.results) {
-            let r = match result {
-                Persisted::Stored(m) | Persisted::Duplicate(m) => Ok(Ack {
-                    id: m.id,
-                    conversation_id: m.conversation_id,
-                    client_id: job.client_id.clone(),
-                    created_at: m.created_at,
-                }),
-                Persisted::Rejected(_) => Err(not_found()),
-            };
-            self.resolve(job.id, r);
-        }
-        Ok(())
-    }
-
-    async fn give_up(&self, job: &NewMessage, entry: &QueueEntry, reason: &str) {
-        self.stats.dead_lettered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, entry, reason).await {
-            tracing::error!(error = %e, "dead-lettering failed");
-        }
-        let _ = self.bus.delete(&keys::dedupe(&job.sender_id, &job.client_id)).await;
-        self.detach(job.id).await;
-        let err = Error::DeliveryFailed("the message could not be stored; send it again".into());
-        // A sender still waiting (embedded mode) hears it from its wait; one that was
-        // already acked (Redis) hears it on its sockets.
-        if !self.resolve(job.id, Err(err.duplicate())) {
-            let event = ServerEvent::from_error(&err, Some(job.client_id.clone()));
-            let _ = self.fanout.send(vec![job.sender_id], &event).await;
-        }
     }
 }
 

@@ -21,6 +21,8 @@ use tokio::{
     time::Instant,
 };
 
+mod live;
+
 use super::{Bus, BusResult, QueueEntry, Quota, RateDecision, Subscription, new_token};
 
 /// Capacity of one subscription's channel; a subscriber this far behind loses messages
@@ -61,7 +63,7 @@ struct State {
     buffers: HashMap<String, Buffer>,
     locks: HashMap<String, (String, Instant)>,
     rates: HashMap<String, u64>,
-    live: HashMap<String, HashMap<String, Instant>>,
+    live: HashMap<String, live::LiveSet>,
     writes: u64,
 }
 
@@ -169,10 +171,7 @@ impl State {
             self.kv.retain(|_, (_, exp)| *exp > now);
             self.locks.retain(|_, (_, exp)| *exp > now);
             self.rates.retain(|_, tat| *tat > now_us);
-            self.live.retain(|_, members| {
-                members.retain(|_, exp| *exp > now);
-                !members.is_empty()
-            });
+            self.live.retain(|_, set| set.until.is_some_and(|u| u > now));
         }
     }
 }
@@ -216,16 +215,23 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
-    async fn subscribe(&self, topic: &str) -> BusResult<Subscription> {
+    async fn publish_many(&self, messages: &[(String, Bytes)]) -> BusResult<()> {
+        for (topic, payload) in messages {
+            self.publish(topic, payload.clone()).await?;
+        }
+        Ok(())
+    }
+
+    async fn subscribe_all(&self, topics: &[String]) -> BusResult<Subscription> {
         let (tx, rx) = mpsc::channel(SUBSCRIPTION_CAPACITY);
-        let id = {
-            let mut state = self.lock();
-            state.next_subscriber += 1;
-            let id = state.next_subscriber;
-            state.topics.entry(topic.to_string()).or_default().push((id, tx));
-            id
-        };
-        let guard = Unsubscribe { state: Arc::downgrade(&self.state), topic: topic.to_string(), id };
+        let mut state = self.lock();
+        state.next_subscriber += 1;
+        let id = state.next_subscriber;
+        for topic in topics {
+            state.topics.entry(topic.clone()).or_default().push((id, tx.clone()));
+        }
+        drop(state);
+        let guard = Unsubscribe { state: Arc::downgrade(&self.state), topics: topics.to_vec(), id };
         Ok(Subscription { rx, _guard: Box::new(guard) })
     }
 
@@ -385,34 +391,33 @@ impl Bus for MemoryBus {
     }
 
     async fn live_add(&self, set: &str, member: &str, ttl: Duration) -> BusResult<u64> {
-        let now = Instant::now();
-        let mut state = self.lock();
-        let members = state.live.entry(set.to_string()).or_default();
-        members.insert(member.to_string(), now + ttl);
-        members.retain(|_, exp| *exp > now);
-        Ok(members.len() as u64)
+        Ok(self.lock().live_add(set, member, ttl))
     }
 
     async fn live_remove(&self, set: &str, member: &str) -> BusResult<u64> {
-        let now = Instant::now();
-        let mut state = self.lock();
-        let Some(members) = state.live.get_mut(set) else { return Ok(0) };
-        members.remove(member);
-        members.retain(|_, exp| *exp > now);
-        let n = members.len() as u64;
-        if n == 0 {
-            state.live.remove(set);
-        }
-        Ok(n)
+        Ok(self.lock().live_remove(set, member))
     }
 
     async fn live_counts(&self, sets: &[String]) -> BusResult<Vec<u64>> {
-        let now = Instant::now();
         let state = self.lock();
-        Ok(sets
-            .iter()
-            .map(|s| state.live.get(s).map(|m| m.values().filter(|exp| **exp > now).count() as u64).unwrap_or(0))
-            .collect())
+        Ok(sets.iter().map(|s| state.live_count(s)).collect())
+    }
+
+    async fn live_members(&self, sets: &[String]) -> BusResult<Vec<Vec<String>>> {
+        let state = self.lock();
+        Ok(sets.iter().map(|s| state.live_members(s)).collect())
+    }
+
+    async fn live_add_many(&self, entries: &[(String, String)], ttl: Duration) -> BusResult<()> {
+        let mut state = self.lock();
+        for (set, member) in entries {
+            state.live_add(set, member, ttl);
+        }
+        Ok(())
+    }
+
+    async fn live_take_expired(&self, set: &str) -> BusResult<Vec<String>> {
+        Ok(self.lock().live_take_expired(set))
     }
 
     async fn buffer_max(&self, buffer: &str, field: &str, value: i64) -> BusResult<i64> {
@@ -527,10 +532,10 @@ impl Bus for MemoryBus {
     }
 }
 
-/// Removes one subscriber from its topic when the [`Subscription`] is dropped.
+/// Removes one subscriber from its topics when the [`Subscription`] is dropped.
 struct Unsubscribe {
     state: std::sync::Weak<Mutex<State>>,
-    topic: String,
+    topics: Vec<String>,
     id: u64,
 }
 
@@ -538,10 +543,12 @@ impl Drop for Unsubscribe {
     fn drop(&mut self) {
         if let Some(state) = self.state.upgrade() {
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(subs) = state.topics.get_mut(&self.topic) {
-                subs.retain(|(id, _)| *id != self.id);
-                if subs.is_empty() {
-                    state.topics.remove(&self.topic);
+            for topic in &self.topics {
+                if let Some(subs) = state.topics.get_mut(topic) {
+                    subs.retain(|(id, _)| *id != self.id);
+                    if subs.is_empty() {
+                        state.topics.remove(topic);
+                    }
                 }
             }
         }

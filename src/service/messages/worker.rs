@@ -1,0 +1,288 @@
+//! The persistence side of the pipeline: the queue is read by one reader per node, which
+//! routes each entry to one of `messages.workers` shard tasks by its conversation. A shard
+//! stores its entries in batches (one transaction each), in the order read, so the
+//! batches of different conversations commit in parallel while one conversation's
+//! messages keep their order on this node. Across nodes a conversation's batches
+//! serialise on the row lock of its counter (`Store::persist_batch`), which is what keeps
+//! `seq` gap-free.
+
+use std::{sync::Arc, time::Duration};
+
+use serde::Deserialize;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use super::{Ack, Messages, not_found};
+use crate::{
+    bus::{QueueEntry, keys},
+    error::{Error, Result},
+    protocol::ServerEvent,
+    service::fanout::{Effect, Envelope},
+    store::{NewMessage, Persisted},
+};
+
+/// The one field of a queued message the reader needs to route it.
+#[derive(Deserialize)]
+struct Route {
+    conversation_id: Uuid,
+}
+
+/// The shard of a conversation among `n`: a conversation always lands on the same one.
+pub fn shard_of(conversation: Uuid, n: usize) -> usize {
+    let v = conversation.as_u128();
+    // The low bits of a UUIDv7 are random; fold both halves anyway.
+    (((v >> 64) as u64 ^ v as u64) % n.max(1) as u64) as usize
+}
+
+impl Messages {
+    /// How many shard tasks this node runs (`messages.workers`, 0 = one per core).
+    pub fn workers(&self) -> usize {
+        match self.config.workers {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        }
+    }
+
+    /// Consume the queue until `stop` turns true; then drain what this node still holds in
+    /// the embedded mode (its queue lives and dies with the process), and wait for every
+    /// shard to finish its batch.
+    pub async fn run_worker(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        if let Err(e) = self.bus.queue_ensure_group(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP).await {
+            tracing::error!(error = %e, "cannot create the message queue group");
+        }
+        let n = self.workers();
+        let batch = self.config.batch_size.max(1);
+        let mut shards = Vec::with_capacity(n);
+        let mut tasks = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, rx) = mpsc::channel::<QueueEntry>(batch * 2);
+            shards.push(tx);
+            tasks.push(tokio::spawn(self.clone().run_shard(rx)));
+        }
+        let reclaim_every = Duration::from_secs(self.config.reclaim_idle_secs.div_ceil(3).max(1));
+        let mut last_reclaim = tokio::time::Instant::now();
+        loop {
+            let stopping = *stop.borrow();
+            let block = if stopping { Duration::from_millis(50) } else { Duration::from_millis(500) };
+            let entries = tokio::select! {
+                r = self.bus.dequeue(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, batch, block) => r,
+                _ = stop.changed(), if !stopping => continue,
+            };
+            match entries {
+                Ok(entries) if !entries.is_empty() => route(&shards, entries).await,
+                Ok(_) if stopping => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "message queue read failed");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+            if !stopping && last_reclaim.elapsed() >= reclaim_every {
+                last_reclaim = tokio::time::Instant::now();
+                let entries = self.reclaim().await;
+                route(&shards, entries).await;
+            }
+        }
+        drop(shards);
+        for t in tasks {
+            let _ = t.await;
+        }
+        tracing::debug!("message worker stopped");
+    }
+
+    /// One shard: take what has arrived (up to a batch), store it, repeat.
+    async fn run_shard(self: Arc<Self>, mut rx: mpsc::Receiver<QueueEntry>) {
+        let max = self.config.batch_size.max(1);
+        let mut entries = Vec::with_capacity(max);
+        while rx.recv_many(&mut entries, max).await > 0 {
+            self.process(std::mem::take(&mut entries)).await;
+        }
+    }
+
+    /// Entries that a stopped consumer left pending, now this node's.
+    async fn reclaim(&self) -> Vec<QueueEntry> {
+        let idle = Duration::from_secs(self.config.reclaim_idle_secs);
+        match self
+            .bus
+            .reclaim(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &self.consumer, idle, self.config.batch_size)
+            .await
+        {
+            Ok(entries) => {
+                if !entries.is_empty() {
+                    let n = entries.len();
+                    self.stats.reclaimed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(n, "reclaimed messages of a stopped consumer");
+                }
+                entries
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reclaim failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Take over and process entries that a stopped consumer left pending (tests drive
+    /// it; the worker routes reclaimed entries to its shards instead).
+    pub async fn reclaim_step(&self) -> usize {
+        let entries = self.reclaim().await;
+        let n = entries.len();
+        if n > 0 {
+            self.process(entries).await;
+        }
+        n
+    }
+
+    /// Store a batch of queue entries, then fan out and ack. Public so tests can drive it.
+    pub async fn process(&self, entries: Vec<QueueEntry>) {
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match serde_json::from_slice::<NewMessage>(&entry.payload) {
+                Ok(job) => {
+                    jobs.push(job);
+                    ids.push(entry);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, id = entry.id, "undecodable queue entry; dead-lettered");
+                    let _ =
+                        self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &entry, "undecodable").await;
+                }
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        // Whole batch first; on failure, entry by entry so one poison message cannot hold
+        // the others back.
+        if self.try_store(&jobs, &ids).await.is_ok() {
+            return;
+        }
+        for (job, entry) in jobs.into_iter().zip(ids) {
+            let mut attempt = entry.deliveries.max(1);
+            loop {
+                match self.try_store(std::slice::from_ref(&job), std::slice::from_ref(&entry)).await {
+                    Ok(()) => break,
+                    Err(e) if attempt >= self.config.max_attempts => {
+                        tracing::error!(error = %e, message_id = %job.id, "message dead-lettered after {attempt} attempts");
+                        self.give_up(&job, &entry, &e.to_string()).await;
+                        break;
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                        attempt += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn try_store(&self, jobs: &[NewMessage], entries: &[QueueEntry]) -> Result<()> {
+        let outcome = match self.store.persist_batch(jobs).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, n = jobs.len(), "storing a message batch failed");
+                return Err(e.into());
+            }
+        };
+        {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.stats.batches.fetch_add(1, Relaxed);
+            for r in &outcome.results {
+                match r {
+                    Persisted::Stored(_) => self.stats.stored.fetch_add(1, Relaxed),
+                    Persisted::Duplicate(_) => self.stats.duplicates.fetch_add(1, Relaxed),
+                    Persisted::Rejected(_) => 0,
+                };
+            }
+        }
+        // Stored: now, and only now, deliver.
+        let mut envelopes = Vec::with_capacity(outcome.results.len());
+        let mut own = Vec::new();
+        for result in &outcome.results {
+            match result {
+                Persisted::Stored(m) | Persisted::Duplicate(m) => {
+                    let to = outcome.members.get(&m.conversation_id).cloned().unwrap_or_default();
+                    let event = ServerEvent::MessageNew { message: self.links.message(m.clone()) };
+                    envelopes.push(
+                        Envelope::new(to, &event)
+                            .with_effect(Effect::Seq { conversation_id: m.conversation_id, seq: m.seq }),
+                    );
+                    own.push((m.conversation_id, m.sender_id, m.seq));
+                }
+                Persisted::Rejected(m) => {
+                    self.detach(m.id).await;
+                    let event = ServerEvent::from_error(&not_found(), Some(m.client_id.clone()));
+                    envelopes.push(Envelope::new(vec![m.sender_id], &event));
+                }
+            }
+        }
+        // A sender has read what they wrote; that and the first publish go to the bus
+        // together.
+        let (marked, mut published) = tokio::join!(self.receipts.mark_own(&own), self.fanout.publish(&envelopes));
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "advancing senders' read pointers failed");
+        }
+        for delay in [50, 200, 1000] {
+            if published.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            published = self.fanout.publish(&envelopes).await;
+        }
+        if let Err(e) = published {
+            // Stored but not announced: members catch up by `seq` on their next message or
+            // reconnect. Never lost.
+            tracing::error!(error = %e, "fan-out failed after retries");
+        }
+        let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+        if let Err(e) = self.bus.ack(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &ids).await {
+            // Stored; a redelivery is deduplicated by the store.
+            tracing::warn!(error = %e, "queue ack failed");
+        }
+        for (job, result) in jobs.iter().zip(&outcome.results) {
+            let r = match result {
+                Persisted::Stored(m) | Persisted::Duplicate(m) => Ok(Ack {
+                    id: m.id,
+                    conversation_id: m.conversation_id,
+                    client_id: job.client_id.clone(),
+                    created_at: m.created_at,
+                }),
+                Persisted::Rejected(_) => Err(not_found()),
+            };
+            self.resolve(job.id, r);
+        }
+        Ok(())
+    }
+
+    async fn give_up(&self, job: &NewMessage, entry: &QueueEntry, reason: &str) {
+        self.stats.dead_lettered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, entry, reason).await {
+            tracing::error!(error = %e, "dead-lettering failed");
+        }
+        let _ = self.bus.delete(&keys::dedupe(&job.sender_id, &job.client_id)).await;
+        self.detach(job.id).await;
+        let err = Error::DeliveryFailed("the message could not be stored; send it again".into());
+        // A sender still waiting (embedded mode) hears it from its wait; one that was
+        // already acked (Redis) hears it on its sockets.
+        if !self.resolve(job.id, Err(err.duplicate())) {
+            let event = ServerEvent::from_error(&err, Some(job.client_id.clone()));
+            let _ = self.fanout.send(vec![job.sender_id], &event).await;
+        }
+    }
+}
+
+/// Hand each entry to its conversation's shard, in the order read.
+async fn route(shards: &[mpsc::Sender<QueueEntry>], entries: Vec<QueueEntry>) {
+    for entry in entries {
+        // An entry that does not decode goes to shard 0, whose batch dead-letters it.
+        let shard = serde_json::from_slice::<Route>(&entry.payload)
+            .map(|r| shard_of(r.conversation_id, shards.len()))
+            .unwrap_or(0);
+        if shards[shard].send(entry).await.is_err() {
+            // Only when the shard task died (a panic): the entry stays pending on this
+            // consumer and is reclaimed.
+            tracing::error!(shard, "message shard stopped");
+        }
+    }
+}
