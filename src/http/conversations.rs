@@ -42,7 +42,7 @@ struct NewDirect {
 struct NewGroup {
     /// 1–64 characters.
     name: Text,
-    /// Up to 255 other users.
+    /// Up to 1,023 other users.
     #[oai(default)]
     member_ids: Vec<Uuid>,
 }

@@ -29,7 +29,7 @@ use crate::{
     store::{Conversation, Member, Page, Store},
 };
 
-pub const MAX_GROUP_MEMBERS: usize = 256;
+pub const MAX_GROUP_MEMBERS: usize = 1024;
 pub const MAX_PAGE: u32 = 100;
 
 pub struct Conversations {

@@ -4,10 +4,6 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
     time::{Duration, Instant},
 };
 
@@ -21,40 +17,90 @@ use crate::common::{
 };
 
 pub struct ChatPlan {
-    pub url: String,
+    /// One URL per node: sockets are spread over them; REST goes to the first.
+    pub urls: Vec<String>,
     pub users: usize,
     pub rate: u64,
     pub duration: u64,
     pub groups: usize,
     pub group_size: usize,
     pub group_share: u64,
-    pub server_pid: Option<u32>,
+    /// The server processes (one per node), for RSS and CPU.
+    pub server_pids: Vec<u32>,
 }
 
-/// What every socket task records.
+/// Summed RSS of the server processes, MB.
+fn rss_all(pids: &[u32]) -> Option<f64> {
+    pids.iter().map(|p| rss_mb(Some(*p))).sum()
+}
+
+/// Summed user + system CPU seconds of the server processes.
+fn cpu_all(pids: &[u32]) -> Option<f64> {
+    pids.iter().map(|p| cpu_secs(*p)).sum()
+}
+
+/// User + system CPU seconds of a process (`/proc/<pid>/stat`, in clock ticks of 1/100 s,
+/// the value Linux uses on every architecture it runs on here).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// What one socket task records; merged when the load is over. Nothing is shared between
+/// the tasks while they run, so the load generator adds as little as it can to the
+/// latencies it measures: the send time travels in the body, acks are matched in the
+/// sender's own task.
 #[derive(Default)]
-struct Stats {
-    sent: AtomicU64,
-    acked: AtomicU64,
-    delivered: AtomicU64,
-    errors: Mutex<HashMap<String, u64>>,
-    ack_us: Mutex<Vec<u32>>,
-    deliver_us: Mutex<Vec<u32>>,
-    /// client_id -> send instant.
-    sent_at: Mutex<HashMap<String, Instant>>,
-    /// (recipient, message id) seen, to catch duplicate deliveries.
-    seen: Mutex<HashSet<(usize, String)>>,
-    duplicate_deliveries: AtomicU64,
+struct Tally {
+    sent: u64,
+    acked: u64,
+    delivered: u64,
+    duplicate_deliveries: u64,
+    errors: HashMap<String, u64>,
+    ack_us: Vec<u32>,
+    deliver_us: Vec<u32>,
     /// conversation -> acked message ids.
-    acked_ids: Mutex<HashMap<String, Vec<String>>>,
+    acked_ids: HashMap<String, Vec<String>>,
+}
+
+/// The parts of a server frame the load generator reads.
+#[derive(serde::Deserialize)]
+struct Frame {
+    #[serde(rename = "type")]
+    kind: String,
+    client_id: Option<String>,
+    id: Option<String>,
+    conversation_id: Option<String>,
+    code: Option<String>,
+    message: Option<Delivered>,
+}
+
+#[derive(serde::Deserialize)]
+struct Delivered {
+    id: String,
+    client_id: Option<String>,
+    body: String,
+}
+
+/// The send time in a load body `load <k> t<µs since start>`.
+fn sent_us(body: &str) -> Option<u64> {
+    body.rsplit_once(" t")?.1.parse().ok()
 }
 
 pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
-    check_loopback(&plan.url)?;
+    anyhow::ensure!(!plan.urls.is_empty(), "at least one --url");
+    for u in &plan.urls {
+        check_loopback(u)?;
+    }
+    let url = plan.urls[0].as_str();
     let http = http_client()?;
     let prefix = format!("b{}", run_tag());
     let t0 = Instant::now();
-    let users = register_users(&http, &plan.url, &prefix, plan.users).await?;
+    let users = register_users(&http, url, &prefix, plan.users).await?;
     eprintln!("registered {} users in {:.1}s", users.len(), t0.elapsed().as_secs_f64());
 
     // Conversations: consecutive pairs talk directly; the first groups*group_size users
@@ -63,7 +109,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     for pair in (0..users.len() - users.len() % 2).step_by(2) {
         let id = create_conversation(
             &http,
-            &plan.url,
+            url,
             &users[pair].token,
             json!({"kind": "direct", "user_id": users[pair + 1].id}),
         )
@@ -81,7 +127,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
         let ids: Vec<&str> = users[start + 1..start + plan.group_size].iter().map(|u| u.id.as_str()).collect();
         let gid = create_conversation(
             &http,
-            &plan.url,
+            url,
             &users[start].token,
             json!({"kind": "group", "name": format!("bench {g}"), "member_ids": ids}),
         )
@@ -98,26 +144,35 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     }
     eprintln!("created {} conversations", members_of.len());
 
-    // Sockets.
-    let stats = Arc::new(Stats::default());
+    // Sockets, spread over the nodes.
     let mut sockets = Vec::with_capacity(users.len());
-    for u in &users {
-        sockets.push(connect(&plan.url, &u.token, false).await.context("websocket connect")?);
+    for (i, u) in users.iter().enumerate() {
+        let url = &plan.urls[i % plan.urls.len()];
+        sockets.push(connect(url, &u.token, true).await.context("websocket connect")?);
     }
-    eprintln!("{} sockets open; RSS {:?} MB", sockets.len(), rss_mb(plan.server_pid));
+    eprintln!(
+        "{} sockets open over {} node(s); RSS {:?} MB",
+        sockets.len(),
+        plan.urls.len(),
+        rss_all(&plan.server_pids)
+    );
 
     // Load: each user sends at rate/users per second, starting at a random phase.
     let per_user_interval = Duration::from_secs_f64(users.len() as f64 / plan.rate as f64);
     let load_for = Duration::from_secs(plan.duration);
     let started = Instant::now();
     let stop_at = started + load_for;
+    let cpu_before = cpu_all(&plan.server_pids);
     let mut tasks = Vec::new();
     for (i, ws) in sockets.into_iter().enumerate() {
-        let stats = stats.clone();
         let dm = dm_of[i].clone();
         let group = group_of[i].clone();
         let share = plan.group_share;
         tasks.push(tokio::spawn(async move {
+            let mut t = Tally::default();
+            let mut sent_at: HashMap<String, Instant> = HashMap::new();
+            let mut seen: HashSet<String> = HashSet::new();
+            let me = format!("{i}-");
             let (mut tx, mut rx) = ws.split();
             let phase = Duration::from_micros((i as u64 * 7919) % per_user_interval.as_micros().max(1) as u64);
             let mut next = tokio::time::Instant::from_std(started) + phase;
@@ -133,12 +188,14 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
                     _ = tokio::time::sleep_until(next), if sending => {
                         next += per_user_interval;
                         let to_group = group.is_some() && (k * 37 + i as u64) % 100 < share;
-                        let conv = if to_group { group.clone().unwrap() } else { dm.clone() };
+                        let conv = if to_group { group.as_deref().unwrap() } else { dm.as_str() };
                         let client_id = format!("{i}-{k}");
                         k += 1;
-                        let frame = json!({"type": "message.send", "client_id": client_id, "conversation_id": conv, "body": format!("load {k}")});
-                        stats.sent_at.lock().unwrap().insert(client_id, Instant::now());
-                        stats.sent.fetch_add(1, Ordering::Relaxed);
+                        let at = Instant::now();
+                        let us = at.duration_since(started).as_micros();
+                        let frame = json!({"type": "message.send", "client_id": client_id, "conversation_id": conv, "body": format!("load {k} t{us}")});
+                        sent_at.insert(client_id, at);
+                        t.sent += 1;
                         if tx.send(Message::text(frame.to_string())).await.is_err() {
                             break;
                         }
@@ -146,58 +203,72 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
                     frame = rx.next() => {
                         let Some(Ok(frame)) = frame else { break };
                         let Message::Text(text) = frame else { continue };
-                        let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                        match v["type"].as_str() {
-                            Some("message.ack") => {
-                                let cid = v["client_id"].as_str().unwrap_or_default();
-                                if let Some(t) = stats.sent_at.lock().unwrap().get(cid) {
-                                    stats.ack_us.lock().unwrap().push(t.elapsed().as_micros() as u32);
+                        let Ok(f) = serde_json::from_str::<Frame>(&text) else { continue };
+                        match f.kind.as_str() {
+                            "message.ack" => {
+                                if let Some(at) = f.client_id.as_deref().and_then(|c| sent_at.remove(c)) {
+                                    t.ack_us.push(at.elapsed().as_micros() as u32);
                                 }
-                                stats.acked.fetch_add(1, Ordering::Relaxed);
-                                stats.acked_ids.lock().unwrap().entry(v["conversation_id"].as_str().unwrap_or_default().to_string())
-                                    .or_default().push(v["id"].as_str().unwrap_or_default().to_string());
+                                t.acked += 1;
+                                t.acked_ids.entry(f.conversation_id.unwrap_or_default()).or_default().push(f.id.unwrap_or_default());
                             }
-                            Some("message.new") => {
-                                let m = &v["message"];
-                                let cid = m["client_id"].as_str().unwrap_or_default();
+                            "message.new" => {
+                                let Some(m) = f.message else { continue };
                                 // The sender's own echo is not a delivery.
-                                if cid.split('-').next() == Some(&i.to_string()) {
+                                if m.client_id.as_deref().is_some_and(|c| c.starts_with(&me)) {
                                     continue;
                                 }
-                                let id = m["id"].as_str().unwrap_or_default().to_string();
-                                if !stats.seen.lock().unwrap().insert((i, id)) {
-                                    stats.duplicate_deliveries.fetch_add(1, Ordering::Relaxed);
+                                if !seen.insert(m.id) {
+                                    t.duplicate_deliveries += 1;
                                     continue;
                                 }
-                                if let Some(t) = stats.sent_at.lock().unwrap().get(cid) {
-                                    stats.deliver_us.lock().unwrap().push(t.elapsed().as_micros() as u32);
+                                if let Some(us) = sent_us(&m.body) {
+                                    let at = started + Duration::from_micros(us);
+                                    t.deliver_us.push(at.elapsed().as_micros() as u32);
                                 }
-                                stats.delivered.fetch_add(1, Ordering::Relaxed);
+                                t.delivered += 1;
                             }
-                            Some("error") => {
-                                *stats.errors.lock().unwrap().entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
-                            }
+                            "error" => *t.errors.entry(f.code.unwrap_or_else(|| "?".into())).or_default() += 1,
                             _ => {}
                         }
                     }
                 }
             }
+            t
         }));
     }
     let mut peak_rss: f64 = 0.0;
     while Instant::now() < stop_at {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Some(r) = rss_mb(plan.server_pid) {
+        if let Some(r) = rss_all(&plan.server_pids) {
             peak_rss = peak_rss.max(r);
         }
     }
-    for t in tasks {
-        let _ = t.await;
+    let cpu_load = cpu_all(&plan.server_pids).zip(cpu_before).map(|(a, b)| a - b);
+    let mut stats = Tally::default();
+    for task in tasks {
+        let Ok(t) = task.await else { continue };
+        stats.sent += t.sent;
+        stats.acked += t.acked;
+        stats.delivered += t.delivered;
+        stats.duplicate_deliveries += t.duplicate_deliveries;
+        for (k, v) in t.errors {
+            *stats.errors.entry(k).or_default() += v;
+        }
+        stats.ack_us.extend(t.ack_us);
+        stats.deliver_us.extend(t.deliver_us);
+        for (c, ids) in t.acked_ids {
+            stats.acked_ids.entry(c).or_default().extend(ids);
+        }
     }
     let load_secs = load_for.as_secs_f64();
 
+    // An overloaded server may still hold a backlog of acked messages in its queue: wait
+    // until its stored count stops moving (at most a minute), so "lost" means lost.
+    drain(&http, url).await;
+
     // Check every conversation's history against the acks.
-    let acked_ids = std::mem::take(&mut *stats.acked_ids.lock().unwrap());
+    let acked_ids = std::mem::take(&mut stats.acked_ids);
     let (mut lost, mut duplicated, mut stored) = (0usize, 0usize, 0usize);
     for (conv, ids) in &acked_ids {
         let reader = members_of.get(conv).and_then(|m| m.first()).copied().unwrap_or(0);
@@ -206,7 +277,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
         let mut seen_clients = HashSet::new();
         loop {
             let query = format!("after_seq={after}&limit=100");
-            let (_, page) = nexus::client::history(&http, &plan.url, &users[reader].token, conv, &query).await?;
+            let (_, page) = nexus::client::history(&http, url, &users[reader].token, conv, &query).await?;
             let page: Vec<Value> = serde_json::from_value(page)?;
             let Some(last) = page.last() else { break };
             after = last["seq"].as_i64().unwrap_or(after);
@@ -225,29 +296,49 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
         lost += ids.iter().filter(|id| !seen_ids.contains(*id)).count();
     }
 
-    let mut ack = std::mem::take(&mut *stats.ack_us.lock().unwrap());
-    let mut del = std::mem::take(&mut *stats.deliver_us.lock().unwrap());
+    let mut ack = std::mem::take(&mut stats.ack_us);
+    let mut del = std::mem::take(&mut stats.deliver_us);
     ack.sort_unstable();
     del.sort_unstable();
-    let errors = stats.errors.lock().unwrap().clone();
+    let errors = stats.errors.clone();
     let report = json!({
         "users": users.len(),
         "offered_rate": plan.rate,
         "duration_s": plan.duration,
-        "sent": stats.sent.load(Ordering::Relaxed),
-        "acked": stats.acked.load(Ordering::Relaxed),
-        "delivered": stats.delivered.load(Ordering::Relaxed),
-        "delivered_per_s": stats.delivered.load(Ordering::Relaxed) as f64 / load_secs,
+        "nodes": plan.urls.len(),
+        "sent": stats.sent,
+        "acked": stats.acked,
+        "delivered": stats.delivered,
+        "delivered_per_s": stats.delivered as f64 / load_secs,
         "send_to_ack_ms": {"p50": percentile(&ack, 0.5), "p99": percentile(&ack, 0.99), "p999": percentile(&ack, 0.999)},
         "send_to_delivered_ms": {"p50": percentile(&del, 0.5), "p99": percentile(&del, 0.99), "p999": percentile(&del, 0.999)},
         "stored": stored,
         "lost": lost,
         "duplicated_in_history": duplicated,
-        "duplicate_deliveries": stats.duplicate_deliveries.load(Ordering::Relaxed),
+        "duplicate_deliveries": stats.duplicate_deliveries,
         "errors": errors,
+        "server_cpu_s_during_load": cpu_load,
         "server_rss_mb_peak": peak_rss,
-        "server_rss_mb_end": rss_mb(plan.server_pid),
+        "server_rss_mb_end": rss_all(&plan.server_pids),
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// Wait until the server's `nexus_messages_stored_total` is unchanged for two seconds (or
+/// a minute has passed).
+async fn drain(http: &reqwest::Client, url: &str) {
+    let stored = || async {
+        let text = http.get(format!("{url}/metrics")).send().await.ok()?.text().await.ok()?;
+        text.lines().find(|l| l.starts_with("nexus_messages_stored_total "))?.split(' ').nth(1)?.parse::<f64>().ok()
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    let mut last = stored().await;
+    let mut still = 0;
+    while Instant::now() < until && still < 4 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = stored().await;
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
 }

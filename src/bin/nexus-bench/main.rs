@@ -42,8 +42,10 @@ struct Cli {
 enum Cmd {
     /// Messaging load: latency, throughput, loss and duplicates.
     Chat {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
-        url: String,
+        /// The server; repeat (or comma-separate) for the nodes of a cluster: sockets are
+        /// spread over them.
+        #[arg(long, default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+        url: Vec<String>,
         #[arg(long, default_value_t = 1000)]
         users: usize,
         /// Messages per second offered, in total.
@@ -60,9 +62,10 @@ enum Cmd {
         /// Share of messages sent to groups, in percent.
         #[arg(long, default_value_t = 10)]
         group_share: u64,
-        /// PID of the server, to report its RSS (same machine).
-        #[arg(long)]
-        server_pid: Option<u32>,
+        /// PID of the server (repeat or comma-separate for several nodes), to report RSS
+        /// and CPU (same machine).
+        #[arg(long, value_delimiter = ',')]
+        server_pid: Vec<u32>,
     },
     /// Idle connections: the server's memory per socket.
     Idle {
@@ -155,8 +158,17 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Cmd::Chat { url, users, rate, duration, groups, group_size, group_share, server_pid } => {
-                chat::run(chat::ChatPlan { url, users, rate, duration, groups, group_size, group_share, server_pid })
-                    .await
+                chat::run(chat::ChatPlan {
+                    urls: url,
+                    users,
+                    rate,
+                    duration,
+                    groups,
+                    group_size,
+                    group_share,
+                    server_pids: server_pid,
+                })
+                .await
             }
             Cmd::Idle { url, connections, users, hold, server_pid } => {
                 idle::run(&url, connections, users, hold, server_pid).await

@@ -19,6 +19,7 @@ impl SqliteStore {
         if batch.is_empty() {
             return Ok(BatchOutcome::default());
         }
+        let _turn = self.batches.lock().await;
         // IMMEDIATE: take the write lock up front, so the reads below cannot go stale.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
@@ -26,18 +27,20 @@ impl SqliteStore {
         let (results, to_store) = steps::classify(batch, &stored_before, &members);
         let counts = steps::counts(batch, &to_store);
         let mut new_last = HashMap::new();
-        for (conversation, n, at) in &counts {
-            let (last,): (i64,) = sqlx::query_as(
-                "UPDATE conversations SET last_seq = last_seq + $2, \
-                 last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $3 THEN $3 ELSE last_message_at END \
-                 WHERE id = $1 RETURNING last_seq",
-            )
-            .bind(conversation)
-            .bind(n)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            new_last.insert(*conversation, last);
+        // Every counter of the batch in a few statements (`UPDATE … FROM (VALUES …)`), not
+        // one per conversation: three values a row.
+        for chunk in counts.chunks(CHUNK / 3) {
+            let mut qb = QueryBuilder::<Sqlite>::new("WITH v(id, n, at) AS (");
+            qb.push_values(chunk, |mut t, (conversation, n, at)| {
+                t.push_bind(*conversation).push_bind(*n).push_bind(*at);
+            });
+            qb.push(
+                ") UPDATE conversations SET last_seq = last_seq + v.n, \
+                 last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < v.at THEN v.at ELSE last_message_at END \
+                 FROM v WHERE conversations.id = v.id RETURNING conversations.id, conversations.last_seq",
+            );
+            let rows: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+            new_last.extend(rows);
         }
         let stored = steps::number(batch, &to_store, &counts, &new_last);
         // Nine values a row: 55 rows a statement stays under the parameter limit.

@@ -27,6 +27,10 @@ use super::{
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Message batches take turns here before `BEGIN IMMEDIATE`: SQLite has one writer,
+    /// and a writer that finds the lock taken polls with growing sleeps (its busy
+    /// handler), which under load costs far more than waiting in line.
+    batches: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -62,7 +66,7 @@ impl SqliteStore {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        Ok(Self { pool })
+        Ok(Self { pool, batches: tokio::sync::Mutex::new(()) })
     }
 }
 
