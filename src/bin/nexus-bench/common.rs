@@ -2,13 +2,17 @@
 //! load generator's side of [`nexus::client`] (accounts registered in parallel, sockets
 //! with small read buffers, waits that turn a missing event into an error).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
 
 use anyhow::{Context, bail};
 use nexus::client::{self, NoEvent, WsStream};
 use serde_json::Value;
-use tokio::sync::Semaphore;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio::{net::TcpSocket, sync::Semaphore};
+use tokio_tungstenite::{MaybeTlsStream, tungstenite::protocol::WebSocketConfig};
 
 /// Only loopback targets: this tool must never load anything else.
 pub fn check_loopback(url: &str) -> anyhow::Result<()> {
@@ -44,10 +48,46 @@ pub async fn connect(url: &str, token: &str, nodelay: bool) -> anyhow::Result<Ws
     Ok(client::connect_with(url, token, client_config(), nodelay).await?)
 }
 
+/// A socket as `token` from `source` (an address of this machine, port chosen by the
+/// kernel) to `server`, the address of `url`: the same upgrade request as [`connect`].
+pub async fn connect_from(
+    url: &str,
+    server: SocketAddr,
+    source: IpAddr,
+    token: &str,
+    config: WebSocketConfig,
+) -> anyhow::Result<WsStream> {
+    let socket = if source.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.bind(SocketAddr::new(source, 0))?;
+    let tcp = socket.connect(server).await?;
+    let request = client::ws_url(url, token);
+    Ok(tokio_tungstenite::client_async_with_config(request, MaybeTlsStream::Plain(tcp), Some(config)).await?.0)
+}
+
 pub fn rss_mb(pid: Option<u32>) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// User plus system CPU seconds the process has used (`/proc/PID/stat`, fields 14 and 15).
+/// Ticks are divided by 100: `CLK_TCK` (`getconf CLK_TCK`) is 100 on every Linux build
+/// this runs on (the kernel's `USER_HZ`, fixed for user space whatever `CONFIG_HZ` is).
+pub fn cpu_secs(pid: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The sum of [`rss_mb`] or [`cpu_secs`] over several server processes (the nodes of a
+/// cluster on this machine); `None` if there are none or one cannot be read.
+pub fn sum_over(pids: &[u32], f: impl Fn(Option<u32>) -> Option<f64>) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|p| f(Some(*p))).sum()
 }
 
 pub fn percentile(sorted: &[u32], p: f64) -> f64 {

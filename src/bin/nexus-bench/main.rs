@@ -4,7 +4,12 @@
 //!   groups, sends at a fixed offered rate for a set time, then reports send→ack and
 //!   send→delivered latency percentiles, delivered messages per second, messages lost or
 //!   duplicated (checked against history afterwards) and the server's RSS.
-//! - `idle`: opens many idle WebSocket connections and reports the server's RSS.
+//! - `group`: one group of N members, each with a socket, and one sender posting at a fixed
+//!   rate: deliveries expected and received, lost, duplicated, send→delivered percentiles,
+//!   deliveries per second and per server CPU-second, and the server's RSS.
+//! - `idle`: opens many idle WebSocket connections (up to 100,000: spread over several
+//!   127.0.0.x source addresses, a bounded number at a time) and reports the server's RSS
+//!   before, with them and after they closed, and the load generator's own.
 //! - `calls`: pairs of users call each other over and over (invite → ringing → accept →
 //!   connecting → offer/answer/candidates relayed → connected → active → hang-up) and it
 //!   reports each step's latency, the whole set-up time, and failures.
@@ -17,13 +22,16 @@
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
 //!
 //! The server must allow the load: raise `auth.register_per_ip_per_hour` (all users
-//! register from one address) and, for high rates, `messages.rate_per_sec`.
+//! register from one address) and, for high rates, `messages.rate_per_sec`; `group`'s single
+//! sender also needs `gateway.frames_per_sec` above its rate, and `idle` an open-file limit
+//! above the connection count in both processes (`scripts/bench` sets all of these).
 //!
 //! One module per scenario; `common` holds what they share, on top of [`nexus::client`].
 
 mod calls;
 mod chat;
 mod common;
+mod group;
 mod idle;
 mod receipts;
 mod sfu;
@@ -67,18 +75,52 @@ enum Cmd {
         #[arg(long, value_delimiter = ',')]
         server_pid: Vec<u32>,
     },
+    /// Fan-out to one large group: delivery latency, loss, CPU per delivery.
+    Group {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Members of the group (the sender included), one socket each.
+        #[arg(long, default_value_t = 1000)]
+        members: usize,
+        /// Messages per second the sender posts.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+        /// Seconds of sending before the measured window (not counted).
+        #[arg(long, default_value_t = 3)]
+        warmup: u64,
+        /// Seconds of the measured window.
+        #[arg(long, default_value_t = 30)]
+        duration: u64,
+        /// Seconds to wait after the last send for deliveries still on their way.
+        #[arg(long, default_value_t = 10)]
+        drain: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Several server processes (nodes on this machine): CPU and RSS are summed.
+        #[arg(long, value_delimiter = ',')]
+        server_pids: Vec<u32>,
+    },
     /// Idle connections: the server's memory per socket.
     Idle {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
         #[arg(long, default_value_t = 10_000)]
         connections: usize,
-        /// Users the connections are spread over.
+        /// Users the connections are spread over (the server has no per-user cap).
         #[arg(long, default_value_t = 100)]
         users: usize,
         /// Seconds to hold them open before measuring.
         #[arg(long, default_value_t = 10)]
         hold: u64,
+        /// Bind the sockets to 127.0.0.1 … 127.0.0.N in turn (about 28,000 per address).
+        #[arg(long, default_value_t = 1)]
+        source_addrs: u8,
+        /// Connections being opened at once.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        /// Seconds after closing before the server's RSS is read again.
+        #[arg(long, default_value_t = 10)]
+        after: u64,
         #[arg(long)]
         server_pid: Option<u32>,
     },
@@ -170,8 +212,22 @@ fn main() -> anyhow::Result<()> {
                 })
                 .await
             }
-            Cmd::Idle { url, connections, users, hold, server_pid } => {
-                idle::run(&url, connections, users, hold, server_pid).await
+            Cmd::Group { url, members, rate, warmup, duration, drain, server_pid, server_pids } => {
+                let server_pids = server_pid.into_iter().chain(server_pids).collect();
+                group::run(group::GroupPlan { url, members, rate, warmup, duration, drain, server_pids }).await
+            }
+            Cmd::Idle { url, connections, users, hold, source_addrs, concurrency, after, server_pid } => {
+                idle::run(idle::IdlePlan {
+                    url,
+                    connections,
+                    users,
+                    hold,
+                    source_addrs,
+                    concurrency,
+                    after,
+                    server_pid,
+                })
+                .await
             }
             Cmd::Calls { url, pairs, rounds, candidates, server_pid } => {
                 calls::run(&url, pairs, rounds, candidates, server_pid).await

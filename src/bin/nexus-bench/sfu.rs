@@ -14,7 +14,9 @@ use nexus::client::{
 };
 use serde_json::{Value, json};
 
-use crate::common::{check_loopback, connect, create_conversation, http_client, register_users, rss_mb, run_tag};
+use crate::common::{
+    check_loopback, connect, cpu_secs, create_conversation, http_client, register_users, rss_mb, run_tag,
+};
 
 pub struct SfuPlan {
     pub url: String,
@@ -76,15 +78,15 @@ async fn participant(
             "room.left" | "error" => anyhow::bail!("participant out: {v}"),
             _ => {}
         }
-        if let Some(w) = renegotiate {
-            if let Some(sdp) = peer.offer(w).await {
-                send_event(
-                    &mut ws,
-                    &json!({"type": "room.offer", "conversation_id": conv, "sdp": sdp, "tracks": peer.tracks()}),
-                )
-                .await?;
-                offering = true;
-            }
+        if let Some(w) = renegotiate
+            && let Some(sdp) = peer.offer(w).await
+        {
+            send_event(
+                &mut ws,
+                &json!({"type": "room.offer", "conversation_id": conv, "sdp": sdp, "tracks": peer.tracks()}),
+            )
+            .await?;
+            offering = true;
         }
     }
 }
@@ -92,14 +94,6 @@ async fn participant(
 /// The slot mids of a `room.answer` / `room.slots`.
 fn mids(v: &Value) -> Vec<String> {
     v["slots"].as_array().into_iter().flatten().filter_map(|s| s["mid"].as_str().map(String::from)).collect()
-}
-
-fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }
 
 async fn metric(http: &reqwest::Client, url: &str, name: &str) -> Option<f64> {
