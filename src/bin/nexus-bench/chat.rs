@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{
-    check_loopback, connect, create_conversation, http_client, percentile, register_users, rss_mb, run_tag,
+    check_loopback, connect, cpu_secs, create_conversation, http_client, percentile, register_users, rss_mb, run_tag,
+    sum_over,
 };
 
 pub struct ChatPlan {
@@ -27,27 +28,6 @@ pub struct ChatPlan {
     pub group_share: u64,
     /// The server processes (one per node), for RSS and CPU.
     pub server_pids: Vec<u32>,
-}
-
-/// Summed RSS of the server processes, MB.
-fn rss_all(pids: &[u32]) -> Option<f64> {
-    pids.iter().map(|p| rss_mb(Some(*p))).sum()
-}
-
-/// Summed user + system CPU seconds of the server processes.
-fn cpu_all(pids: &[u32]) -> Option<f64> {
-    pids.iter().map(|p| cpu_secs(*p)).sum()
-}
-
-/// User + system CPU seconds of a process (`/proc/<pid>/stat`, in clock ticks of 1/100 s,
-/// the value Linux uses on every architecture it runs on here).
-fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
 }
 
 /// What one socket task records; merged when the load is over. Nothing is shared between
@@ -154,7 +134,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
         "{} sockets open over {} node(s); RSS {:?} MB",
         sockets.len(),
         plan.urls.len(),
-        rss_all(&plan.server_pids)
+        sum_over(&plan.server_pids, rss_mb)
     );
 
     // Load: each user sends at rate/users per second, starting at a random phase.
@@ -162,7 +142,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     let load_for = Duration::from_secs(plan.duration);
     let started = Instant::now();
     let stop_at = started + load_for;
-    let cpu_before = cpu_all(&plan.server_pids);
+    let cpu_before = sum_over(&plan.server_pids, cpu_secs);
     let mut tasks = Vec::new();
     for (i, ws) in sockets.into_iter().enumerate() {
         let dm = dm_of[i].clone();
@@ -240,11 +220,11 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     let mut peak_rss: f64 = 0.0;
     while Instant::now() < stop_at {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Some(r) = rss_all(&plan.server_pids) {
+        if let Some(r) = sum_over(&plan.server_pids, rss_mb) {
             peak_rss = peak_rss.max(r);
         }
     }
-    let cpu_load = cpu_all(&plan.server_pids).zip(cpu_before).map(|(a, b)| a - b);
+    let cpu_load = sum_over(&plan.server_pids, cpu_secs).zip(cpu_before).map(|(a, b)| a - b);
     let mut stats = Tally::default();
     for task in tasks {
         let Ok(t) = task.await else { continue };
@@ -319,7 +299,7 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
         "errors": errors,
         "server_cpu_s_during_load": cpu_load,
         "server_rss_mb_peak": peak_rss,
-        "server_rss_mb_end": rss_all(&plan.server_pids),
+        "server_rss_mb_end": sum_over(&plan.server_pids, rss_mb),
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

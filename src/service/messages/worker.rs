@@ -8,7 +8,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
@@ -20,12 +19,6 @@ use crate::{
     service::fanout::{Effect, Envelope},
     store::{NewMessage, Persisted},
 };
-
-/// The one field of a queued message the reader needs to route it.
-#[derive(Deserialize)]
-struct Route {
-    conversation_id: Uuid,
-}
 
 /// The shard of a conversation among `n`: a conversation always lands on the same one.
 pub fn shard_of(conversation: Uuid, n: usize) -> usize {
@@ -55,7 +48,7 @@ impl Messages {
         let mut shards = Vec::with_capacity(n);
         let mut tasks = Vec::with_capacity(n);
         for _ in 0..n {
-            let (tx, rx) = mpsc::channel::<QueueEntry>(batch * 2);
+            let (tx, rx) = mpsc::channel::<Decoded>(batch * 2);
             shards.push(tx);
             tasks.push(tokio::spawn(self.clone().run_shard(rx)));
         }
@@ -69,7 +62,7 @@ impl Messages {
                 _ = stop.changed(), if !stopping => continue,
             };
             match entries {
-                Ok(entries) if !entries.is_empty() => route(&shards, entries).await,
+                Ok(entries) if !entries.is_empty() => self.route(&shards, entries).await,
                 Ok(_) if stopping => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -80,7 +73,7 @@ impl Messages {
             if !stopping && last_reclaim.elapsed() >= reclaim_every {
                 last_reclaim = tokio::time::Instant::now();
                 let entries = self.reclaim().await;
-                route(&shards, entries).await;
+                self.route(&shards, entries).await;
             }
         }
         drop(shards);
@@ -91,11 +84,25 @@ impl Messages {
     }
 
     /// One shard: take what has arrived (up to a batch), store it, repeat.
-    async fn run_shard(self: Arc<Self>, mut rx: mpsc::Receiver<QueueEntry>) {
+    async fn run_shard(self: Arc<Self>, mut rx: mpsc::Receiver<Decoded>) {
         let max = self.config.batch_size.max(1);
-        let mut entries = Vec::with_capacity(max);
-        while rx.recv_many(&mut entries, max).await > 0 {
-            self.process(std::mem::take(&mut entries)).await;
+        let mut batch = Vec::with_capacity(max);
+        while rx.recv_many(&mut batch, max).await > 0 {
+            let (jobs, entries) = std::mem::take(&mut batch).into_iter().unzip();
+            self.store_decoded(jobs, entries).await;
+        }
+    }
+
+    /// Decode each entry once and hand it to its conversation's shard, in the order read.
+    async fn route(&self, shards: &[mpsc::Sender<Decoded>], entries: Vec<QueueEntry>) {
+        for entry in entries {
+            let Some(job) = self.decode(&entry).await else { continue };
+            let shard = shard_of(job.conversation_id, shards.len());
+            if shards[shard].send((job, entry)).await.is_err() {
+                // Only when the shard task died (a panic): the entry stays pending on this
+                // consumer and is reclaimed.
+                tracing::error!(shard, "message shard stopped");
+            }
         }
     }
 
@@ -138,18 +145,28 @@ impl Messages {
         let mut jobs = Vec::with_capacity(entries.len());
         let mut ids = Vec::with_capacity(entries.len());
         for entry in entries {
-            match serde_json::from_slice::<NewMessage>(&entry.payload) {
-                Ok(job) => {
-                    jobs.push(job);
-                    ids.push(entry);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, id = entry.id, "undecodable queue entry; dead-lettered");
-                    let _ =
-                        self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &entry, "undecodable").await;
-                }
+            if let Some(job) = self.decode(&entry).await {
+                jobs.push(job);
+                ids.push(entry);
             }
         }
+        self.store_decoded(jobs, ids).await;
+    }
+
+    /// The message in a queue entry; one that does not decode is dead-lettered at once.
+    async fn decode(&self, entry: &QueueEntry) -> Option<NewMessage> {
+        match serde_json::from_slice::<NewMessage>(&entry.payload) {
+            Ok(job) => Some(job),
+            Err(e) => {
+                tracing::error!(error = %e, id = entry.id, "undecodable queue entry; dead-lettered");
+                let _ = self.bus.dead_letter(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, entry, "undecodable").await;
+                None
+            }
+        }
+    }
+
+    /// Store decoded entries (`jobs[i]` from `ids[i]`), then fan out and ack.
+    async fn store_decoded(&self, jobs: Vec<NewMessage>, ids: Vec<QueueEntry>) {
         if jobs.is_empty() {
             return;
         }
@@ -272,17 +289,5 @@ impl Messages {
     }
 }
 
-/// Hand each entry to its conversation's shard, in the order read.
-async fn route(shards: &[mpsc::Sender<QueueEntry>], entries: Vec<QueueEntry>) {
-    for entry in entries {
-        // An entry that does not decode goes to shard 0, whose batch dead-letters it.
-        let shard = serde_json::from_slice::<Route>(&entry.payload)
-            .map(|r| shard_of(r.conversation_id, shards.len()))
-            .unwrap_or(0);
-        if shards[shard].send(entry).await.is_err() {
-            // Only when the shard task died (a panic): the entry stays pending on this
-            // consumer and is reclaimed.
-            tracing::error!(shard, "message shard stopped");
-        }
-    }
-}
+/// A queue entry and the message in it, as a shard receives it.
+type Decoded = (NewMessage, QueueEntry);
