@@ -36,8 +36,36 @@ fn fail(msg: &str) -> ! {
     std::process::exit(1);
 }
 
+/// The commit this build is made from, for `nexus::VERSION`: `NEXUS_GIT_COMMIT` when set
+/// (a Docker build has no `.git`), else `git rev-parse`, else "unknown". Reruns when HEAD
+/// moves (a commit, a checkout), not on every build.
+fn git_commit(root: &Path) {
+    println!("cargo:rerun-if-env-changed=NEXUS_GIT_COMMIT");
+    let git = |args: &[&str]| {
+        let out = Command::new("git").args(args).current_dir(root).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = match std::env::var("NEXUS_GIT_COMMIT") {
+        Ok(c) if !c.trim().is_empty() => c.trim().to_owned(),
+        _ => git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
+    };
+    // HEAD names the branch; the branch's ref (loose or packed) names the commit. Worktrees
+    // keep HEAD in their own git dir and refs in the common one.
+    for (flag, files) in [("--git-dir", &["HEAD"][..]), ("--git-common-dir", &["packed-refs", "refs/heads"][..])] {
+        if let Some(dir) = git(&["rev-parse", flag]) {
+            let dir = root.join(dir);
+            for f in files.iter().map(|f| dir.join(f)).filter(|p| p.exists()) {
+                println!("cargo:rerun-if-changed={}", f.display());
+            }
+        }
+    }
+    println!("cargo:rustc-env=NEXUS_GIT_COMMIT={commit}");
+}
+
 fn main() {
-    let assets = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("assets");
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    git_commit(&root);
+    let assets = root.join("assets");
     let dist = assets.join("dist");
     println!("cargo:rerun-if-env-changed=NEXUS_SKIP_CLIENT_BUILD");
     // Only paths that exist: cargo reruns the script on every build for a missing one.

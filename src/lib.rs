@@ -38,12 +38,18 @@
 //! - [`rtc`]: real-time media: the embedded TURN relay and the SFU of group calls.
 //! - [`media`]: the media seam for image attachments: the image pipeline (sniffing,
 //!   bounded decoding, metadata stripping, renditions) and where files are kept (disk or
-//!   Cloudinary). The upload and download API are not built on it yet.
+//!   Cloudinary); the upload and download API ([`http`]) and [`service::media`] use it.
 //! - [`jobs`]: scheduled work (partition upkeep, media sweep, receipts flush), each with a "run one
 //!   step" function.
 //! - [`telemetry`]: logging set-up.
 //! - [`client`]: not part of the server; the black-box REST and WebSocket client that
 //!   `nexus-bench` and the test suites share.
+
+/// This build's version: the crate version with the git commit it was built from as build
+/// metadata (`0.1.0+3f2c1d0a9b7e`); `+unknown` when built outside a git checkout without
+/// `NEXUS_GIT_COMMIT` set (see build.rs). Shown by `nexus --version`, `GET /api/v1/server`
+/// and the OpenAPI document.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("NEXUS_GIT_COMMIT"));
 
 pub mod app;
 pub mod bus;

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "nexus", version, about = "Self-hosted real-time chat in one binary")]
+#[command(name = "nexus", version = nexus::VERSION, about = "Self-hosted real-time chat in one binary")]
 struct Cli {
     /// Configuration file (default: ./nexus.toml when it exists). Environment variables
     /// NEXUS_* override it.

@@ -57,7 +57,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             server::ServerApi { services },
         ),
         "Nexus API",
-        env!("CARGO_PKG_VERSION"),
+        crate::VERSION,
     )
     .description(
         "Self-hosted real-time chat. Authenticate with `POST /auth/login`, then send the \

@@ -65,7 +65,7 @@ impl ServerApi {
         };
         Ok(Json(ServerInfo {
             name: self.services.config.server.name.clone(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: crate::VERSION.into(),
             registration,
             setup_required: self.services.accounts.setup_required().await?,
         }))

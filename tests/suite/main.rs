@@ -22,3 +22,4 @@ mod receipts;
 mod rooms;
 mod store;
 mod turn_tcp;
+mod upgrade;
