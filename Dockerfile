@@ -28,6 +28,10 @@ COPY migrations/ migrations/
 COPY --from=client /src/assets/dist/ assets/dist/
 # The client is built already: build.rs must not try to run npm here.
 ENV NEXUS_SKIP_CLIENT_BUILD=1
+# The build context has no .git: pass the commit for `nexus --version`
+# (docker build --build-arg NEXUS_GIT_COMMIT=$(git rev-parse --short=12 HEAD) .).
+ARG NEXUS_GIT_COMMIT=unknown
+ENV NEXUS_GIT_COMMIT=${NEXUS_GIT_COMMIT}
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin nexus \
