@@ -19,6 +19,7 @@ mod media;
 mod messaging;
 mod presence;
 mod receipts;
+mod retention;
 mod rooms;
 mod store;
 mod turn_tcp;
