@@ -9,6 +9,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod backup;
 mod bus;
 mod calls;
 mod cli;
