@@ -118,8 +118,11 @@ fn entries_in(dir: &Path) -> anyhow::Result<Option<usize>> {
     }
 }
 
-/// Unpack every entry into `staging`; returns the manifest and each file's size and hash.
-fn unpack(file: File, staging: &Path) -> anyhow::Result<(Manifest, HashMap<String, (u64, String)>)> {
+/// Each unpacked file's size and hex SHA-256, by its path in the archive.
+type Found = HashMap<String, (u64, String)>;
+
+/// Unpack every entry into `staging`; returns the manifest and what was found.
+fn unpack(file: File, staging: &Path) -> anyhow::Result<(Manifest, Found)> {
     create_private_dir(staging)?;
     let mut tar = tar::Archive::new(GzDecoder::new(std::io::BufReader::new(file)));
     let mut found = HashMap::new();
@@ -158,7 +161,7 @@ fn unpack(file: File, staging: &Path) -> anyhow::Result<(Manifest, HashMap<Strin
     Ok((manifest, found))
 }
 
-fn check_manifest(m: &Manifest, found: &HashMap<String, (u64, String)>, t: &Targets) -> anyhow::Result<()> {
+fn check_manifest(m: &Manifest, found: &Found, t: &Targets) -> anyhow::Result<()> {
     anyhow::ensure!(
         m.format == archive::FORMAT,
         "archive format {} (written by nexus {}); this nexus {} reads format {}",

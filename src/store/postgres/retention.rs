@@ -29,7 +29,7 @@ impl RetentionStore for PgStore {
         if !won {
             return Ok(None);
         }
-        let result = drop_oldest(&mut *conn, cutoff).await;
+        let result = drop_oldest(&mut conn, cutoff).await;
         let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_PARTITIONS).execute(&mut *conn).await;
         if unlocked.is_err() {
             // The lock is the session's: a connection that cannot unlock must not go back.
