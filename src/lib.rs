@@ -39,8 +39,10 @@
 //! - [`media`]: the media seam for image attachments: the image pipeline (sniffing,
 //!   bounded decoding, metadata stripping, renditions) and where files are kept (disk or
 //!   Cloudinary); the upload and download API ([`http`]) and [`service::media`] use it.
-//! - [`jobs`]: scheduled work (partition upkeep, media sweep, receipts flush), each with a "run one
-//!   step" function.
+//! - [`jobs`]: scheduled work (partition upkeep, media sweep, message retention, receipts
+//!   flush), each with a "run one step" function.
+//! - [`ops`]: operator commands on the data itself: `nexus backup` and `nexus restore`
+//!   (the archive, its manifest and its checks).
 //! - [`telemetry`]: logging set-up.
 //! - [`client`]: not part of the server; the black-box REST and WebSocket client that
 //!   `nexus-bench` and the test suites share.
@@ -60,6 +62,7 @@ pub mod gateway;
 pub mod http;
 pub mod jobs;
 pub mod media;
+pub mod ops;
 pub mod protocol;
 pub mod rtc;
 pub mod service;

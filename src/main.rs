@@ -1,5 +1,7 @@
-//! The `nexus` command: `serve` (default), `migrate`, `user create`, `healthcheck`.
-//! Exit codes: 0 success, 1 runtime failure (one line on stderr), 2 bad configuration.
+//! The `nexus` command: `serve` (default), `migrate`, `user create`, `healthcheck`,
+//! `backup`, `restore` (their logic is in `nexus::ops`).
+//! Exit codes: 0 success, 1 runtime failure (one line on stderr), 2 bad configuration,
+//! 3 refused without changing anything (e.g. `restore` into a data folder that is not empty).
 
 use std::{io::IsTerminal, path::PathBuf, process::ExitCode, time::Duration};
 
@@ -7,6 +9,7 @@ use clap::{Parser, Subcommand};
 use nexus::{
     app::{App, Services, shutdown_signal},
     config::{Config, ConfigError},
+    ops,
     service::validate::{DisplayName, Password, Username},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -44,6 +47,18 @@ enum Command {
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 3)]
         timeout: u64,
+    },
+    /// Back up the database (SQLite: a consistent snapshot while the server runs; PostgreSQL:
+    /// prints the pg_dump command), the secret key and the media folder into one .tar.gz.
+    Backup {
+        /// A file to write, or a folder to write it in (default: ./nexus-backup-<UTC time>.tar.gz).
+        path: Option<PathBuf>,
+    },
+    /// Restore a backup into an empty data folder (exit 3, changing nothing, if it is not
+    /// empty); the archive is checked against its manifest first.
+    Restore {
+        /// The .tar.gz written by `nexus backup`.
+        path: PathBuf,
     },
 }
 
@@ -88,11 +103,17 @@ fn main() -> ExitCode {
                 create_user(config, name, admin, display_name).await
             }
             Command::Healthcheck { timeout } => healthcheck(config, timeout).await,
+            Command::Backup { path } => backup(config, path).await,
+            Command::Restore { path } => restore(config, path).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<ops::Refused>() => {
+            eprintln!("nexus: {e:#}");
+            ExitCode::from(ops::Refused::EXIT_CODE)
+        }
         Err(e) => {
             // One line: the error and its causes, no backtrace.
             eprintln!("nexus: {e:#}");
@@ -109,6 +130,41 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn migrate(config: Config) -> anyhow::Result<()> {
     let services = Services::build(config).await?;
     println!("database migrated ({})", services.store.backend());
+    Ok(())
+}
+
+async fn backup(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
+    let report = ops::backup::run(&config, path.as_deref()).await?;
+    let bytes: u64 = report.manifest.files.iter().map(|f| f.bytes).sum();
+    println!(
+        "backup written to {} ({} files, {bytes} bytes before compression)",
+        report.path.display(),
+        report.manifest.files.len()
+    );
+    for name in &report.vanished {
+        println!("note: {name} was deleted while the backup ran (the sweep of unattached uploads); it is not in it");
+    }
+    if let Some(command) = report.pg_dump {
+        println!("the database is PostgreSQL: this archive holds the local files only. Back the database up with");
+        println!("  {command}");
+        println!("(pg_dump asks for the password, or reads PGPASSWORD or ~/.pgpass); restore it with pg_restore.");
+    }
+    Ok(())
+}
+
+async fn restore(config: Config, path: PathBuf) -> anyhow::Result<()> {
+    let manifest = ops::restore::run(&config, &path).await?;
+    println!(
+        "restored {} files from {} (nexus {}, {}) into {}",
+        manifest.files.len(),
+        path.display(),
+        manifest.nexus_version,
+        manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        config.server.data_dir.display()
+    );
+    if manifest.database == "postgres" {
+        println!("the database was not in this archive: restore it with pg_restore before starting nexus.");
+    }
     Ok(())
 }
 

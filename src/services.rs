@@ -28,6 +28,7 @@ use crate::{
         messages::Messages,
         presence::Presence,
         receipts::Receipts,
+        retention::Retention,
         rooms::Rooms,
         tokens,
     },
@@ -49,6 +50,7 @@ pub struct Services {
     pub rooms: Arc<Rooms>,
     pub health: Health,
     pub media: Media,
+    pub retention: Retention,
     /// Shared secret of the TURN REST credentials.
     pub turn_secret: String,
     /// This node's TURN relay, when it serves with `turn.enabled`.
@@ -152,6 +154,7 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
+        let retention = Retention::new(store.clone(), files.clone(), config.messages.retention_days);
         let media = Media::new(store.clone(), files, config.media.clone(), links, config.server.data_dir.join("tmp"));
         Ok(Arc::new(Services {
             config,
@@ -168,6 +171,7 @@ impl Services {
             rooms,
             health,
             media,
+            retention,
             turn_secret,
             turn,
         }))

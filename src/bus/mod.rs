@@ -95,6 +95,8 @@ pub mod keys {
     pub const RECEIPTS_FLUSH_LOCK: &str = "lock:receipts:flush";
     /// Held by the node sweeping unattached uploads.
     pub const MEDIA_SWEEP_LOCK: &str = "lock:media:sweep";
+    /// Held by the node running message retention (`messages.retention_days`).
+    pub const RETENTION_LOCK: &str = "lock:retention";
     /// A call's state: `call:<call id>` (JSON).
     pub fn call(call: &uuid::Uuid) -> String {
         format!("call:{call}")

@@ -185,11 +185,19 @@ impl Config {
                 return bad(key, "must be at least 1");
             }
         }
-        if !self.jobs.partitions_cron.is_empty()
-            && tokio_cron_scheduler::Job::new_async(self.jobs.partitions_cron.as_str(), |_, _| Box::pin(async {}))
-                .is_err()
-        {
-            return bad("jobs.partitions_cron", "is not a cron expression (sec min hour day month weekday), or empty");
+        for (key, cron) in [
+            ("jobs.partitions_cron", &self.jobs.partitions_cron),
+            ("jobs.media_sweep_cron", &self.jobs.media_sweep_cron),
+            ("jobs.retention_cron", &self.jobs.retention_cron),
+        ] {
+            if !cron.is_empty()
+                && tokio_cron_scheduler::Job::new_async(cron.as_str(), |_, _| Box::pin(async {})).is_err()
+            {
+                return bad(key, "is not a cron expression (sec min hour day month weekday), or empty");
+            }
+        }
+        if self.messages.retention_days > 36_500 {
+            return bad("messages.retention_days", "must be at most 36500 (0 keeps messages forever)");
         }
         for (key, v) in [
             ("gateway.max_frame_bytes", self.gateway.max_frame_bytes as u64),

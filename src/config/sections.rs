@@ -47,6 +47,10 @@ pub struct MessagesConfig {
     /// Shards of this node's message worker: conversations are spread over them and their
     /// batches commit in parallel. 0 = one per core.
     pub workers: usize,
+    /// Messages older than this many days are removed by the retention job
+    /// (`jobs.retention_cron`), with the images only they carried. 0 keeps them forever.
+    /// On PostgreSQL whole months go, once every message of the month is past it.
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +172,9 @@ pub struct JobsConfig {
     /// Cron (with seconds) of the sweep of uploads never attached (`media.orphan_ttl_hours`);
     /// empty disables it.
     pub media_sweep_cron: String,
+    /// Cron (with seconds) of message retention (`messages.retention_days`, which must be
+    /// above 0 for it to remove anything); empty disables it.
+    pub retention_cron: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -330,6 +337,7 @@ impl Default for MessagesConfig {
             max_attempts: 5,
             dedupe_ttl_secs: 24 * 3600,
             workers: 0,
+            retention_days: 0,
         }
     }
 }
@@ -363,7 +371,11 @@ impl Default for MediaConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { partitions_cron: "0 17 3 * * *".into(), media_sweep_cron: "0 41 * * * *".into() }
+        Self {
+            partitions_cron: "0 17 3 * * *".into(),
+            media_sweep_cron: "0 41 * * * *".into(),
+            retention_cron: "0 47 3 * * *".into(),
+        }
     }
 }
 

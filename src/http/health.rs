@@ -73,6 +73,18 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
         m.dead_lettered.load(Relaxed) as f64,
     );
     metric(
+        "nexus_messages_retention_removed_total",
+        "counter",
+        "Messages removed by retention (messages.retention_days) on this node.",
+        services.retention.stats.messages_removed.load(Relaxed) as f64,
+    );
+    metric(
+        "nexus_uploads_retention_removed_total",
+        "counter",
+        "Uploads removed with the messages retention removed, on this node.",
+        services.retention.stats.uploads_removed.load(Relaxed) as f64,
+    );
+    metric(
         "nexus_receipts_flushes_total",
         "counter",
         "Receipt flushes run by this node.",

@@ -1,6 +1,8 @@
 //! Scheduled work, run in-process by `tokio-cron-scheduler`: partition upkeep (daily, cron
 //! `jobs.partitions_cron`), the sweep of uploads never attached (hourly,
-//! `jobs.media_sweep_cron`) and the receipts flush (every `receipts.flush_interval_secs`). Each job is a public
+//! `jobs.media_sweep_cron`), message retention (daily, `jobs.retention_cron`, when
+//! `messages.retention_days` is set) and the receipts flush (every
+//! `receipts.flush_interval_secs`). Each job is a public
 //! "one step" function (tests call it directly) plus its schedule from `jobs.*`; an empty
 //! schedule disables a job. Jobs that must run on one node at a time take a lock.
 
@@ -45,6 +47,20 @@ impl Jobs {
             })
             .context("jobs.media_sweep_cron")?;
             scheduler.add(job).await.context("cannot schedule the media sweep")?;
+        }
+        let cron = services.config.jobs.retention_cron.clone();
+        if !cron.is_empty() && services.config.messages.retention_days > 0 {
+            let s = services.clone();
+            let job = Job::new_async(cron.as_str(), move |_, _| {
+                let s = s.clone();
+                Box::pin(async move {
+                    if let Err(e) = retention_step(&s, chrono::Utc::now()).await {
+                        tracing::error!(error = %format!("{e:#}"), "message retention failed");
+                    }
+                })
+            })
+            .context("jobs.retention_cron")?;
+            scheduler.add(job).await.context("cannot schedule message retention")?;
         }
         let s = services.clone();
         let every = Duration::from_secs(services.config.receipts.flush_interval_secs);
@@ -91,4 +107,20 @@ pub async fn media_sweep_step(services: &Services) -> anyhow::Result<Option<usiz
         tracing::warn!(error = %e, "media sweep lock not released (it expires)");
     }
     Ok(Some(result?))
+}
+
+/// Remove the messages older than `messages.retention_days` at `now` (and the images only
+/// they carried), on one node at a time; returns `None` when another node holds the work.
+/// With retention off it removes nothing.
+pub async fn retention_step(
+    services: &Services,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<crate::store::Expired>> {
+    let lock = crate::bus::keys::RETENTION_LOCK;
+    let Some(token) = services.bus.try_lock(lock, Duration::from_secs(3600)).await? else { return Ok(None) };
+    let result = services.retention.run(now).await;
+    if let Err(e) = services.bus.unlock(lock, &token).await {
+        tracing::warn!(error = %e, "retention lock not released (it expires)");
+    }
+    Ok(result?)
 }

@@ -270,6 +270,8 @@ impl Conversations {
             .map(|m| (m.conversation_id, self.links.message(m)))
             .collect();
         let pointers = self.receipts.pointers_for_user(me, &ids).await?;
+        // Retention removed every seq up to this one: they are no longer unread.
+        let expired: HashMap<Uuid, i64> = self.store.expired_seqs(&ids).await?.into_iter().collect();
         Ok(convs
             .into_iter()
             .map(|c| {
@@ -283,7 +285,7 @@ impl Conversations {
                     last_message: last.remove(&c.id),
                     last_activity_at: c.last_message_at.unwrap_or(c.created_at),
                     members: members.remove(&c.id).unwrap_or_default().into_iter().map(Into::into).collect(),
-                    unread_count: (c.last_seq - read_seq).max(0),
+                    unread_count: (c.last_seq - read_seq.max(expired.get(&c.id).copied().unwrap_or(0))).max(0),
                     read_seq,
                     delivered_seq,
                 }

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod passwords;
 pub mod presence;
 pub mod receipts;
+pub mod retention;
 pub mod rooms;
 pub mod tokens;
 pub mod validate;

@@ -19,7 +19,9 @@
 //!
 //! Layout: `sqlite/mod.rs` and `postgres/mod.rs` hold the connection and the `Store`
 //! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `*/uploads.rs` the
-//! [`UploadStore`] part (uploaded images); `postgres/partitions.rs` the monthly partitions.
+//! [`UploadStore`] part (uploaded images); `*/retention.rs` the [`RetentionStore`] part
+//! (removing messages past `messages.retention_days`); `postgres/partitions.rs` the monthly
+//! partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -28,6 +30,7 @@
 
 mod batch;
 pub mod postgres;
+mod retention;
 mod sql;
 pub mod sqlite;
 mod uploads;
@@ -36,7 +39,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use self::uploads::{Attachment, Upload, UploadStore};
+pub use self::{
+    retention::{Expired, RetentionStore},
+    uploads::{Attachment, Upload, UploadStore},
+};
 use crate::config::{Config, DatabaseKind};
 
 /// Why a store call failed. Driver errors stay opaque: the implementations box them, and
@@ -202,7 +208,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + Send + Sync + 'static {
+pub trait Store: UploadStore + RetentionStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

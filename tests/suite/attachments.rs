@@ -11,7 +11,7 @@ use crate::{
     common::{Scale, TestApp, Ws, assert_problem, spawn, user},
 };
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 3) as u8, (y * 5) as u8, 90]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -19,7 +19,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Upload a `w`×`h` image as `token`; returns the attachment.
-async fn upload(app: &TestApp, token: &str, w: u32, h: u32) -> Value {
+pub async fn upload(app: &TestApp, token: &str, w: u32, h: u32) -> Value {
     let part = reqwest::multipart::Part::bytes(png(w, h)).file_name("p.png").mime_str("image/png").unwrap();
     let form = reqwest::multipart::Form::new().part("file", part);
     let r = app.http.post(app.url("/api/v1/uploads")).bearer_auth(token).multipart(form).send().await.unwrap();

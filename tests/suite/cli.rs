@@ -45,12 +45,12 @@ pub fn env_for(env: &Env, cmd: &mut Command, port: u16) {
     }
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A one-line cause, no panic, no backtrace.
-fn assert_one_line_failure(o: &Output, code: i32, mentions: &str) {
+pub fn assert_one_line_failure(o: &Output, code: i32, mentions: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "stderr: {err}");
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
@@ -97,6 +97,8 @@ fn help_on_every_command() {
         vec!["migrate", "--help"],
         vec!["user", "create", "--help"],
         vec!["healthcheck", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let o = nexus(dir.path()).args(&args).output().unwrap();
         assert!(o.status.success(), "{args:?}");
@@ -116,6 +118,9 @@ fn bad_configuration_exits_2_naming_the_key() {
         (vec![("DATABASE_URL", "no-such-file.db")], "database.url"),
         (vec![("REDIS_URL", "http://127.0.0.1")], "redis.url"),
         (vec![("NEXUS_JOBS__PARTITIONS_CRON", "every day")], "jobs.partitions_cron"),
+        (vec![("NEXUS_JOBS__RETENTION_CRON", "nightly")], "jobs.retention_cron"),
+        (vec![("NEXUS_MESSAGES__RETENTION_DAYS", "-1")], "retention_days"),
+        (vec![("NEXUS_MESSAGES__RETENTION_DAYS", "40000")], "messages.retention_days"),
         (vec![("NEXUS_LOG__FORMAT", "xml")], "format"),
     ];
     for (vars, key) in cases {

@@ -9,6 +9,7 @@ mod common;
 
 mod attachments;
 mod auth;
+mod backup;
 mod bus;
 mod calls;
 mod cli;
@@ -19,6 +20,7 @@ mod media;
 mod messaging;
 mod presence;
 mod receipts;
+mod retention;
 mod rooms;
 mod store;
 mod turn_tcp;

@@ -8,6 +8,7 @@
 
 mod batch;
 mod partitions;
+mod retention;
 mod uploads;
 
 use std::time::Duration;

@@ -40,3 +40,31 @@ pub(super) async fn create_missing(
     }
     Ok(created)
 }
+
+/// The month a partition named by [`partition_name`] holds (its first day), or `None` for
+/// any other name.
+pub(super) fn month_of(name: &str) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let rest = name.strip_prefix("messages_y")?;
+    let (year, month) = rest.split_once('m')?;
+    if year.len() != 4 || month.len() != 2 {
+        return None;
+    }
+    Utc.with_ymd_and_hms(year.parse().ok()?, month.parse().ok()?, 1, 0, 0, 0).single()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn month_of_reads_back_partition_name() {
+        let nov = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        assert_eq!(month_of(&partition_name(nov)), Some(nov));
+        for other in ["messages", "messages_y2026m13", "messages_y26m11", "uploads", "messages_y2026m1x"] {
+            assert_eq!(month_of(other), None, "{other}");
+        }
+    }
+}

@@ -7,6 +7,8 @@
 //! same text there (see the module doc of [`super`] for why they are written twice).
 
 mod batch;
+mod retention;
+mod snapshot;
 mod uploads;
 
 use std::{path::Path, str::FromStr, time::Duration};

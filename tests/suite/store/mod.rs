@@ -1,7 +1,7 @@
 //! The Store conformance suite: the same behaviour from SQLite and PostgreSQL, through the
 //! `Store` trait only. Every method of the trait is exercised. The files follow the trait's
 //! aggregates (this one: lifecycle and the shared helpers; `accounts.rs`: users, invites,
-//! refresh tokens; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `partitions.rs`), and
+//! refresh tokens; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `retention.rs`; `partitions.rs`), and
 //! this table says which test covers which method.
 //!
 //! | methods | tests |
@@ -23,6 +23,7 @@
 //! | `receipts_of`, `receipts_for_user`, `upsert_receipts` | `receipts::receipts_keep_the_maximum`, `receipts::receipts_upsert_in_chunks` |
 //! | `create_upload`, `upload`, `upload_bytes_of`, `unattached_uploads`, `delete_upload` (the `UploadStore` part) | `uploads::uploads_round_trip_total_age_and_shared_files` |
 //! | `attach_uploads`, `detach_uploads`; attachments through `persist_batch`, `messages`, `last_messages` | `uploads::uploads_attach_once_and_messages_carry_them` |
+//! | `expire_messages`, `expired_seqs` (the `RetentionStore` part) | `retention::expire_messages_removes_the_old_and_seq_goes_on`, `retention::expire_messages_waits_for_nothing_due` |
 //! | `ensure_partitions`, `ensure_partitions_locked` | `messages::persist_batch_stores_a_message_of_any_month` (both scales); PostgreSQL only: `partitions::partitions_cover_this_month_and_the_next_three`, `partitions::concurrent_partition_upkeep_is_safe` |
 //!
 //! Every test runs on both scales (`both_scales!`), except the two of `partitions.rs`:
@@ -34,6 +35,7 @@ mod conversations;
 mod messages;
 mod partitions;
 mod receipts;
+mod retention;
 mod uploads;
 
 use std::sync::Arc;
