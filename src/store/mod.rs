@@ -26,6 +26,7 @@
 //! - the first user created is the administrator, also under concurrent registrations;
 //! - a refresh token is consumed at most once ([`Store::consume_refresh_token`] is atomic).
 
+mod admin;
 mod batch;
 pub mod postgres;
 mod sql;
@@ -36,7 +37,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use self::uploads::{Attachment, Upload, UploadStore};
+pub use self::{
+    admin::{AdminStore, AdminUser, FlagChange, InviteRecord, InviteRevoke, NewInvite},
+    uploads::{Attachment, Upload, UploadStore},
+};
 use crate::config::{Config, DatabaseKind};
 
 /// Why a store call failed. Driver errors stay opaque: the implementations box them, and
@@ -98,14 +102,6 @@ pub enum RefreshUse {
     Replayed { user_id: Uuid, family_id: Uuid },
     /// Unknown or expired.
     Invalid,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewInvite {
-    pub code_hash: Vec<u8>,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,7 +198,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + Send + Sync + 'static {
+pub trait Store: UploadStore + AdminStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.
@@ -229,11 +225,6 @@ pub trait Store: UploadStore + Send + Sync + 'static {
         display_name: Option<&str>,
         password_hash: Option<&str>,
     ) -> StoreResult<Option<User>>;
-
-    // invites
-    async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
-    /// Mark an unused, unexpired invite used; false if there is none.
-    async fn consume_invite(&self, code_hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
 
     // refresh tokens
     async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;
