@@ -10,6 +10,8 @@
  *   the HTTP status of a refused upgrade (401), so after a handshake that fails it asks
  *   `checkSession` — an authenticated REST call, which refreshes the token on 401 — before
  *   the next attempt.
+ * - 4010 (account disabled): ask `checkSession` at once; its 401 ends the session (the
+ *   refresh fails too), which stops this connection.
  * - While the browser reports no network it does not retry; `wake()` (online, tab visible)
  *   tries at once.
  * Every socket gets a generation number; callbacks of a replaced socket are ignored.
@@ -258,6 +260,15 @@ export class GatewayConnection {
     }
     if (!opened) {
       // Refused before the upgrade (a 401 looks like any network failure from here).
+      this.attempt += 1;
+      this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
+      this.o.checkSession().then(
+        () => this.scheduleRetry(),
+        () => this.scheduleRetry(),
+      );
+      return;
+    }
+    if (code === CloseCode.accountDisabled) {
       this.attempt += 1;
       this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
       this.o.checkSession().then(
