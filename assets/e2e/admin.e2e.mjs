@@ -58,6 +58,8 @@ function step(name, fn) {
 async function browserFor(name) {
   const { page } = await openContext(browser, { diagnostics, name });
   pages.set(name, page);
+  page.on('response', (r) => { if (r.url().includes('/api/')) diagnostics.push(`${name}: ${r.status()} ${r.request().method()} ${r.url()}`); });
+  page.on('websocket', (ws) => ws.on('close', () => diagnostics.push(`${name}: ws closed`)));
   return page;
 }
 

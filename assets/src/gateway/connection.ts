@@ -242,6 +242,16 @@ export class GatewayConnection {
     this.o.onDown?.();
     if (!this.started) return;
 
+    // The server itself said so (even if the browser believes it is offline).
+    if (code === CloseCode.accountDisabled) {
+      this.attempt += 1;
+      this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
+      this.o.checkSession().then(
+        () => this.scheduleRetry(),
+        () => this.scheduleRetry(),
+      );
+      return;
+    }
     if (!this.o.isOnline()) {
       this.probeWhileOffline();
       return;
@@ -260,15 +270,6 @@ export class GatewayConnection {
     }
     if (!opened) {
       // Refused before the upgrade (a 401 looks like any network failure from here).
-      this.attempt += 1;
-      this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
-      this.o.checkSession().then(
-        () => this.scheduleRetry(),
-        () => this.scheduleRetry(),
-      );
-      return;
-    }
-    if (code === CloseCode.accountDisabled) {
       this.attempt += 1;
       this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
       this.o.checkSession().then(
