@@ -19,7 +19,8 @@
 //!
 //! Layout: `sqlite/mod.rs` and `postgres/mod.rs` hold the connection and the `Store`
 //! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `*/uploads.rs` the
-//! [`UploadStore`] part (uploaded images); `postgres/partitions.rs` the monthly partitions.
+//! [`UploadStore`] part (uploaded images); `*/admin.rs` the [`AdminStore`] part (invites,
+//! account flags); `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
