@@ -19,6 +19,7 @@ use crate::{
     },
     service::{
         accounts::Accounts,
+        admin::Admin,
         cache::Caches,
         calls::{Calls, Relaying},
         conversations::Conversations,
@@ -42,6 +43,7 @@ pub struct Services {
     pub fanout: Fanout,
     pub caches: Arc<Caches>,
     pub accounts: Accounts,
+    pub admin: Admin,
     pub conversations: Conversations,
     pub messages: Arc<Messages>,
     pub receipts: Arc<Receipts>,
@@ -99,9 +101,12 @@ impl Services {
             config.media.url_ttl_secs,
         ));
         let keys = tokens::TokenKeys::new(&secret, config.access_token_ttl());
-        let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone())?;
         let fanout = Fanout::new(bus.clone());
         let caches = Arc::new(Caches::default());
+        caches.disabled.reload(&*store).await?;
+        let accounts = Accounts::new(store.clone(), bus.clone(), keys, config.auth.clone(), caches.clone())?;
+        let media_dir = matches!(config.media.backend, MediaBackend::Disk).then(|| config.media_dir());
+        let admin = Admin::new(store.clone(), fanout.clone(), caches.clone(), media_dir);
         let receipts = Arc::new(Receipts::new(store.clone(), bus.clone(), fanout.clone(), caches.clone()));
         // This node, as presence, the fan-out and the SFU hosts name it.
         let node = uuid::Uuid::now_v7();
@@ -163,6 +168,7 @@ impl Services {
             fanout,
             caches,
             accounts,
+            admin,
             conversations,
             messages,
             receipts,

@@ -36,6 +36,8 @@ pub const CLOSE_TRY_AGAIN: u16 = 1013;
 pub const CLOSE_IDLE: u16 = 4002;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4003;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
+/// An administrator disabled the account.
+pub const CLOSE_ACCOUNT_DISABLED: u16 = 4010;
 pub const CLOSE_FLOOD: u16 = 4029;
 
 /// The gateway of one node.

@@ -109,6 +109,11 @@ impl Registry {
         self.users.read().unwrap_or_else(|p| p.into_inner()).values().map(Vec::len).sum()
     }
 
+    /// Distinct users with a socket here.
+    pub fn users(&self) -> usize {
+        self.users.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -132,5 +137,12 @@ impl LocalSockets for Registry {
 
     fn sessions(&self) -> Vec<(Uuid, Uuid)> {
         Registry::sessions(self)
+    }
+
+    fn disconnect(&self, user: Uuid) {
+        let users = self.users.read().unwrap_or_else(|p| p.into_inner());
+        for s in users.get(&user).into_iter().flatten() {
+            s.kick.kick(super::CLOSE_ACCOUNT_DISABLED);
+        }
     }
 }

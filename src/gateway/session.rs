@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
-    CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN, Gateway,
+    CLOSE_ACCOUNT_DISABLED, CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN, Gateway,
     registry::{Kick, SessionHandle},
     token_remaining,
 };
@@ -70,7 +71,10 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     // Presence is also how the fan-out finds this socket: without it the socket would
     // hear nothing, so it is closed instead and the client comes back.
     let mut close: Option<(u16, &'static str)> = None;
-    if let Err(e) = services.presence.connected(me, session).await {
+    // Disabled between the token check and the registration above: no kick reached it.
+    if services.caches.disabled.contains(me) {
+        close = Some((CLOSE_ACCOUNT_DISABLED, "account disabled"));
+    } else if let Err(e) = services.presence.connected(me, session).await {
         tracing::warn!(error = %e, "presence update failed; socket closed");
         close = Some((CLOSE_TRY_AGAIN, "unavailable"));
     }
@@ -158,7 +162,11 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                 }
             }
             code = kick.kicked() => {
-                let reason = if code == CLOSE_GOING_AWAY { "server shutting down" } else { "too slow; reconnect and catch up" };
+                let reason = match code {
+                    CLOSE_GOING_AWAY => "server shutting down",
+                    CLOSE_ACCOUNT_DISABLED => "account disabled",
+                    _ => "too slow; reconnect and catch up",
+                };
                 close = Some((code, reason));
             }
             _ = &mut token_deadline => {

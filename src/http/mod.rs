@@ -5,6 +5,7 @@
 //! problem JSON ([`problem::to_problem`] catches the ones poem and poem-openapi raise
 //! themselves: malformed JSON, wrong types, unknown routes, oversize bodies).
 
+mod admin;
 pub mod assets;
 mod auth;
 mod calls;
@@ -44,6 +45,7 @@ type Apis = (
     media::MediaApi,
     calls::CallsApi,
     server::ServerApi,
+    admin::AdminApi,
 );
 
 pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
@@ -54,7 +56,8 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             conversations::ConversationsApi { services: services.clone() },
             media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
-            server::ServerApi { services },
+            server::ServerApi { services: services.clone() },
+            admin::AdminApi { services },
         ),
         "Nexus API",
         crate::VERSION,
@@ -78,7 +81,7 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
         .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway.clone()))
         .at("/api/v1/media/:id", poem::get(media::original).data(services.clone()))
         .at("/api/v1/media/:id/:variant", poem::get(media::rendition).data(services.clone()))
-        .nest("/api/v1", api.around(move |ep, req| limit_body(ep, req, upload_limit)))
+        .nest("/api/v1", api.data(gateway.clone()).around(move |ep, req| limit_body(ep, req, upload_limit)))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/healthz", poem::get(health::healthz))

@@ -1,8 +1,9 @@
 //! Scheduled work, run in-process by `tokio-cron-scheduler`: partition upkeep (daily, cron
 //! `jobs.partitions_cron`), the sweep of uploads never attached (hourly,
 //! `jobs.media_sweep_cron`), message retention (daily, `jobs.retention_cron`, when
-//! `messages.retention_days` is set) and the receipts flush (every
-//! `receipts.flush_interval_secs`). Each job is a public
+//! `messages.retention_days` is set), the receipts flush (every
+//! `receipts.flush_interval_secs`) and the reload of the disabled accounts (every 30 s, so
+//! a missed bus directive heals). Each job is a public
 //! "one step" function (tests call it directly) plus its schedule from `jobs.*`; an empty
 //! schedule disables a job. Jobs that must run on one node at a time take a lock.
 
@@ -73,6 +74,17 @@ impl Jobs {
         })
         .context("receipts.flush_interval_secs")?;
         scheduler.add(job).await.context("cannot schedule the receipts flush")?;
+        let s = services.clone();
+        let job = Job::new_repeated_async(crate::service::cache::DISABLED_RELOAD, move |_, _| {
+            let s = s.clone();
+            Box::pin(async move {
+                if let Err(e) = s.caches.disabled.reload(&*s.store).await {
+                    tracing::warn!(error = %e, "reload of the disabled accounts failed");
+                }
+            })
+        })
+        .context("disabled accounts reload")?;
+        scheduler.add(job).await.context("cannot schedule the disabled accounts reload")?;
         scheduler.start().await.context("cannot start the job scheduler")?;
         Ok(Jobs { scheduler })
     }

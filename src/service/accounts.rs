@@ -1,4 +1,4 @@
-//! Accounts: registration, login, token refresh and logout, profile, user search, invites.
+//! Accounts: registration, login, token refresh and logout, profile, user search.
 //!
 //! Rules kept here:
 //! - the first account is the administrator; `auth.registration` decides who else may
@@ -6,7 +6,9 @@
 //!   the very first account needs no code (nobody could have issued one);
 //! - login is rate-limited per client IP and per username, and an unknown username costs
 //!   the same argon2 verification as a wrong password;
-//! - refresh tokens rotate on every use; a replayed one revokes its family.
+//! - refresh tokens rotate on every use; a replayed one revokes its family;
+//! - a disabled account cannot sign in or refresh, and its access tokens are refused at
+//!   once (this node's [`super::cache::DisabledUsers`]), all with `account_disabled`.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,6 +16,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
+    cache::Caches,
     limits,
     passwords::Passwords,
     tokens::{self, Claims, TokenKeys},
@@ -23,13 +26,12 @@ use crate::{
     bus::{Bus, Quota, keys},
     config::{AuthConfig, Registration},
     error::{Error, Result},
-    store::{NewInvite, NewRefreshToken, NewUser, RefreshUse, Store, StoreError, User},
+    store::{NewRefreshToken, NewUser, RefreshUse, Store, StoreError, User},
 };
 
 /// Two tabs may refresh with the same cookie within this window without it counting as
 /// a replay.
 const REFRESH_REUSE_GRACE: Duration = Duration::from_secs(10);
-const INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 const SEARCH_LIMIT: u32 = 20;
 
 /// What a successful login, registration or refresh hands out.
@@ -54,11 +56,19 @@ pub struct Accounts {
     passwords: Passwords,
     keys: TokenKeys,
     config: AuthConfig,
+    /// For the disabled accounts.
+    caches: Arc<Caches>,
 }
 
 impl Accounts {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, keys: TokenKeys, config: AuthConfig) -> anyhow::Result<Self> {
-        Ok(Self { store, bus, passwords: Passwords::new()?, keys, config })
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        keys: TokenKeys,
+        config: AuthConfig,
+        caches: Arc<Caches>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self { store, bus, passwords: Passwords::new()?, keys, config, caches })
     }
 
     pub fn registration(&self) -> Registration {
@@ -71,9 +81,13 @@ impl Accounts {
         Ok(!self.store.has_users().await?)
     }
 
-    /// Verify an access token.
+    /// Verify an access token; a disabled account's is refused.
     pub fn authenticate(&self, token: &str) -> Result<Claims> {
-        self.keys.verify(token)
+        let claims = self.keys.verify(token)?;
+        if self.caches.disabled.contains(claims.sub) {
+            return Err(account_disabled());
+        }
+        Ok(claims)
     }
 
     async fn limit(&self, key: &str, quota: Quota) -> Result<()> {
@@ -89,6 +103,7 @@ impl Accounts {
         let username = Username::parse(input.username)?;
         let display_name = DisplayName::parse(input.display_name)?;
         let password = Password::parse(input.password)?;
+        let mut invite = None;
         match self.config.registration {
             Registration::Open => {}
             Registration::Closed => {
@@ -102,13 +117,18 @@ impl Accounts {
                     if self.store.credentials_by_username(username.as_str()).await?.is_some() {
                         return Err(username_taken());
                     }
-                    if code.len() > 64 || !self.store.consume_invite(&tokens::hash_token(code), Utc::now()).await? {
+                    let code_hash = tokens::hash_token(code);
+                    if code.len() > 64 || !self.store.consume_invite(&code_hash, Utc::now()).await? {
                         return Err(Error::invalid("invalid_invite", "the invite code is unknown, used or expired"));
                     }
+                    invite = Some(code_hash);
                 }
             }
         }
         let user = self.create_user(&username, &display_name, &password, None).await?;
+        if let Some(code_hash) = invite {
+            self.store.record_invite_use(&code_hash, user.id).await?;
+        }
         tracing::info!(user_id = %user.id, username = user.username, admin = user.is_admin, "account registered");
         self.new_session(user, Uuid::now_v7()).await
     }
@@ -166,6 +186,9 @@ impl Accounts {
         let Some(user) = user else {
             return Err(Error::unauthorized("wrong username or password").with_code("invalid_credentials"));
         };
+        if self.store.is_disabled(user.id).await? {
+            return Err(account_disabled());
+        }
         self.new_session(user, Uuid::now_v7()).await
     }
 
@@ -178,6 +201,9 @@ impl Accounts {
         match self.store.consume_refresh_token(&tokens::hash_token(refresh_token), now, grace).await? {
             RefreshUse::Fresh { user_id, family_id } => {
                 let user = self.store.user_by_id(user_id).await?.ok_or_else(invalid_refresh)?;
+                if self.store.is_disabled(user_id).await? {
+                    return Err(account_disabled());
+                }
                 self.new_session(user, family_id).await
             }
             RefreshUse::Replayed { user_id, family_id } => {
@@ -255,19 +281,6 @@ impl Accounts {
         Ok(self.store.search_users(q, SEARCH_LIMIT).await?)
     }
 
-    /// An invite code for `invite` registration (administrators only). Shown once.
-    pub async fn create_invite(&self, admin: &Claims) -> Result<(String, chrono::DateTime<Utc>)> {
-        let user = self.me(admin.sub).await?;
-        if !user.is_admin {
-            return Err(Error::Forbidden("only administrators can create invites".into()));
-        }
-        let (code, code_hash) = tokens::new_invite_code();
-        let now = Utc::now();
-        let expires_at = now + chrono::Duration::from_std(INVITE_TTL).unwrap_or_default();
-        self.store.create_invite(NewInvite { code_hash, created_by: user.id, created_at: now, expires_at }).await?;
-        Ok((code, expires_at))
-    }
-
     async fn new_session(&self, user: User, family_id: Uuid) -> Result<Session> {
         let now = Utc::now();
         let access_token = self.keys.issue_for(user.id, user.is_admin, now, Some(family_id))?;
@@ -293,4 +306,8 @@ fn username_taken() -> Error {
 
 fn invalid_refresh() -> Error {
     Error::unauthorized("refresh token missing, unknown or expired").with_code("invalid_refresh_token")
+}
+
+fn account_disabled() -> Error {
+    Error::unauthorized("this account has been disabled by an administrator").with_code("account_disabled")
 }

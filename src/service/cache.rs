@@ -4,10 +4,18 @@
 //! envelope's [`Effect`] updates or invalidates these caches; entries also expire, so a
 //! missed invalidation heals. The database remains the authority: the message worker
 //! re-checks membership in the same transaction that stores a batch.
+//!
+//! The disabled accounts ([`DisabledUsers`]) are the one cache that is complete rather
+//! than a subset: loaded at start-up, changed by the `UserDisabled` / `UserEnabled`
+//! effects, and reloaded every [`DISABLED_RELOAD`] (`jobs`) so that a missed effect heals.
+//! Every authenticated request checks it, without a database round trip.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -20,10 +28,51 @@ const MEMBERS_TTL: Duration = Duration::from_secs(30);
 /// Past this many entries a cache starts over (bounded memory on big servers).
 const MAX_ENTRIES: usize = 100_000;
 
+/// How often each node reloads the disabled accounts from the database.
+pub const DISABLED_RELOAD: Duration = Duration::from_secs(30);
+
 #[derive(Default)]
 pub struct Caches {
     members: Mutex<HashMap<Uuid, (Arc<Vec<Uuid>>, Instant)>>,
     last_seq: Mutex<HashMap<Uuid, i64>>,
+    pub disabled: DisabledUsers,
+}
+
+/// The accounts an administrator disabled, as this node knows them.
+#[derive(Default)]
+pub struct DisabledUsers {
+    users: RwLock<HashSet<Uuid>>,
+    /// Bumped by every change, so a reload that raced with one is dropped (it may predate it).
+    version: AtomicU64,
+}
+
+impl DisabledUsers {
+    pub fn contains(&self, user: Uuid) -> bool {
+        self.users.read().unwrap_or_else(|p| p.into_inner()).contains(&user)
+    }
+
+    pub fn set(&self, user: Uuid, disabled: bool) {
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
+        self.version.fetch_add(1, Ordering::AcqRel);
+        if disabled {
+            users.insert(user);
+        } else {
+            users.remove(&user);
+        }
+    }
+
+    /// Replace the set with the database's; false if a change came in meanwhile (the
+    /// next reload catches up).
+    pub async fn reload(&self, store: &dyn Store) -> Result<bool> {
+        let before = self.version.load(Ordering::Acquire);
+        let fresh: HashSet<Uuid> = store.disabled_users().await?.into_iter().collect();
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
+        if self.version.load(Ordering::Acquire) != before {
+            return Ok(false);
+        }
+        *users = fresh;
+        Ok(true)
+    }
 }
 
 impl Caches {
@@ -81,6 +130,8 @@ impl Caches {
             }
             Effect::Seq { conversation_id, seq } => self.note_seq(conversation_id, seq),
             Effect::CallEnded { .. } => {}
+            Effect::UserDisabled { user_id } => self.disabled.set(user_id, true),
+            Effect::UserEnabled { user_id } => self.disabled.set(user_id, false),
         }
     }
 }

@@ -25,6 +25,8 @@ pub trait LocalSockets: Send + Sync {
     fn deliver(&self, to: &[Uuid], only: &[Uuid], except: &[Uuid], text: &Arc<str>);
     /// `(user, session)` of every local socket.
     fn sessions(&self) -> Vec<(Uuid, Uuid)>;
+    /// Close every local socket of `user`: the account was disabled.
+    fn disconnect(&self, user: Uuid);
 }
 
 pub struct Dispatcher {
@@ -113,6 +115,11 @@ impl Dispatcher {
                 match *effect {
                     fanout::Effect::CallEnded { caller, callee } => self.calls.call_ended(caller, callee),
                     fanout::Effect::Left { conversation_id } => self.rooms.members_left(conversation_id, &env.to),
+                    fanout::Effect::UserDisabled { user_id } => {
+                        sockets.disconnect(user_id);
+                        continue;
+                    }
+                    fanout::Effect::UserEnabled { .. } => continue,
                     _ => {}
                 }
             }

@@ -49,6 +49,11 @@ pub enum Effect {
     Seq { conversation_id: Uuid, seq: i64 },
     /// A call between these two users ended: their TURN allocations go.
     CallEnded { caller: Uuid, callee: Uuid },
+    /// An administrator disabled the account: every node refuses its access tokens and
+    /// closes its sockets. A directive: the envelope's event is not delivered.
+    UserDisabled { user_id: Uuid },
+    /// The account was enabled again.
+    UserEnabled { user_id: Uuid },
 }
 
 /// One event for a set of users, as it travels on the bus.
@@ -109,6 +114,12 @@ impl Envelope {
     pub fn except(mut self, sessions: Vec<Uuid>) -> Self {
         self.except = sessions;
         self
+    }
+
+    /// An envelope that carries only `effect`, for every node (nothing is delivered).
+    pub fn directive(effect: Effect) -> Self {
+        let event = RawValue::from_string("null".into()).expect("valid JSON");
+        Envelope { to: Vec::new(), only: Vec::new(), except: Vec::new(), effect: Some(effect), event }
     }
 
     pub fn with_effect(mut self, effect: Effect) -> Self {

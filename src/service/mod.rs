@@ -2,6 +2,7 @@
 //! [`crate::bus::Bus`] traits only; HTTP handlers and the gateway are thin callers.
 
 pub mod accounts;
+pub mod admin;
 pub mod cache;
 pub mod calls;
 pub mod conversations;

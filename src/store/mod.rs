@@ -20,14 +20,15 @@
 //! Layout: `sqlite/mod.rs` and `postgres/mod.rs` hold the connection and the `Store`
 //! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `*/uploads.rs` the
 //! [`UploadStore`] part (uploaded images); `*/retention.rs` the [`RetentionStore`] part
-//! (removing messages past `messages.retention_days`); `postgres/partitions.rs` the monthly
-//! partitions.
+//! (removing messages past `messages.retention_days`); `*/admin.rs` the [`AdminStore`] part
+//! (invites, account flags); `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
 //! - the first user created is the administrator, also under concurrent registrations;
 //! - a refresh token is consumed at most once ([`Store::consume_refresh_token`] is atomic).
 
+mod admin;
 mod batch;
 pub mod postgres;
 mod retention;
@@ -40,6 +41,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use self::{
+    admin::{AdminStore, AdminUser, FlagChange, InviteRecord, InviteRevoke, NewInvite},
     retention::{Expired, RetentionStore},
     uploads::{Attachment, Upload, UploadStore},
 };
@@ -104,14 +106,6 @@ pub enum RefreshUse {
     Replayed { user_id: Uuid, family_id: Uuid },
     /// Unknown or expired.
     Invalid,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewInvite {
-    pub code_hash: Vec<u8>,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,7 +202,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + RetentionStore + Send + Sync + 'static {
+pub trait Store: UploadStore + RetentionStore + AdminStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.
@@ -235,11 +229,6 @@ pub trait Store: UploadStore + RetentionStore + Send + Sync + 'static {
         display_name: Option<&str>,
         password_hash: Option<&str>,
     ) -> StoreResult<Option<User>>;
-
-    // invites
-    async fn create_invite(&self, invite: NewInvite) -> StoreResult<()>;
-    /// Mark an unused, unexpired invite used; false if there is none.
-    async fn consume_invite(&self, code_hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
 
     // refresh tokens
     async fn insert_refresh_token(&self, token: NewRefreshToken) -> StoreResult<()>;

@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Attachment, Conversation, Member, Message, Receipt, StoreError, Upload, User, UserCredentials};
+use super::{
+    AdminUser, Attachment, Conversation, InviteRecord, Member, Message, Receipt, StoreError, Upload, User,
+    UserCredentials,
+};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 pub(super) const CHUNK: usize = 500;
@@ -239,6 +242,81 @@ impl From<UploadRow> for Upload {
             created_at: r.created_at,
             conversation_id: r.conversation_id,
             message_id: r.message_id,
+        }
+    }
+}
+
+/// `id, username, display_name, is_admin, created_at, disabled_at` of `users`.
+pub(super) const ADMIN_USER_COLUMNS: &str = "id, username, display_name, is_admin, created_at, disabled_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AdminUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+impl From<AdminUserRow> for AdminUser {
+    fn from(r: AdminUserRow) -> Self {
+        AdminUser { user: r.user.into(), disabled_at: r.disabled_at }
+    }
+}
+
+/// An invite with its creator (`c_*`) and the account that used it (`u_*`), both joined
+/// with `LEFT JOIN` ([`INVITE_SELECT`]).
+#[derive(sqlx::FromRow)]
+pub(super) struct InviteRow {
+    id: Uuid,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    c_id: Option<Uuid>,
+    c_username: Option<String>,
+    c_display_name: Option<String>,
+    c_is_admin: Option<bool>,
+    c_created_at: Option<DateTime<Utc>>,
+    u_id: Option<Uuid>,
+    u_username: Option<String>,
+    u_display_name: Option<String>,
+    u_is_admin: Option<bool>,
+    u_created_at: Option<DateTime<Utc>>,
+}
+
+pub(super) const INVITE_SELECT: &str = "SELECT i.id, i.note, i.created_at, i.expires_at, i.used_at, i.revoked_at, \
+     c.id AS c_id, c.username AS c_username, c.display_name AS c_display_name, c.is_admin AS c_is_admin, \
+     c.created_at AS c_created_at, u.id AS u_id, u.username AS u_username, u.display_name AS u_display_name, \
+     u.is_admin AS u_is_admin, u.created_at AS u_created_at \
+     FROM invites i LEFT JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
+
+fn joined_user(
+    id: Option<Uuid>,
+    username: Option<String>,
+    display_name: Option<String>,
+    is_admin: Option<bool>,
+    created_at: Option<DateTime<Utc>>,
+) -> Option<User> {
+    Some(User {
+        id: id?,
+        username: username?,
+        display_name: display_name?,
+        is_admin: is_admin.unwrap_or(false),
+        created_at: created_at?,
+    })
+}
+
+impl From<InviteRow> for InviteRecord {
+    fn from(r: InviteRow) -> Self {
+        InviteRecord {
+            id: r.id,
+            note: r.note,
+            created_by: joined_user(r.c_id, r.c_username, r.c_display_name, r.c_is_admin, r.c_created_at),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            used_by: joined_user(r.u_id, r.u_username, r.u_display_name, r.u_is_admin, r.u_created_at),
+            revoked_at: r.revoked_at,
         }
     }
 }

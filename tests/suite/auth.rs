@@ -402,7 +402,7 @@ async fn registration_modes(scale: Scale) {
     let body = |code: Option<&str>| json!({"username": "guest", "display_name": "Guest", "password": "password123", "invite_code": code});
     assert_problem(app.post("/api/v1/auth/register", body(None)).await, 400, "invite_required").await;
     assert_problem(app.post("/api/v1/auth/register", body(Some("bogus"))).await, 400, "invalid_invite").await;
-    let inv = app.http.post(app.url("/api/v1/admin/invites")).bearer_auth(&admin).send().await.unwrap();
+    let inv = app.post_auth("/api/v1/admin/invites", &admin, json!({})).await;
     assert_eq!(inv.status(), 201);
     let code = inv.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string();
     assert_eq!(app.post("/api/v1/auth/register", body(Some(&code))).await.status(), 201);
@@ -419,6 +419,7 @@ async fn registration_modes(scale: Scale) {
         .http
         .post(app.url("/api/v1/admin/invites"))
         .bearer_auth(login["access_token"].as_str().unwrap())
+        .json(&json!({}))
         .send()
         .await
         .unwrap();

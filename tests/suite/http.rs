@@ -34,6 +34,10 @@ async fn openapi_and_swagger_ui(scale: Scale) {
         "/users",
         "/server",
         "/admin/invites",
+        "/admin/invites/{id}",
+        "/admin/users",
+        "/admin/users/{id}",
+        "/admin/server",
     ] {
         assert!(paths.contains_key(p), "spec documents {p}: {:?}", paths.keys().collect::<Vec<_>>());
     }
@@ -69,6 +73,10 @@ async fn web_client_is_served_with_spa_fallback(scale: Scale) {
     let deep = app.http.get(app.url("/c/some-conversation")).send().await.unwrap();
     assert_eq!(deep.status(), 200);
     assert_eq!(deep.text().await.unwrap(), html);
+    // So does an invite link (the client opens sign-up with the code filled in).
+    let invite = app.http.get(app.url("/invite/AbC-123_x")).send().await.unwrap();
+    assert_eq!(invite.status(), 200);
+    assert_eq!(invite.text().await.unwrap(), html);
     // Revalidation.
     let again = app.http.get(app.url("/")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(again.status(), 304);

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod admin;
 mod attachments;
 mod auth;
 mod backup;

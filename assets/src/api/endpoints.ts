@@ -3,6 +3,7 @@
  * The web client always asks for the refresh cookie (`use_cookie: true`).
  */
 import type { HttpClient } from './http';
+import { createAdminApi } from './admin';
 import { createUploads } from './uploads';
 import type {
   AuthResponse,
@@ -111,6 +112,7 @@ export function createNexusApi(http: HttpClient) {
         http.request<unknown>(`/conversations/${enc(id)}/receipts`).then(asList<Receipt>),
     },
     uploads: createUploads(http),
+    admin: createAdminApi(http),
     calls: {
       /** Fetched right before each peer connection: the TURN credentials expire (`ttl`). */
       iceServers: () =>

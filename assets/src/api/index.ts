@@ -6,3 +6,5 @@ export { ApiError, isApiError, describeError } from './errors';
 export type * from './types';
 export { ACCEPTED_IMAGE_TYPES, MAX_UPLOAD_BYTES, uploadErrorText } from './uploads';
 export type { UploadHandle, UploadOptions } from './uploads';
+export { INVITE_HOURS_MAX, INVITE_NOTE_MAX } from './admin';
+export type { AccountPatch, AdminApi, AdminUser, CreatedInvite, Invite, InviteState, NewInviteRequest, ServerOverview } from './admin';

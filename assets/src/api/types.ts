@@ -66,6 +66,8 @@ export type KnownErrorCode =
   | 'rate_limited'
   | 'registration_closed'
   | 'invalid_invite'
+  | 'account_disabled'
+  | 'last_admin'
   | 'unauthorized';
 
 // ---- messaging (docs/protocol.md) ---------------------------------------------------------

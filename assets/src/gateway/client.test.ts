@@ -214,6 +214,17 @@ describe('gateway connection', () => {
     expect(h.socket().url).toContain('token=tok-3');
   });
 
+  it('on 4010 (account disabled) checks the session at once, even if the browser says it is offline', async () => {
+    const h = setup();
+    await connected(h);
+    h.server.online = false;
+    h.socket().drop(4010);
+    await tick();
+    expect(h.checkSession).toHaveBeenCalledTimes(1);
+    expect(h.refreshToken).not.toHaveBeenCalled();
+    expect(h.sockets).toHaveLength(1);
+  });
+
   it('backs off at least 15 s after 4029 (flooding)', async () => {
     const h = setup();
     await connected(h);

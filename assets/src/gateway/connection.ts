@@ -10,6 +10,8 @@
  *   the HTTP status of a refused upgrade (401), so after a handshake that fails it asks
  *   `checkSession` — an authenticated REST call, which refreshes the token on 401 — before
  *   the next attempt.
+ * - 4010 (account disabled): ask `checkSession` at once; its 401 ends the session (the
+ *   refresh fails too), which stops this connection.
  * - While the browser reports no network it does not retry; `wake()` (online, tab visible)
  *   tries at once.
  * Every socket gets a generation number; callbacks of a replaced socket are ignored.
@@ -240,6 +242,16 @@ export class GatewayConnection {
     this.o.onDown?.();
     if (!this.started) return;
 
+    // The server itself said so (even if the browser believes it is offline).
+    if (code === CloseCode.accountDisabled) {
+      this.attempt += 1;
+      this.o.onStatus('reconnecting', { attempt: this.attempt, retryAt: null });
+      this.o.checkSession().then(
+        () => this.scheduleRetry(),
+        () => this.scheduleRetry(),
+      );
+      return;
+    }
     if (!this.o.isOnline()) {
       this.probeWhileOffline();
       return;

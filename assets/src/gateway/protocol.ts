@@ -14,6 +14,8 @@ export const CloseCode = {
   idle: 4002,
   tokenExpired: 4003,
   tooSlow: 4008,
+  /** An administrator disabled the account: the session is over. */
+  accountDisabled: 4010,
   flooding: 4029,
 } as const;
 

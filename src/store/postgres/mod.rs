@@ -6,6 +6,7 @@
 //! The methods follow the trait's order, as in `sqlite/mod.rs`; most statements are the
 //! same text there (see the module doc of [`super`] for why they are written twice).
 
+mod admin;
 mod batch;
 mod partitions;
 mod retention;
@@ -21,8 +22,8 @@ use uuid::Uuid;
 pub use partitions::partition_name;
 
 use super::{
-    BatchOutcome, Conversation, Member, Message, NewInvite, NewMessage, NewRefreshToken, NewUser, Page, Receipt,
-    RefreshUse, Store, StoreResult, User, UserCredentials,
+    BatchOutcome, Conversation, Member, Message, NewMessage, NewRefreshToken, NewUser, Page, Receipt, RefreshUse,
+    Store, StoreResult, User, UserCredentials,
     sql::{self, CHUNK, ConversationRow, CredentialsRow, MemberRow, MessageRow, ReceiptRow, UserRow, map_unique},
 };
 
@@ -162,28 +163,6 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(User::from))
-    }
-
-    async fn create_invite(&self, i: NewInvite) -> StoreResult<()> {
-        sqlx::query("INSERT INTO invites (code_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(i.code_hash)
-            .bind(i.created_by)
-            .bind(i.created_at)
-            .bind(i.expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(map_unique)?;
-        Ok(())
-    }
-
-    async fn consume_invite(&self, code_hash: &[u8], now: DateTime<Utc>) -> StoreResult<bool> {
-        let done =
-            sqlx::query("UPDATE invites SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2")
-                .bind(code_hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_refresh_token(&self, t: NewRefreshToken) -> StoreResult<()> {

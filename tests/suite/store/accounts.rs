@@ -1,7 +1,7 @@
-//! Users, invites and refresh tokens.
+//! Users and refresh tokens (invites: `admin.rs`).
 
 use chrono::{Duration, Utc};
-use nexus::store::{NewInvite, NewRefreshToken, NewUser, RefreshUse, StoreError, User};
+use nexus::store::{NewRefreshToken, NewUser, RefreshUse, StoreError, User};
 use uuid::Uuid;
 
 use super::{new_user, store};
@@ -68,26 +68,6 @@ async fn update_user_changes_only_given_fields(scale: Scale) {
     assert_eq!(store.user_by_id(u.id).await.unwrap().unwrap().display_name, "New Name");
     assert!(store.update_user(Uuid::now_v7(), Some("x"), None).await.unwrap().is_none());
     assert!(store.credentials_by_id(Uuid::now_v7()).await.unwrap().is_none());
-    env.cleanup().await;
-}
-
-async fn invites_work_once_and_expire(scale: Scale) {
-    let (store, env) = store(scale).await;
-    let admin = store.create_user(new_user("admin")).await.unwrap();
-    let now = Utc::now();
-    let invite = |h: &[u8], ttl: Duration| NewInvite {
-        code_hash: h.to_vec(),
-        created_by: admin.id,
-        created_at: now,
-        expires_at: now + ttl,
-    };
-    store.create_invite(invite(b"i1", Duration::days(1))).await.unwrap();
-    store.create_invite(invite(b"i2", Duration::seconds(-1))).await.unwrap();
-    assert!(matches!(store.create_invite(invite(b"i1", Duration::days(1))).await, Err(StoreError::Conflict(_))));
-    assert!(store.consume_invite(b"i1", now).await.unwrap());
-    assert!(!store.consume_invite(b"i1", now).await.unwrap(), "single use");
-    assert!(!store.consume_invite(b"i2", now).await.unwrap(), "expired");
-    assert!(!store.consume_invite(b"nope", now).await.unwrap());
     env.cleanup().await;
 }
 
@@ -207,7 +187,6 @@ both_scales!(
     concurrent_first_registrations_make_one_admin,
     search_matches_username_and_display_name_safely,
     update_user_changes_only_given_fields,
-    invites_work_once_and_expire,
     refresh_tokens_rotate_once_and_replay_revokes_the_family,
     concurrent_refresh_consumes_once,
     revoking_a_family_ends_only_that_session,

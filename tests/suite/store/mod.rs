@@ -1,7 +1,7 @@
 //! The Store conformance suite: the same behaviour from SQLite and PostgreSQL, through the
 //! `Store` trait only. Every method of the trait is exercised. The files follow the trait's
-//! aggregates (this one: lifecycle and the shared helpers; `accounts.rs`: users, invites,
-//! refresh tokens; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `retention.rs`; `partitions.rs`), and
+//! aggregates (this one: lifecycle and the shared helpers; `accounts.rs`: users and
+//! refresh tokens; `admin.rs`: invites and account flags; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `retention.rs`; `partitions.rs`), and
 //! this table says which test covers which method.
 //!
 //! | methods | tests |
@@ -11,7 +11,8 @@
 //! | `has_users`, `create_user`, `user_by_id`, `credentials_by_username` | `accounts::first_user_is_admin_and_usernames_are_unique`, `accounts::concurrent_first_registrations_make_one_admin` |
 //! | `search_users` | `accounts::search_matches_username_and_display_name_safely` |
 //! | `update_user`, `credentials_by_id` | `accounts::update_user_changes_only_given_fields` |
-//! | `create_invite`, `consume_invite` | `accounts::invites_work_once_and_expire` |
+//! | `create_invite`, `consume_invite`, `record_invite_use`, `invites`, `revoke_invite` (the `AdminStore` part) | `admin::invites_work_once_expire_and_revoke` |
+//! | `list_users`, `admin_user`, `set_admin`, `set_disabled`, `is_disabled`, `disabled_users`, `user_counts`, `database_bytes` | `admin::account_flags_keep_the_last_admin`, `admin::concurrent_demotions_keep_one_admin`, `admin::list_users_pages_and_matches` |
 //! | `insert_refresh_token`, `consume_refresh_token`, `revoke_user_refresh_tokens` | `accounts::refresh_tokens_rotate_once_and_replay_revokes_the_family`, `accounts::concurrent_refresh_consumes_once` |
 //! | `revoke_refresh_family` | `accounts::revoking_a_family_ends_only_that_session` (and, through a replay, the rotation test) |
 //! | `create_direct`, `conversation`, `member_role`, `members_of` | `conversations::direct_conversation_is_one_per_pair` |
@@ -31,6 +32,7 @@
 //! PostgreSQL's catalog and advisory lock and run on the cluster scale alone.
 
 mod accounts;
+mod admin;
 mod conversations;
 mod messages;
 mod partitions;

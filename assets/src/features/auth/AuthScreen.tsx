@@ -5,6 +5,7 @@ import { GlassPanel, Logo, SegmentedTabs, tabId, tabPanelId, type TabItem } from
 import { panelIn, swapIn } from '../../ui/motion';
 import { SignInForm } from './SignInForm';
 import { SignUpForm } from './SignUpForm';
+import { inviteCodeFromUrl } from './inviteLink';
 import { useAppState } from '../services';
 
 type Mode = 'sign-in' | 'sign-up';
@@ -14,13 +15,19 @@ const TABS: ReadonlyArray<TabItem<Mode>> = [
   { id: 'sign-up', label: 'Create account' },
 ];
 
-/** One card for both ways in; sign-up is offered only when the server allows it. */
-export function AuthScreen() {
+/**
+ * One card for both ways in; sign-up is offered only when the server allows it. An invite
+ * link (`/invite/CODE`) opens sign-up with the code filled in; on a server with no account
+ * yet, sign-up comes first and needs no code (that account becomes the administrator).
+ */
+export function AuthScreen({ inviteCode = inviteCodeFromUrl() }: { inviteCode?: string | null }) {
   const serverName = useAppState(serverSelectors.name);
   const version = useAppState(serverSelectors.version);
   const canSignUp = useAppState(serverSelectors.canSignUp);
   const needsInvite = useAppState(serverSelectors.needsInvite);
-  const [chosen, setChosen] = useState<Mode>('sign-in');
+  const setupRequired = useAppState(serverSelectors.setupRequired);
+  const [picked, setChosen] = useState<Mode | null>(null);
+  const chosen: Mode = picked ?? (inviteCode || setupRequired ? 'sign-up' : 'sign-in');
   // Focus the first field when the screen opens, not when switching tabs (focus stays on the tab).
   const [switched, setSwitched] = useState(false);
   const mode: Mode = canSignUp ? chosen : 'sign-in';
@@ -42,6 +49,11 @@ export function AuthScreen() {
           <p className="mt-1.5 text-sm text-slate-600 dark:text-slate-400">
             {mode === 'sign-in' ? 'Sign in to pick up where you left off.' : 'Create an account to start chatting.'}
           </p>
+          {setupRequired && mode === 'sign-up' && (
+            <p data-testid="setup-hint" className="mt-3 rounded-xl bg-sky-500/10 px-3 py-2 text-sm text-sky-800 dark:text-sky-200">
+              No account exists yet: this first one will administer the server, and needs no invite code.
+            </p>
+          )}
         </header>
 
         {canSignUp && (
@@ -68,7 +80,7 @@ export function AuthScreen() {
             {mode === 'sign-in' ? (
               <SignInForm autoFocus={!switched} />
             ) : (
-              <SignUpForm needsInvite={needsInvite} autoFocus={!switched} />
+              <SignUpForm needsInvite={needsInvite} autoFocus={!switched} inviteCode={inviteCode ?? ''} />
             )}
           </m.div>
         </div>

@@ -25,11 +25,20 @@ const fieldFor = (code: string): Field | null => {
   }
 };
 
-export function SignUpForm({ needsInvite, autoFocus = false }: { needsInvite: boolean; autoFocus?: boolean }) {
+export function SignUpForm({
+  needsInvite,
+  autoFocus = false,
+  inviteCode = '',
+}: {
+  needsInvite: boolean;
+  autoFocus?: boolean;
+  /** From an invite link: filled in. */
+  inviteCode?: string;
+}) {
   const services = useServices();
   const registrationChanged = useAppState((s) => s.serverRegistrationChanged);
   const form = useAuthForm<Field>({
-    initial: { displayName: '', username: '', password: '', inviteCode: '' },
+    initial: { displayName: '', username: '', password: '', inviteCode },
     validate: (v) => validateSignUp(v, needsInvite),
     submit: (v) => signUp(services, v, needsInvite),
     fieldFor,
@@ -71,7 +80,7 @@ export function SignUpForm({ needsInvite, autoFocus = false }: { needsInvite: bo
           autoComplete="off"
           autoCapitalize="none"
           spellCheck={false}
-          hint="This server is invite-only. Ask its admin for a code."
+          hint={inviteCode ? 'Filled in from your invite link.' : 'This server is invite-only. Ask its admin for a code.'}
           {...form.field('inviteCode')}
         />
       )}

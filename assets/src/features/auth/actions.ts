@@ -7,12 +7,14 @@
 import { toast } from 'sonner';
 import { describeError, isApiError, type AuthResponse } from '../../api';
 import type { AppServices } from '../services';
+import { leaveInviteLink } from './inviteLink';
 import { normalizeUsername, type SignInValues, type SignUpValues } from './validation';
 
 export type AuthServices = Pick<AppServices, 'api' | 'session' | 'announce' | 'store'>;
 
 function adopt(s: AuthServices, auth: AuthResponse): void {
   toast.dismiss(); // earlier failures are moot now
+  leaveInviteLink();
   s.session.start(auth);
   s.announce({ type: 'signed-in' });
 }

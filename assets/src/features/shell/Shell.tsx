@@ -15,6 +15,7 @@ import { useAppState } from '../services';
 // Dialogs are loaded when first opened: they are not needed to show the app.
 const NewChatDialog = lazy(() => import('../conversations/NewChatDialog'));
 const NewGroupDialog = lazy(() => import('../conversations/NewGroupDialog'));
+const AdminDialog = lazy(() => import('../admin/AdminDialog'));
 
 /** The signed-in app: conversations on the left, the open one on the right (one at a time on a phone). */
 export function Shell() {
@@ -22,7 +23,7 @@ export function Shell() {
   const activeId = useAppState(conversationsSelectors.activeId);
   // A call on screen is modal: the app behind it is out of reach (focus, clicks, screen readers).
   const callShown = useAppState((s) => s.calls.phase !== 'idle' || s.rooms.session !== null);
-  const [dialog, setDialog] = useState<'chat' | 'group' | null>(null);
+  const [dialog, setDialog] = useState<'chat' | 'group' | 'admin' | null>(null);
 
   const sidebar = (
     <>
@@ -40,7 +41,7 @@ export function Shell() {
       </header>
       <ConversationList onNewChat={() => setDialog('chat')} />
       <div className="border-t border-slate-900/5 p-2 pb-[max(0.5rem,env(safe-area-inset-bottom))] dark:border-white/5">
-        <UserCard />
+        <UserCard onOpenAdmin={() => setDialog('admin')} />
       </div>
     </>
   );
@@ -58,6 +59,7 @@ export function Shell() {
       <Suspense fallback={null}>
         {dialog === 'chat' && <NewChatDialog onClose={() => setDialog(null)} />}
         {dialog === 'group' && <NewGroupDialog onClose={() => setDialog(null)} />}
+        {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
       </Suspense>
     </>
   );

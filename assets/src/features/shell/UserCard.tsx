@@ -1,16 +1,27 @@
-import { ChevronsUpDown, LogOut, MonitorSmartphone } from 'lucide-react';
+import { ChevronsUpDown, LogOut, MonitorSmartphone, ShieldCheck } from 'lucide-react';
 import { sessionSelectors } from '../../stores';
 import { Avatar, Menu, type MenuItem } from '../../ui';
 import { signOut, signOutEverywhere } from '../auth/actions';
 import { useAppState, useServices } from '../services';
 
-/** The signed-in user with the account menu. */
-export function UserCard() {
+/** The signed-in user with the account menu (and, for administrators, the admin page). */
+export function UserCard({ onOpenAdmin }: { onOpenAdmin?: () => void }) {
   const services = useServices();
   const user = useAppState(sessionSelectors.user);
   if (!user) return null;
 
   const items: MenuItem[] = [
+    ...(user.is_admin && onOpenAdmin
+      ? [
+          {
+            id: 'admin',
+            label: 'Administration',
+            description: 'Accounts, invites, server',
+            icon: <ShieldCheck className="size-4" aria-hidden />,
+            onSelect: onOpenAdmin,
+          },
+        ]
+      : []),
     {
       id: 'sign-out',
       label: 'Sign out',

@@ -13,5 +13,7 @@ export const serverSelectors = {
   /** Unknown (info not loaded) counts as open: the server still has the last word. */
   registration: (s: WithServer): RegistrationMode => s.server.info?.registration ?? 'open',
   canSignUp: (s: WithServer) => (s.server.info?.registration ?? 'open') !== 'closed',
+  /** No account exists yet: the next sign-up makes the administrator, with no code. */
+  setupRequired: (s: WithServer) => s.server.info?.setup_required === true,
   needsInvite: (s: WithServer) => s.server.info?.registration === 'invite' && !s.server.info?.setup_required,
 };

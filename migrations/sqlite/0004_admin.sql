@@ -1,0 +1,13 @@
+-- Administration: disabled accounts, and invites an administrator can list, annotate,
+-- revoke and trace to the account that used them.
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+CREATE INDEX users_disabled ON users (disabled_at) WHERE disabled_at IS NOT NULL;
+
+-- Invites were known only by the hash of their code; `id` names one in the API.
+ALTER TABLE invites ADD COLUMN id BLOB;
+UPDATE invites SET id = randomblob(16) WHERE id IS NULL;
+CREATE UNIQUE INDEX invites_id ON invites (id);
+ALTER TABLE invites ADD COLUMN note TEXT;
+ALTER TABLE invites ADD COLUMN revoked_at TEXT;
+ALTER TABLE invites ADD COLUMN used_by BLOB REFERENCES users (id) ON DELETE SET NULL;
+CREATE INDEX invites_created_at ON invites (created_at);
