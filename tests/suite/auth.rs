@@ -395,6 +395,11 @@ async fn registration_modes(scale: Scale) {
     let info: Value = app.http.get(app.url("/api/v1/server")).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["registration"], "invite");
     assert_eq!(info["setup_required"], true);
+    // The release and the commit it was built from (this is a git checkout).
+    let version = info["version"].as_str().unwrap();
+    let (release, commit) = version.split_once('+').expect("version+commit");
+    assert_eq!(release, env!("CARGO_PKG_VERSION"));
+    assert!(commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit()), "{version}");
     // The first account needs no invite; the second does.
     let admin = app.token("admin").await;
     let info: Value = app.http.get(app.url("/api/v1/server")).send().await.unwrap().json().await.unwrap();
