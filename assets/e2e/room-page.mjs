@@ -114,15 +114,27 @@ export async function growing(p, ms = 1_500) {
  * Waits until the page decodes video from `video` inbound streams (and receives audio on
  * `audio`), all growing. Returns the last counts.
  */
-export function waitForMedia(p, { video, audio = video }, timeout) {
-  return until(
-    `${p.name} receiving ${video} videos and ${audio} audio streams`,
-    async () => {
-      const g = await growing(p);
-      return g.video >= video && g.audio >= audio ? g : false;
-    },
-    timeout,
-  );
+export async function waitForMedia(p, { video, audio = video }, timeout) {
+  let seen = null;
+  try {
+    return await until(
+      `${p.name} receiving ${video} videos and ${audio} audio streams`,
+      async () => {
+        const g = await growing(p);
+        seen = g;
+        return g.video >= video && g.audio >= audio ? g : false;
+      },
+      timeout,
+    );
+  } catch (err) {
+    // What the page had: which streams grew, the counters by mid, the transceivers.
+    const counters = await inbound(p).catch(() => null);
+    const transceivers = await p.page
+      .evaluate(() => window.__nexusRoom?.pc?.getTransceivers().map((t) => `${t.mid}:${t.receiver.track.kind}:${t.currentDirection}`) ?? null)
+      .catch(() => null);
+    err.message += `; growing ${JSON.stringify(seen)}, inbound ${JSON.stringify(counters)}, transceivers ${JSON.stringify(transceivers)}`;
+    throw err;
+  }
 }
 
 /** The videos on the call screen that play moving pictures (currentTime advancing). */

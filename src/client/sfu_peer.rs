@@ -45,6 +45,20 @@ pub struct Sending {
     pub video: bool,
     /// Two simulcast layers ("h" large frames, "l" small ones) instead of one.
     pub simulcast: bool,
+    /// A keyframe every 60 frames besides the first and those asked for. Browsers send
+    /// keyframes only when asked (PLI/FIR), so a request that goes unanswered stalls a
+    /// subscriber's video until the SFU asks again.
+    pub periodic_keyframes: bool,
+    /// How many keyframe requests go unanswered before the next is honoured (a lost PLI).
+    pub ignore_keyframe_requests: u32,
+}
+
+impl Sending {
+    /// Audio and video, one layer, keyframes every 2 s.
+    pub const AV: Sending =
+        Sending { audio: true, video: true, simulcast: false, periodic_keyframes: true, ignore_keyframe_requests: 0 };
+    /// Audio only.
+    pub const AUDIO: Sending = Sending { video: false, ..Sending::AV };
 }
 
 enum Ctl {
@@ -215,7 +229,7 @@ impl Task {
                 if self.sending.video && now >= next_video {
                     next_video += Duration::from_millis(33);
                     frame_no += 1;
-                    let key = want_keyframe || frame_no % 60 == 1;
+                    let key = want_keyframe || (self.sending.periodic_keyframes && frame_no % 60 == 1);
                     want_keyframe = false;
                     self.write_video(now, start, key);
                 }
@@ -243,7 +257,9 @@ impl Task {
             }
             Event::KeyframeRequest(_) => {
                 st.keyframe_requests += 1;
-                *want_keyframe = true;
+                if st.keyframe_requests > u64::from(self.sending.ignore_keyframe_requests) {
+                    *want_keyframe = true;
+                }
             }
             _ => {}
         }

@@ -18,6 +18,7 @@ use crate::{
 both_scales!(
     three_then_four_peers_receive_everyone_and_one_leaving_does_not_stop_the_others,
     simulcast_forwards_the_layer_that_fits_the_tile,
+    a_keyframe_request_that_goes_unanswered_is_asked_again,
     joining_is_checked_limited_and_one_device_at_a_time,
     room_frames_are_checked,
     a_room_whose_node_dies_ends_and_restarts_elsewhere,
@@ -224,7 +225,8 @@ async fn second_node(app: &TestApp) -> Option<TestApp> {
     }
 }
 
-const AV: Sending = Sending { audio: true, video: true, simulcast: false };
+/// As browsers do: keyframes only when asked.
+const AV: Sending = Sending { periodic_keyframes: false, ..Sending::AV };
 
 async fn three_then_four_peers_receive_everyone_and_one_leaving_does_not_stop_the_others(scale: Scale) {
     let app = spawn_with(scale, fast).await;
@@ -313,9 +315,9 @@ async fn simulcast_forwards_the_layer_that_fits_the_tile(scale: Scale) {
     let app = spawn_with(scale, fast).await;
     let node2 = second_node(&app).await;
     let (conv, mut m, _) = group(&app, &node2, &["sim", "big", "small"]).await;
-    m[0].join(&conv, Sending { audio: true, video: true, simulcast: true }).await;
-    m[1].join(&conv, Sending { audio: true, video: false, simulcast: false }).await;
-    m[2].join(&conv, Sending { audio: true, video: false, simulcast: false }).await;
+    m[0].join(&conv, Sending { simulcast: true, ..Sending::AV }).await;
+    m[1].join(&conv, Sending::AUDIO).await;
+    m[2].join(&conv, Sending::AUDIO).await;
     let sim = m[0].id.clone();
     for i in [1, 2] {
         let h = if i == 1 { 720 } else { 90 };
@@ -342,6 +344,33 @@ async fn simulcast_forwards_the_layer_that_fits_the_tile(scale: Scale) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     settle(&mut m, &conv, 3, "audio still flows", |m| m[2].frames_from(&m[0].id, "microphone") > 100).await;
     assert!(m[2].frames_from(&sim, "camera") <= frozen + 2, "a hidden video is paused");
+    drop(m);
+    if let Some(n) = node2 {
+        n.stop().await;
+    }
+    app.finish().await;
+}
+
+/// Like a browser, the publisher sends a keyframe only when asked, and the first request
+/// is lost. A new subscriber's video starts at a keyframe, so the SFU must ask again until
+/// one comes (each pass of the layer choice), or the subscriber never sees a picture.
+async fn a_keyframe_request_that_goes_unanswered_is_asked_again(scale: Scale) {
+    let app = spawn_with(scale, fast).await;
+    let node2 = second_node(&app).await;
+    let (conv, mut m, _) = group(&app, &node2, &["pub", "sub"]).await;
+    let browser_like = Sending { periodic_keyframes: false, ..Sending::AV };
+    m[0].join(&conv, Sending { ignore_keyframe_requests: 1, ..browser_like }).await;
+    settle(&mut m, &conv, 15, "the publisher connected", |m| m[0].peer.as_ref().is_some_and(|p| p.connected())).await;
+    // Its first keyframe went to no one.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    m[1].join(&conv, browser_like).await;
+    let (p, s) = (m[0].id.clone(), m[1].id.clone());
+    settle(&mut m, &conv, 20, "both see each other's video", move |m| {
+        m[1].frames_from(&p, "camera") >= 10 && m[0].frames_from(&s, "camera") >= 10
+    })
+    .await;
+    let asked = m[0].peer.as_ref().unwrap().state.lock().unwrap().keyframe_requests;
+    assert!(asked >= 2, "the lost request was followed by another ({asked})");
     drop(m);
     if let Some(n) = node2 {
         n.stop().await;

@@ -42,7 +42,7 @@ async fn participant(
 ) -> anyhow::Result<(Peer, Vec<String>)> {
     send_event(&mut ws, &json!({"type": "room.join", "conversation_id": conv})).await?;
     crate::common::next_event(&mut ws, "room.joined", |v| v["type"] == "room.joined").await?;
-    let peer = Peer::start([127, 0, 0, 1].into(), Sending { audio: true, video, simulcast: false }).await?;
+    let peer = Peer::start([127, 0, 0, 1].into(), Sending { video, ..Sending::AV }).await?;
     states.lock().expect("states").push(peer.state.clone());
     let sdp = peer.offer((0, 0)).await.context("first offer")?;
     send_event(&mut ws, &json!({"type": "room.offer", "conversation_id": conv, "sdp": sdp, "tracks": peer.tracks()}))

@@ -352,7 +352,8 @@ impl Room {
     // ----- simulcast layers ---------------------------------------------------------
 
     /// Pick each video slot's layer (for one subscriber, or all); a change asks the
-    /// publisher for a keyframe of the new layer.
+    /// publisher for a keyframe of the new layer, and so does every later pass until it
+    /// has come.
     fn choose_layers(&mut self, only: Option<Uuid>, now: Instant) {
         let cap = self.parts.settings.max_subscriber_kbps * 1000;
         let mut asks: Vec<(TrackRef, Option<Rid>)> = Vec::new();
@@ -393,7 +394,10 @@ impl Room {
                 if was_paused {
                     slot.layer = None;
                 }
-                if slot.layer != Some(want) && slot.pending != Some(want) {
+                // Until the wanted layer's keyframe arrives, ask at every pass: a request
+                // can be lost, or fall within the publisher's throttle just after another
+                // subscriber's keyframe went by, and browsers send keyframes only when asked.
+                if slot.layer != Some(want) {
                     slot.pending = Some(want);
                     if let Some(t) = slot.track {
                         asks.push((t, want));
