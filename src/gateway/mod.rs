@@ -78,26 +78,6 @@ fn refuse(e: Error) -> Response {
     problem(&e).into_response()
 }
 
-/// Same-origin (the `Origin`'s host is the request's `Host`), a configured origin, or no
-/// `Origin` header at all (not a browser).
-fn origin_allowed(req: &Request, allowed: &[String]) -> bool {
-    let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) else { return true };
-    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
-        return true;
-    }
-    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    match url::Url::parse(origin) {
-        Ok(u) => {
-            let origin_host = match u.port() {
-                Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-                None => u.host_str().unwrap_or_default().to_string(),
-            };
-            !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
-        }
-        Err(_) => false,
-    }
-}
-
 #[handler]
 pub async fn ws(
     req: &Request,
@@ -107,7 +87,7 @@ pub async fn ws(
     gateway: Data<&Gateway>,
 ) -> Response {
     let cfg = &services.config.gateway;
-    if !origin_allowed(req, &cfg.allowed_origins) {
+    if !crate::http::origin::allowed(req, &cfg.allowed_origins) {
         return Problem::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not connect".into(), None)
             .into_response();
     }

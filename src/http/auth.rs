@@ -119,6 +119,17 @@ impl AuthApi {
         (Json(body), cookie)
     }
 
+    /// A request that the browser authenticated with the refresh cookie must come from a
+    /// page of this server (or an allowed origin): another site's form or script could
+    /// otherwise spend the cookie (CSRF; `SameSite=Strict` already keeps it out of
+    /// cross-site requests in current browsers, this holds without it).
+    fn same_site(&self, req: &Request, from_cookie: bool) -> Result<(), Error> {
+        if from_cookie && !super::origin::allowed(req, &self.services.config.gateway.allowed_origins) {
+            return Err(Error::Forbidden("this origin may not use the session cookie".into()));
+        }
+        Ok(())
+    }
+
     fn ip(&self, req: &Request) -> String {
         client_ip(req, self.services.config.server.trust_forwarded_for)
     }
@@ -178,6 +189,7 @@ impl AuthApi {
         let Some((token, from_cookie)) = refresh_token_of(req, &body) else {
             return Err(Error::unauthorized("no refresh token (cookie or body)").with_code("invalid_refresh_token"));
         };
+        self.same_site(req, from_cookie)?;
         let session = self.services.accounts.refresh(&token).await?;
         let (body, cookie) = self.deliver(session, from_cookie);
         Ok(AuthResponse::Ok(body, cookie))
@@ -186,7 +198,8 @@ impl AuthApi {
     /// End this session (the refresh token's family). Always succeeds.
     #[oai(path = "/logout", method = "post")]
     async fn logout(&self, req: &Request, body: Json<RefreshRequest>) -> Result<LoggedOut, Error> {
-        if let Some((token, _)) = refresh_token_of(req, &body) {
+        if let Some((token, from_cookie)) = refresh_token_of(req, &body) {
+            self.same_site(req, from_cookie)?;
             self.services.accounts.logout(&token).await?;
         }
         Ok(LoggedOut::Done(self.clear_cookie()))

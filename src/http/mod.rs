@@ -10,8 +10,10 @@ pub mod assets;
 mod auth;
 mod calls;
 mod conversations;
+mod headers;
 mod health;
 mod media;
+pub mod origin;
 pub mod problem;
 mod server;
 pub mod text;
@@ -89,6 +91,7 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
         .at("/metrics", poem::get(health::metrics).data(services.clone()).data(gateway.clone()))
         .nest("/", assets::ClientEndpoint.into_endpoint())
         .catch_all_error(problem::to_problem)
+        .around(headers::security_headers)
         .around(access_log)
 }
 

@@ -23,6 +23,7 @@ mod presence;
 mod receipts;
 mod retention;
 mod rooms;
+mod security;
 mod store;
 mod turn_tcp;
 mod upgrade;
