@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     CLOSE_ACCOUNT_DISABLED, CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG,
-    CLOSE_TRY_AGAIN, Gateway,
+    CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN, Gateway,
     registry::{Kick, SessionHandle},
     token_remaining,
 };
@@ -30,6 +30,39 @@ use crate::{
 
 /// Queued events written per flush at most.
 const WRITE_BATCH: usize = 64;
+
+/// A peer that takes none of our bytes for this long is gone (a backstop: a stalled reader
+/// usually fills its send queue first and is kicked with 4008).
+const WRITE_STALL: Duration = Duration::from_secs(30);
+
+const SLOW: &str = "too slow; reconnect and catch up";
+
+/// How a guarded write ended.
+enum Wrote {
+    Done,
+    Broken,
+    Close(u16, &'static str),
+}
+
+/// The reason sent with a kick's close code.
+fn kick_reason(code: u16) -> &'static str {
+    match code {
+        CLOSE_GOING_AWAY => "server shutting down",
+        CLOSE_ACCOUNT_DISABLED => "account disabled",
+        _ => SLOW,
+    }
+}
+
+/// A write that cannot hang the session: while the peer does not read, the socket's
+/// buffers fill and the write waits; a kick (its send queue overflowed, its account was
+/// disabled, shutdown) or [`WRITE_STALL`] ends the wait, and the session closes.
+async fn guarded(write: impl std::future::Future<Output = bool>, kick: &Kick) -> Wrote {
+    tokio::select! {
+        ok = write => if ok { Wrote::Done } else { Wrote::Broken },
+        code = kick.kicked() => Wrote::Close(code, kick_reason(code)),
+        _ = tokio::time::sleep(WRITE_STALL) => Wrote::Close(CLOSE_TOO_SLOW, SLOW),
+    }
+}
 
 /// At most one `typing` fan-out per conversation per socket in this window.
 const TYPING_THROTTLE: Duration = Duration::from_secs(2);
@@ -133,41 +166,48 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                             Message::Text(text) => handle(&services, me, session, &text, &tx, &mut typing_sent).await,
                             _ => Some(ServerEvent::error("invalid_frame", "binary frames are not accepted", None)),
                         };
-                        if let Some(reply) = reply
-                            && sink.send(Message::Text(reply.to_json().to_string())).await.is_err() {
-                                break;
+                        if let Some(reply) = reply {
+                            match guarded(async { sink.send(Message::Text(reply.to_json().to_string())).await.is_ok() }, &kick).await {
+                                Wrote::Done => {}
+                                Wrote::Broken => break,
+                                Wrote::Close(code, reason) => close = Some((code, reason)),
                             }
+                        }
                     }
                 }
             }
             out = rx.recv() => {
                 let Some(text) = out else { break };
                 // Write what is queued in one go: one flush (one syscall) for a burst.
-                let mut ok = sink.feed(Message::Text(text.to_string())).await.is_ok();
-                let mut n = 1;
-                while ok && n < WRITE_BATCH {
-                    let Ok(more) = rx.try_recv() else { break };
-                    ok = sink.feed(Message::Text(more.to_string())).await.is_ok();
-                    n += 1;
-                }
-                if !ok || sink.flush().await.is_err() {
-                    break;
+                let write = async {
+                    let mut ok = sink.feed(Message::Text(text.to_string())).await.is_ok();
+                    let mut n = 1;
+                    while ok && n < WRITE_BATCH {
+                        let Ok(more) = rx.try_recv() else { break };
+                        ok = sink.feed(Message::Text(more.to_string())).await.is_ok();
+                        n += 1;
+                    }
+                    ok && sink.flush().await.is_ok()
+                };
+                match guarded(write, &kick).await {
+                    Wrote::Done => {}
+                    Wrote::Broken => break,
+                    Wrote::Close(code, reason) => close = Some((code, reason)),
                 }
             }
             _ = ping.tick() => {
                 if last_rx.elapsed() > Duration::from_secs(cfg.idle_timeout_secs) {
                     close = Some((CLOSE_IDLE, "idle timeout"));
-                } else if sink.send(Message::Ping(Vec::new())).await.is_err() {
-                    break;
+                } else {
+                    match guarded(async { sink.send(Message::Ping(Vec::new())).await.is_ok() }, &kick).await {
+                        Wrote::Done => {}
+                        Wrote::Broken => break,
+                        Wrote::Close(code, reason) => close = Some((code, reason)),
+                    }
                 }
             }
             code = kick.kicked() => {
-                let reason = match code {
-                    CLOSE_GOING_AWAY => "server shutting down",
-                    CLOSE_ACCOUNT_DISABLED => "account disabled",
-                    _ => "too slow; reconnect and catch up",
-                };
-                close = Some((code, reason));
+                close = Some((code, kick_reason(code)));
             }
             _ = &mut token_deadline => {
                 close = Some((CLOSE_TOKEN_EXPIRED, "access token expired"));

@@ -24,6 +24,7 @@ mod receipts;
 mod retention;
 mod rooms;
 mod security;
+mod slow_consumer;
 mod store;
 mod turn_tcp;
 mod upgrade;
