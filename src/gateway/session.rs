@@ -53,6 +53,19 @@ fn kick_reason(code: u16) -> &'static str {
     }
 }
 
+/// Acts on a guarded write's end: false when the socket broke (the session ends now); a
+/// close decided meanwhile goes into `close`.
+fn wrote(w: Wrote, close: &mut Option<(u16, &'static str)>) -> bool {
+    match w {
+        Wrote::Done => true,
+        Wrote::Broken => false,
+        Wrote::Close(code, reason) => {
+            *close = Some((code, reason));
+            true
+        }
+    }
+}
+
 /// A write that cannot hang the session: while the peer does not read, the socket's
 /// buffers fill and the write waits; a kick (its send queue overflowed, its account was
 /// disabled, shutdown) or [`WRITE_STALL`] ends the wait, and the session closes.
@@ -167,10 +180,9 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                             _ => Some(ServerEvent::error("invalid_frame", "binary frames are not accepted", None)),
                         };
                         if let Some(reply) = reply {
-                            match guarded(async { sink.send(Message::Text(reply.to_json().to_string())).await.is_ok() }, &kick).await {
-                                Wrote::Done => {}
-                                Wrote::Broken => break,
-                                Wrote::Close(code, reason) => close = Some((code, reason)),
+                            let write = async { sink.send(Message::Text(reply.to_json().to_string())).await.is_ok() };
+                            if !wrote(guarded(write, &kick).await, &mut close) {
+                                break;
                             }
                         }
                     }
@@ -189,21 +201,15 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                     }
                     ok && sink.flush().await.is_ok()
                 };
-                match guarded(write, &kick).await {
-                    Wrote::Done => {}
-                    Wrote::Broken => break,
-                    Wrote::Close(code, reason) => close = Some((code, reason)),
+                if !wrote(guarded(write, &kick).await, &mut close) {
+                    break;
                 }
             }
             _ = ping.tick() => {
                 if last_rx.elapsed() > Duration::from_secs(cfg.idle_timeout_secs) {
                     close = Some((CLOSE_IDLE, "idle timeout"));
-                } else {
-                    match guarded(async { sink.send(Message::Ping(Vec::new())).await.is_ok() }, &kick).await {
-                        Wrote::Done => {}
-                        Wrote::Broken => break,
-                        Wrote::Close(code, reason) => close = Some((code, reason)),
-                    }
+                } else if !wrote(guarded(async { sink.send(Message::Ping(Vec::new())).await.is_ok() }, &kick).await, &mut close) {
+                    break;
                 }
             }
             code = kick.kicked() => {

@@ -74,10 +74,9 @@ impl Endpoint for Serve {
         let headers = resp.headers_mut();
         headers.insert(header::ETAG, etag.parse().expect("hex etag"));
         headers.insert(header::CACHE_CONTROL, cache.parse().expect("static"));
-        headers.insert("x-content-type-options", "nosniff".parse().expect("static"));
+        // nosniff, Referrer-Policy and the rest come with every response (`http::headers`).
         if name.ends_with(".html") {
             headers.insert("content-security-policy", CSP.parse().expect("static"));
-            headers.insert("referrer-policy", "no-referrer".parse().expect("static"));
         }
         Ok(resp)
     }

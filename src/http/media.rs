@@ -207,7 +207,6 @@ async fn serve(req: &Request, id: &str, variant: Option<Variant>, signed: Signed
                 .content_type(d.file.mime)
                 .header(header::ETAG, d.etag)
                 .header(header::CACHE_CONTROL, "private, max-age=31536000, immutable")
-                .header("x-content-type-options", "nosniff")
                 .header(header::CONTENT_DISPOSITION, "inline")
                 .body(d.file.bytes)
         }
