@@ -50,6 +50,7 @@ impl App {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let (gateway, dispatcher) = Gateway::start(services.clone(), stop_rx.clone()).await?;
         let worker = tokio::spawn(services.messages.clone().run_worker(stop_rx.clone()));
+        let pusher = tokio::spawn(services.push.clone().run_worker(stop_rx.clone()));
         let jobs = Jobs::start(services.clone()).await?;
         tracing::info!(
             addr = %self.addr,
@@ -73,6 +74,11 @@ impl App {
         // What is still queued here (embedded mode) is a few batches at most.
         if tokio::time::timeout(Duration::from_secs(5), worker).await.is_err() {
             tracing::warn!("message worker did not stop in time");
+        }
+        // Deliveries in flight finish within a few seconds; the rest stays queued (Redis)
+        // for another node or the next start.
+        if tokio::time::timeout(Duration::from_secs(6), pusher).await.is_err() {
+            tracing::warn!("push worker did not stop in time");
         }
         let _ = dispatcher.await;
         services.rooms.shutdown().await;

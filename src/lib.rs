@@ -64,6 +64,7 @@ pub mod jobs;
 pub mod media;
 pub mod ops;
 pub mod protocol;
+pub mod push;
 pub mod rtc;
 pub mod service;
 pub mod services;

@@ -13,6 +13,7 @@ use crate::{
     bus::{self, Bus},
     config::{Config, MediaBackend},
     media::{MediaStore, cloudinary::CloudinaryStore, disk::DiskStore},
+    push::Vapid,
     rtc::{
         sfu::{Sfu, SfuSettings},
         turn::Relay,
@@ -28,6 +29,7 @@ use crate::{
         media::{Media, MediaLinks},
         messages::Messages,
         presence::Presence,
+        push::Push,
         receipts::Receipts,
         retention::Retention,
         rooms::Rooms,
@@ -48,6 +50,7 @@ pub struct Services {
     pub messages: Arc<Messages>,
     pub receipts: Arc<Receipts>,
     pub presence: Presence,
+    pub push: Push,
     pub calls: Arc<Calls>,
     pub rooms: Arc<Rooms>,
     pub health: Health,
@@ -125,6 +128,21 @@ impl Services {
             presence.clone(),
             links.clone(),
         );
+        // The VAPID key pair: configured, or derived from the signing secret (which every
+        // node shares, through the database on a cluster).
+        let vapid = match config.push.vapid_private_key.is_empty() {
+            true => Vapid::from_seed(tokens::derived_secret(&secret, b"nexus vapid key").as_bytes()),
+            false => Vapid::from_base64(&config.push.vapid_private_key)?,
+        };
+        let push = Push::new(
+            store.clone(),
+            bus.clone(),
+            caches.clone(),
+            receipts.clone(),
+            config.push.clone(),
+            vapid,
+            std::time::Duration::from_secs(config.calls.ring_timeout_secs),
+        )?;
         let messages = Arc::new(Messages::new(
             store.clone(),
             bus.clone(),
@@ -132,11 +150,19 @@ impl Services {
             caches.clone(),
             receipts.clone(),
             links.clone(),
+            push.clone(),
             config.messages.clone(),
         ));
         let relaying = Relaying { relay: turn.clone(), secret: turn_secret.clone(), config: config.turn.clone() };
-        let calls =
-            Calls::new(store.clone(), bus.clone(), fanout.clone(), messages.clone(), config.calls.clone(), relaying);
+        let calls = Calls::new(
+            store.clone(),
+            bus.clone(),
+            fanout.clone(),
+            messages.clone(),
+            push.clone(),
+            config.calls.clone(),
+            relaying,
+        );
         let (sfu, sfu_events) = match serving {
             true => {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -173,6 +199,7 @@ impl Services {
             messages,
             receipts,
             presence,
+            push,
             calls,
             rooms,
             health,

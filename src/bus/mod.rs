@@ -137,6 +137,13 @@ pub mod keys {
     pub fn sfu_topic(node: &uuid::Uuid) -> String {
         format!("sfu:{node}")
     }
+    /// The push queue (stream) and its consumer group: notifications to send.
+    pub const PUSH_STREAM: &str = "q:push";
+    pub const PUSH_GROUP: &str = "push";
+    /// Rate limit of pushes per user: `rl:push:<user>`.
+    pub fn push_rate(user: &uuid::Uuid) -> String {
+        format!("rl:push:{user}")
+    }
     /// Rate limit of registrations per client IP: `rl:register:ip:<ip>`.
     pub fn register_ip(ip: &str) -> String {
         format!("rl:register:ip:{ip}")

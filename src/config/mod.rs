@@ -32,6 +32,7 @@ pub struct Config {
     pub messages: MessagesConfig,
     pub receipts: ReceiptsConfig,
     pub presence: PresenceConfig,
+    pub push: PushConfig,
     pub media: MediaConfig,
     pub jobs: JobsConfig,
     pub calls: CallsConfig,
@@ -255,6 +256,17 @@ impl Config {
             if !(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")) {
                 return bad("turn.extra_urls", "each URL must start with stun:, turn: or turns:");
             }
+        }
+        if !(self.push.subject.starts_with("mailto:") || self.push.subject.starts_with("https://")) {
+            return bad("push.subject", "must be a mailto: or https: URL (the VAPID contact)");
+        }
+        if !self.push.vapid_private_key.is_empty()
+            && crate::push::Vapid::from_base64(&self.push.vapid_private_key).is_err()
+        {
+            return bad("push.vapid_private_key", "must be a P-256 private key: 32 bytes, base64url (or empty)");
+        }
+        if self.push.max_attempts == 0 || self.push.max_subscriptions == 0 || self.push.concurrency == 0 {
+            return bad("push", "max_attempts, max_subscriptions and concurrency must be at least 1");
         }
         if self.gateway.idle_timeout_secs <= self.gateway.ping_interval_secs {
             return bad("gateway.idle_timeout_secs", "must be longer than gateway.ping_interval_secs");

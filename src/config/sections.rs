@@ -61,6 +61,39 @@ pub struct PresenceConfig {
     pub ttl_secs: u64,
 }
 
+/// Web Push (RFC 8030/8291/8292): notifications for users with no socket open.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// Send pushes, and accept subscriptions.
+    pub enabled: bool,
+    /// The VAPID contact (`mailto:` or `https:`) push services may write to.
+    pub subject: String,
+    /// The VAPID private key (32 bytes, base64url). Empty: derived from the token signing
+    /// secret, so every node agrees and it survives a restart and a backup restore.
+    pub vapid_private_key: String,
+    /// Hide message content in pushes for users who did not choose themselves.
+    pub hide_content: bool,
+    /// A mention (`@username` in a group) is pushed even when its conversation is muted.
+    pub mentions_when_muted: bool,
+    /// How long a push service keeps a message push for an unreachable device (`TTL`).
+    pub ttl_secs: u64,
+    /// Pushes per user per minute (bursts of as many); beyond, pushes are dropped (the
+    /// next one carries the newest message of its conversation).
+    pub per_user_per_minute: u32,
+    /// Attempts of one delivery (5xx, 429, network errors), with back-off.
+    pub max_attempts: u32,
+    /// Subscriptions kept per user (browsers and devices); a new one drops the oldest.
+    pub max_subscriptions: u32,
+    /// Timeout of one request to a push service.
+    pub timeout_secs: u64,
+    /// Deliveries in flight per node.
+    pub concurrency: usize,
+    /// Accept `http://` endpoints and loopback/private addresses (tests, a push service on
+    /// your own network). Off: only `https://` to public hosts.
+    pub allow_http_endpoints: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReceiptsConfig {
@@ -345,6 +378,25 @@ impl Default for MessagesConfig {
 impl Default for PresenceConfig {
     fn default() -> Self {
         Self { ttl_secs: 30 }
+    }
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            subject: "mailto:admin@localhost".into(),
+            vapid_private_key: String::new(),
+            hide_content: false,
+            mentions_when_muted: true,
+            ttl_secs: 24 * 3600,
+            per_user_per_minute: 30,
+            max_attempts: 5,
+            max_subscriptions: 20,
+            timeout_secs: 10,
+            concurrency: 32,
+            allow_http_endpoints: false,
+        }
     }
 }
 

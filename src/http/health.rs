@@ -139,6 +139,22 @@ pub async fn metrics(services: Data<&Arc<Services>>, gateway: Data<&crate::gatew
     metric("nexus_calls_ended_total", "counter", "Calls that ended (any reason).", c.ended.load(Relaxed) as f64);
     metric("nexus_calls_missed_total", "counter", "Calls nobody answered.", c.missed.load(Relaxed) as f64);
     metric("nexus_calls_busy_total", "counter", "Invites refused as busy.", c.busy.load(Relaxed) as f64);
+    let p = services.push.stats();
+    for (name, help, v) in [
+        (
+            "nexus_push_queued_total",
+            "Push jobs queued (a message or a call, for users with no socket open).",
+            &p.queued,
+        ),
+        ("nexus_push_sent_total", "Pushes a push service accepted.", &p.sent),
+        ("nexus_push_retried_total", "Push attempts to be tried again (429, 5xx, network).", &p.retried),
+        ("nexus_push_failed_total", "Pushes given up (attempts exhausted or refused).", &p.failed),
+        ("nexus_push_gone_total", "Subscriptions deleted: their push service said 404/410.", &p.gone),
+        ("nexus_push_silenced_total", "Pushes not sent: do-not-disturb, a mute or a disabled account.", &p.silenced),
+        ("nexus_push_rate_limited_total", "Pushes dropped by the per-user rate limit.", &p.rate_limited),
+    ] {
+        metric(name, "counter", help, v.load(Relaxed) as f64);
+    }
     if let Some(sfu) = services.rooms.sfu() {
         use crate::rtc::sfu::SfuStats;
         let s = &sfu.stats;

@@ -15,6 +15,7 @@ mod health;
 mod media;
 pub mod origin;
 pub mod problem;
+mod push;
 mod server;
 pub mod text;
 mod users;
@@ -46,6 +47,7 @@ type Apis = (
     conversations::ConversationsApi,
     media::MediaApi,
     calls::CallsApi,
+    push::PushApi,
     server::ServerApi,
     admin::AdminApi,
 );
@@ -58,6 +60,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             conversations::ConversationsApi { services: services.clone() },
             media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
+            push::PushApi { services: services.clone() },
             server::ServerApi { services: services.clone() },
             admin::AdminApi { services },
         ),

@@ -7,12 +7,14 @@
 //! - [`views`]: users, conversations, messages, receipts, presence — shared by REST and
 //!   WebSocket;
 //! - [`calls`]: what `call.*` events carry;
-//! - [`rooms`]: what `room.*` (group call) events carry.
+//! - [`rooms`]: what `room.*` (group call) events carry;
+//! - [`push`]: the Web Push payload and the notification settings.
 //!
 //! Nothing here does work: the services decide what to send, the gateway writes it.
 
 pub mod calls;
 pub mod client;
+pub mod push;
 pub mod rooms;
 pub mod server;
 pub mod views;

@@ -18,7 +18,7 @@ use super::{
     fanout::{Effect, Envelope, Fanout},
     media::MediaLinks,
     presence::Presence,
-    receipts::Receipts,
+    receipts::{Receipts, unread_count},
 };
 use crate::{
     error::{Error, Result},
@@ -285,7 +285,7 @@ impl Conversations {
                     last_message: last.remove(&c.id),
                     last_activity_at: c.last_message_at.unwrap_or(c.created_at),
                     members: members.remove(&c.id).unwrap_or_default().into_iter().map(Into::into).collect(),
-                    unread_count: (c.last_seq - read_seq.max(expired.get(&c.id).copied().unwrap_or(0))).max(0),
+                    unread_count: unread_count(c.last_seq, read_seq, expired.get(&c.id).copied().unwrap_or(0)),
                     read_seq,
                     delivered_seq,
                 }

@@ -15,6 +15,7 @@ pub mod media;
 pub mod messages;
 pub mod passwords;
 pub mod presence;
+pub mod push;
 pub mod receipts;
 pub mod retention;
 pub mod rooms;

@@ -167,6 +167,21 @@ impl Receipts {
         Ok(out)
     }
 
+    /// `user`'s unread messages over every conversation (a push's badge).
+    pub async fn unread_total(&self, user: Uuid) -> Result<i64> {
+        let conversations = self.store.conversations_of(user).await?;
+        let ids: Vec<Uuid> = conversations.iter().map(|c| c.id).collect();
+        let pointers = self.pointers_for_user(user, &ids).await?;
+        let expired: HashMap<Uuid, i64> = self.store.expired_seqs(&ids).await?.into_iter().collect();
+        Ok(conversations
+            .iter()
+            .map(|c| {
+                let read = pointers.get(&c.id).map_or(0, |p| p.1);
+                unread_count(c.last_seq, read, expired.get(&c.id).copied().unwrap_or(0))
+            })
+            .sum())
+    }
+
     /// Every member's pointers in a conversation (members without any are at 0).
     pub async fn pointers_of(&self, conversation: Uuid, members: &[Uuid]) -> Result<Vec<ReceiptView>> {
         let mut by_user: HashMap<Uuid, (i64, i64)> = members.iter().map(|m| (*m, (0, 0))).collect();
@@ -255,4 +270,10 @@ impl Receipts {
         self.bus.buffer_done(keys::RECEIPTS_BUFFER).await?;
         Ok(FlushReport { entries: receipts.len() as u64, statements, ran: true })
     }
+}
+
+/// Unread messages of a conversation: those after the read pointer, not counting the ones
+/// retention removed (every seq up to `expired_seq`).
+pub fn unread_count(last_seq: i64, read_seq: i64, expired_seq: i64) -> i64 {
+    (last_seq - read_seq.max(expired_seq)).max(0)
 }

@@ -21,7 +21,8 @@
 //! impl; `*/batch.rs` the transaction of [`Store::persist_batch`]; `*/uploads.rs` the
 //! [`UploadStore`] part (uploaded images); `*/retention.rs` the [`RetentionStore`] part
 //! (removing messages past `messages.retention_days`); `*/admin.rs` the [`AdminStore`] part
-//! (invites, account flags); `postgres/partitions.rs` the monthly partitions.
+//! (invites, account flags); `*/push.rs` the [`PushStore`] part (push subscriptions,
+//! notification choices, mutes); `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -31,6 +32,7 @@
 mod admin;
 mod batch;
 pub mod postgres;
+mod push;
 mod retention;
 mod sql;
 pub mod sqlite;
@@ -42,6 +44,7 @@ use uuid::Uuid;
 
 pub use self::{
     admin::{AdminStore, AdminUser, FlagChange, InviteRecord, InviteRevoke, NewInvite},
+    push::{NotificationPrefs, PrefsChange, PushStore, PushSubscription, PushTarget, muted_always},
     retention::{Expired, RetentionStore},
     uploads::{Attachment, Upload, UploadStore},
 };
@@ -202,7 +205,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + RetentionStore + AdminStore + Send + Sync + 'static {
+pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    AdminUser, Attachment, Conversation, InviteRecord, Member, Message, Receipt, StoreError, Upload, User,
-    UserCredentials,
+    AdminUser, Attachment, Conversation, InviteRecord, Member, Message, PushSubscription, Receipt, StoreError, Upload,
+    User, UserCredentials,
 };
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
@@ -317,6 +317,32 @@ impl From<InviteRow> for InviteRecord {
             used_at: r.used_at,
             used_by: joined_user(r.u_id, r.u_username, r.u_display_name, r.u_is_admin, r.u_created_at),
             revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// Every column of `push_subscriptions` that [`PushSubscriptionRow`] reads.
+pub(super) const PUSH_SUBSCRIPTION_COLUMNS: &str = "id, user_id, endpoint, p256dh, auth, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PushSubscriptionRow {
+    id: Uuid,
+    user_id: Uuid,
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<PushSubscriptionRow> for PushSubscription {
+    fn from(r: PushSubscriptionRow) -> Self {
+        PushSubscription {
+            id: r.id,
+            user_id: r.user_id,
+            endpoint: r.endpoint,
+            p256dh: r.p256dh,
+            auth: r.auth,
+            created_at: r.created_at,
         }
     }
 }

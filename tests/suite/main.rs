@@ -20,6 +20,7 @@ mod http;
 mod media;
 mod messaging;
 mod presence;
+mod push;
 mod receipts;
 mod retention;
 mod rooms;

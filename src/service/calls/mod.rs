@@ -42,6 +42,7 @@ use super::{
     fanout::{Envelope, Fanout},
     limits,
     messages::Messages,
+    push::Push,
 };
 use crate::{
     bus::{Bus, Quota, keys},
@@ -81,6 +82,8 @@ pub struct Calls {
     bus: Arc<dyn Bus>,
     fanout: Fanout,
     messages: Arc<Messages>,
+    /// Rings a callee with no socket open.
+    push: Push,
     config: CallsConfig,
     /// The TURN relay of this node and its credentials, for the ICE servers and the
     /// clean-up when a call ends.
@@ -96,6 +99,7 @@ impl Calls {
         bus: Arc<dyn Bus>,
         fanout: Fanout,
         messages: Arc<Messages>,
+        push: Push,
         config: CallsConfig,
         relaying: Relaying,
     ) -> Arc<Self> {
@@ -104,6 +108,7 @@ impl Calls {
             bus,
             fanout,
             messages,
+            push,
             config,
             relaying,
             this: this.clone(),
@@ -265,6 +270,7 @@ impl Calls {
                 Envelope::new(vec![callee], &ServerEvent::CallRinging(rec.call.clone())),
             ])
             .await?;
+        self.push.ringing(&rec.call);
         self.schedule(&rec);
         Ok(())
     }

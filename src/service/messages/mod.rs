@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{cache::Caches, fanout::Fanout, limits, media::MediaLinks, receipts::Receipts};
+use super::{cache::Caches, fanout::Fanout, limits, media::MediaLinks, push::Push, receipts::Receipts};
 use crate::{
     bus::{Bus, Quota, keys},
     config::MessagesConfig,
@@ -92,6 +92,8 @@ pub struct Messages {
     links: Arc<MediaLinks>,
     config: MessagesConfig,
     /// This node's consumer name in the queue's group.
+    /// Told of every stored batch, to push to members with no socket open.
+    push: Push,
     consumer: String,
     /// Embedded mode only: senders waiting for the commit of their message, by message id.
     waiters: Mutex<Waiters>,
@@ -125,6 +127,7 @@ impl Messages {
         caches: Arc<Caches>,
         receipts: Arc<Receipts>,
         links: Arc<MediaLinks>,
+        push: Push,
         config: MessagesConfig,
     ) -> Self {
         let consumer = format!("node-{}", Uuid::now_v7().simple());
@@ -135,6 +138,7 @@ impl Messages {
             caches,
             receipts,
             links,
+            push,
             config,
             consumer,
             waiters: Mutex::new(HashMap::new()),

@@ -252,6 +252,16 @@ impl Messages {
             // reconnect. Never lost.
             tracing::error!(error = %e, "fan-out failed after retries");
         }
+        // Members with no socket open hear of it by push (queued in a task of its own).
+        let stored: Vec<_> = outcome
+            .results
+            .iter()
+            .filter_map(|r| match r {
+                Persisted::Stored(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect();
+        self.push.messages_stored(stored, &outcome.members);
         let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
         if let Err(e) = self.bus.ack(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &ids).await {
             // Stored; a redelivery is deduplicated by the store.

@@ -9,6 +9,7 @@
 mod admin;
 mod batch;
 mod partitions;
+mod push;
 mod retention;
 mod uploads;
 

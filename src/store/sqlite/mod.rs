@@ -8,6 +8,7 @@
 
 mod admin;
 mod batch;
+mod push;
 mod retention;
 mod snapshot;
 mod uploads;
