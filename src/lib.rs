@@ -70,3 +70,4 @@ pub mod service;
 pub mod services;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

@@ -328,7 +328,8 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Bus>> {
         Ok(Arc::new(bus))
     } else {
         use anyhow::Context;
-        let bus = redis::RedisBus::connect(&config.redis.url, &config.redis.prefix)
+        let ca = (!config.redis.ca_file.is_empty()).then(|| std::path::Path::new(&config.redis.ca_file));
+        let bus = redis::RedisBus::connect_with(&config.redis.url, &config.redis.prefix, ca)
             .await
             .context("cannot connect to Redis")?;
         Ok(Arc::new(bus))

@@ -297,11 +297,10 @@ impl Config {
         if tracing_subscriber::EnvFilter::try_new(self.log.level.trim()).is_err() || self.log.level.trim().is_empty() {
             return bad("log.level", "is not a log filter (e.g. info, or info,nexus=debug)");
         }
-        if self.redis.url.starts_with("rediss") {
-            return bad(
-                "redis.url",
-                "TLS (rediss://) is not supported; reach Redis over a private network or a tunnel",
-            );
+        for (key, file) in [("database.ca_file", &self.database.ca_file), ("redis.ca_file", &self.redis.ca_file)] {
+            if !file.is_empty() && !Path::new(file).is_file() {
+                return bad(key, "names no readable file (a PEM certificate authority)");
+            }
         }
         Ok(())
     }

@@ -127,6 +127,11 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Months of message partitions kept ahead of the current one (PostgreSQL).
     pub partitions_ahead: u32,
+    /// PEM file of the certificate authority that signed PostgreSQL's certificate. Set, the
+    /// connection is TLS with the server verified (`sslmode=verify-full` unless the URL
+    /// names another mode). Empty: the URL decides (`sslmode`, `sslrootcert`), with the
+    /// system's roots.
+    pub ca_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +141,9 @@ pub struct RedisConfig {
     pub url: String,
     /// Prefix of every key and channel, so several deployments (or tests) share one Redis.
     pub prefix: String,
+    /// PEM file of the certificate authority that signed Redis' certificate, for a
+    /// `rediss://` URL. Empty: the system's roots.
+    pub ca_file: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,13 +327,13 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: String::new(), max_connections: 16, partitions_ahead: 3 }
+        Self { url: String::new(), max_connections: 16, partitions_ahead: 3, ca_file: String::new() }
     }
 }
 
 impl Default for RedisConfig {
     fn default() -> Self {
-        Self { url: String::new(), prefix: "nexus:".into() }
+        Self { url: String::new(), prefix: "nexus:".into(), ca_file: String::new() }
     }
 }
 

@@ -319,9 +319,13 @@ pub async fn open(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> 
             std::sync::Arc::new(sqlite::SqliteStore::open(&path, config.database.max_connections).await?)
         }
         DatabaseKind::Postgres(url) => std::sync::Arc::new(
-            postgres::PgStore::connect(&url, config.database.max_connections)
-                .await
-                .context("cannot connect to PostgreSQL")?,
+            postgres::PgStore::connect_with(
+                &url,
+                config.database.max_connections,
+                (!config.database.ca_file.is_empty()).then(|| std::path::Path::new(&config.database.ca_file)),
+            )
+            .await
+            .context("cannot connect to PostgreSQL")?,
         ),
     };
     store.migrate().await.context("database migration failed")?;

@@ -27,5 +27,6 @@ mod rooms;
 mod security;
 mod slow_consumer;
 mod store;
+mod tls;
 mod turn_tcp;
 mod upgrade;

@@ -57,7 +57,20 @@ pub struct RedisBus {
 
 impl RedisBus {
     pub async fn connect(url: &str, prefix: &str) -> BusResult<Self> {
-        let client = Client::open(url)?;
+        Self::connect_with(url, prefix, None).await
+    }
+
+    /// [`RedisBus::connect`]; a `rediss://` URL verifies the server against the authority
+    /// in `ca_file` (PEM) when given, else against the system's roots.
+    pub async fn connect_with(url: &str, prefix: &str, ca_file: Option<&std::path::Path>) -> BusResult<Self> {
+        crate::tls::install_provider();
+        let client = match ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| BusError::Other(format!("{}: {e}", path.display())))?;
+                Client::build_with_tls(url, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })?
+            }
+            None => Client::open(url)?,
+        };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(Duration::from_secs(3)))

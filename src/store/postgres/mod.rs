@@ -17,7 +17,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, QueryBuilder, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool, Postgres, QueryBuilder,
+    postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
+};
 use uuid::Uuid;
 
 pub use partitions::partition_name;
@@ -38,10 +41,26 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        Self::connect_with(url, max_connections, None).await
+    }
+
+    /// [`PgStore::connect`], verifying the server's certificate against the authority in
+    /// `ca_file` (PEM): TLS with `sslmode=verify-full` unless the URL names another mode.
+    /// Without it the URL decides (`sslmode`, `sslrootcert`; the system's roots).
+    pub async fn connect_with(url: &str, max_connections: u32, ca_file: Option<&std::path::Path>) -> StoreResult<Self> {
+        crate::tls::install_provider();
+        let mut options: PgConnectOptions = url.parse()?;
+        if let Some(ca) = ca_file {
+            options = options.ssl_root_cert(ca);
+            let names_mode = url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "sslmode"));
+            if !names_mode {
+                options = options.ssl_mode(PgSslMode::VerifyFull);
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await?;
         Ok(Self { pool })
     }

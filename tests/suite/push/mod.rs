@@ -43,6 +43,14 @@ async fn mute(app: &TestApp, token: &str, conversation: &str, body: Value) -> re
         .await
 }
 
+/// Alice and Bob with a direct conversation: `(alice's token, bob's token, bob's id, conversation)`.
+async fn alice_and_bob(app: &TestApp) -> (String, String, String, String) {
+    let (alice, _) = user(app, "alice").await;
+    let (bob, bob_id) = user(app, "bob").await;
+    let conv = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    (alice, bob, bob_id, conv)
+}
+
 /// Wait until this node's push counter `what` reaches `n`.
 async fn wait_stat(app: &TestApp, what: &str, n: u64) {
     let s = app.services.push.stats();
@@ -171,9 +179,7 @@ async fn mutes_and_do_not_disturb_silence_pushes_but_a_mention_comes_through_a_m
 async fn hidden_content_pushes_no_body(scale: Scale) {
     let app = app(scale).await;
     let push = FakePushService::start().await;
-    let (alice, _) = user(&app, "alice").await;
-    let (bob, bob_id) = user(&app, "bob").await;
-    let conv = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let (alice, bob, _, conv) = alice_and_bob(&app).await;
     subscribe(&app, &bob, &push.subscription("bob")).await;
     let r = app.patch_auth("/api/v1/notifications/settings", &bob, json!({"hide_content": true})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["hide_content"], true);
@@ -192,9 +198,7 @@ async fn hidden_content_pushes_no_body(scale: Scale) {
         c.push.hide_content = true;
     })
     .await;
-    let (alice, _) = user(&app, "alice").await;
-    let (bob, bob_id) = user(&app, "bob").await;
-    let conv = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let (alice, bob, _, conv) = alice_and_bob(&app).await;
     subscribe(&app, &bob, &push.subscription("bob2")).await;
     let settings: Value = app.get_auth("/api/v1/notifications/settings", &bob).await.json().await.unwrap();
     assert_eq!(settings["hide_content"], true);
@@ -233,9 +237,7 @@ async fn a_call_rings_an_offline_callee_through_push(scale: Scale) {
 async fn a_gone_subscription_is_deleted_and_5xx_is_retried_with_back_off(scale: Scale) {
     let app = app(scale).await;
     let push = FakePushService::start().await;
-    let (alice, _) = user(&app, "alice").await;
-    let (bob, bob_id) = user(&app, "bob").await;
-    let conv = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let (alice, bob, bob_id, conv) = alice_and_bob(&app).await;
     // Bob has two browsers: the phone's push service is having trouble, the laptop's
     // subscription has expired.
     subscribe(&app, &bob, &push.subscription("phone")).await;
@@ -273,9 +275,7 @@ async fn the_rate_limit_caps_pushes_per_user(scale: Scale) {
     })
     .await;
     let push = FakePushService::start().await;
-    let (alice, _) = user(&app, "alice").await;
-    let (bob, bob_id) = user(&app, "bob").await;
-    let conv = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let (alice, bob, _, conv) = alice_and_bob(&app).await;
     subscribe(&app, &bob, &push.subscription("bob")).await;
     let mut a = Ws::connect(&app.base, &alice).await;
     for i in 0..6 {
