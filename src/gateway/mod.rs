@@ -30,6 +30,10 @@ use crate::{
 
 /// Close codes (see `docs/protocol.md`).
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// A frame broke the WebSocket protocol (RFC 6455: reserved bits, a stray continuation, …).
+pub const CLOSE_PROTOCOL: u16 = 1002;
+/// A text frame that is not UTF-8.
+pub const CLOSE_INVALID_DATA: u16 = 1007;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 /// The bus could not record the socket in presence (so the fan-out would not find it).
 pub const CLOSE_TRY_AGAIN: u16 = 1013;

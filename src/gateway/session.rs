@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
-    CLOSE_ACCOUNT_DISABLED, CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG,
-    CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN, Gateway,
+    CLOSE_ACCOUNT_DISABLED, CLOSE_FLOOD, CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_INVALID_DATA, CLOSE_PROTOCOL,
+    CLOSE_TOKEN_EXPIRED, CLOSE_TOO_BIG, CLOSE_TOO_SLOW, CLOSE_TRY_AGAIN, Gateway,
     registry::{Kick, SessionHandle},
     token_remaining,
 };
@@ -162,8 +162,13 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                     Some(Err(e)) => {
                         let text = e.to_string();
                         tracing::debug!(error = %text, "websocket read error");
+                        let lower = text.to_ascii_lowercase();
                         if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
                             close = Some((CLOSE_TOO_BIG, "frame too large"));
+                        } else if lower.contains("utf-8") || lower.contains("utf8") {
+                            close = Some((CLOSE_INVALID_DATA, "text frame is not UTF-8"));
+                        } else if lower.contains("protocol") {
+                            close = Some((CLOSE_PROTOCOL, "protocol error"));
                         } else {
                             break;
                         }

@@ -16,6 +16,7 @@ mod calls;
 mod cli;
 mod durability;
 mod fanout;
+mod frames;
 mod http;
 mod media;
 mod messaging;

@@ -18,6 +18,10 @@
 //! - `sfu`: rooms of WebRTC participants (str0m, synthetic Opus and VP8) through the
 //!   server's SFU: frames received against sent, send→receive delay, server CPU per
 //!   forwarded track, datagrams out per second, RSS per participant.
+//! - `hostile`: a bounded stream of bad frames over many sockets (random bytes, invalid
+//!   UTF-8, deep nesting, huge numbers, wrong and unknown types, others' ids, oversize,
+//!   binary, fragmented, ping frames); every answer checked against the documented one,
+//!   the server's RSS and open sockets before and after.
 //! - `receipts`: drives the receipts service directly against a database and bus and
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
 //!
@@ -32,6 +36,7 @@ mod calls;
 mod chat;
 mod common;
 mod group;
+mod hostile;
 mod idle;
 mod receipts;
 mod sfu;
@@ -175,6 +180,22 @@ enum Cmd {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Bad frames: every answer as documented, no leak, the server still serving.
+    Hostile {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Frames in all (bounded; the run stops by itself).
+        #[arg(long, default_value_t = 1_000_000)]
+        frames: u64,
+        /// Sockets sending at once (one user each).
+        #[arg(long, default_value_t = 64)]
+        sockets: usize,
+        /// Seed of the frame choice, for a run that can be repeated.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
     /// Database statements for receipts: naive upserts versus write-behind.
     Receipts {
         /// `postgres://…` (with `--redis-url`) or empty for SQLite + in-process.
@@ -238,6 +259,9 @@ fn main() -> anyhow::Result<()> {
             Cmd::Sfu { url, rooms, participants, warmup, duration, audio_only, server_pid } => {
                 sfu::run(sfu::SfuPlan { url, rooms, participants, warmup, duration, video: !audio_only, server_pid })
                     .await
+            }
+            Cmd::Hostile { url, frames, sockets, seed, server_pid } => {
+                hostile::run(hostile::HostilePlan { url, frames, sockets, seed, server_pid }).await
             }
             Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
                 receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await
