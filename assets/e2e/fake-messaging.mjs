@@ -456,5 +456,5 @@ export function createMessaging(deps) {
     wss.close();
   }
 
-  return { rest, upgrade, close, stats: () => ({ conversations: conversations.size }) };
+  return { rest, upgrade, close, isMember: (cid, uid) => !!isMember(conversations.get(cid), uid), stats: () => ({ conversations: conversations.size }) };
 }
