@@ -60,6 +60,7 @@ describe('windowInFront', () => {
     expect(await windowInFront(clientsWith([win(`${ORIGIN}/`, { focused: true })]), ORIGIN)).toBe(false);
     expect(await windowInFront(clientsWith([win('https://x.example/', { focused: true, visibilityState: 'visible' })]), ORIGIN)).toBe(false);
     expect(await windowInFront(clientsWith([]), ORIGIN)).toBe(false);
+    expect(await windowInFront(clientsWith([win(`${ORIGIN}/api/v1/server`, { focused: true, visibilityState: 'visible' })]), ORIGIN)).toBe(false);
   });
 });
 

@@ -54,10 +54,15 @@ export async function routeClick(data: Partial<NotificationData> | null | undefi
   return 'opened';
 }
 
-/** True when a Nexus window is on screen and focused: the user sees the message there. */
+/** True when the app is on screen and focused: the user sees the message there. */
 export async function windowInFront(clients: ClientsLike, origin: string): Promise<boolean> {
   const windows = await clients.matchAll({ type: 'window', includeUncontrolled: true });
-  return windows.some((w) => sameOrigin(w.url, origin) && w.focused && w.visibilityState === 'visible');
+  return windows.some((w) => isApp(w.url, origin) && w.focused && w.visibilityState === 'visible');
+}
+
+/** A page of the app (not, say, a JSON answer of the API opened in a tab). */
+function isApp(url: string, origin: string): boolean {
+  return sameOrigin(url, origin) && !new URL(url).pathname.startsWith('/api/');
 }
 
 function sameOrigin(url: string, origin: string): boolean {
