@@ -109,8 +109,9 @@ export async function startFakeServer(opts = {}) {
     },
     problem,
     send,
+    onStoredFor: (uid, message, c, unread) => push.messageStored(uid, message, c, unread),
   });
-  const push = createPush({ problem, send });
+  const push = createPush({ problem, send, userById });
 
   async function api(req, res, path) {
     const method = req.method ?? 'GET';

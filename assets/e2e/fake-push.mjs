@@ -1,18 +1,18 @@
 /**
  * FOR UI DEVELOPMENT ONLY (dev-fake-server.mjs): the web push and notification settings
- * endpoints (docs/protocol.md), in memory, with the real server's validation. It stores
- * subscriptions but sends no pushes; the real ones are tested by push.e2e.mjs against the
- * server binary.
+ * endpoints (docs/protocol.md), in memory, with the real server's validation, and pushes
+ * (npm web-push builds the encrypted, VAPID-signed request) to a member with no socket
+ * open, unless the conversation is muted or do-not-disturb is on. http endpoints on
+ * 127.0.0.1 are taken (like the server's `push.allow_http_endpoints`).
  */
-import { generateKeyPairSync } from 'node:crypto';
+import webpush from 'web-push';
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const bytesOf = (s) => (typeof s === 'string' && B64URL.test(s) ? Buffer.from(s, 'base64url') : null);
 
-export function createPush({ send, problem }) {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  const vapidPublic = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]).toString('base64url');
+export function createPush({ send, problem, userById }) {
+  const vapid = webpush.generateVAPIDKeys();
+  const vapidPublic = vapid.publicKey;
   /** endpoint → { userId, keys } */
   const subscriptions = new Map();
   /** userId → { hide_content, dnd_until, mutes: Map<conversationId, until> } */
@@ -90,5 +90,42 @@ export function createPush({ send, problem }) {
     return false;
   }
 
-  return { rest, subscriptions };
+  /** A stored message for `uid`, who has no socket open. */
+  function messageStored(uid, m, c, unread) {
+    const s = settingsOf(uid);
+    const until = s.mutes.get(m.conversation_id);
+    const muted = s.mutes.has(m.conversation_id) && (until === null || Date.parse(until) > Date.now());
+    if (muted || m.kind === 'call' || (s.dnd_until && Date.parse(s.dnd_until) > Date.now())) return;
+    const sender = userById(m.sender_id);
+    const line = (m.body ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '';
+    const payload = JSON.stringify({
+      v: 1,
+      type: 'message',
+      conversation_id: m.conversation_id,
+      conversation_kind: c.kind,
+      conversation_name: c.kind === 'group' ? c.name : null,
+      sender: { id: m.sender_id, display_name: sender?.display_name ?? 'Someone' },
+      message_id: m.id,
+      seq: m.seq,
+      ...(s.hide_content ? {} : { body: line.slice(0, 140), image: (m.attachments?.length ?? 0) > 0 }),
+      mention: false,
+      hidden: s.hide_content,
+      unread,
+      sent_at: m.created_at,
+    });
+    for (const [endpoint, sub] of subscriptions) {
+      if (sub.userId !== uid) continue;
+      const req = webpush.generateRequestDetails({ endpoint, keys: sub.keys }, payload, {
+        TTL: 3600,
+        vapidDetails: { subject: 'mailto:dev@nexus.invalid', publicKey: vapid.publicKey, privateKey: vapid.privateKey },
+      });
+      fetch(req.endpoint, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(10_000) })
+        .then((res) => {
+          if (res.status === 404 || res.status === 410) subscriptions.delete(endpoint);
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  return { rest, subscriptions, messageStored };
 }

@@ -20,8 +20,8 @@
  * tag and URL, and that URL opens the conversation. While A has the app open, B's message
  * brings no push; once A mutes the conversation (in its menu), none either.
  *
- * Env: NEXUS_URL (loopback only), CHROMIUM; NEXUS_E2E_FAKE=1 runs the service worker and
- * offline steps against dev-fake-server.mjs (which sends no pushes: those steps are skipped).
+ * Env: NEXUS_URL (loopback only), CHROMIUM; NEXUS_E2E_FAKE=1 runs it against
+ * dev-fake-server.mjs instead (UI work only: its pushes come from npm web-push).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -48,10 +48,9 @@ const a = { context: null, page: null, cdp: null, registrations: new Map() };
 const visible = (locator, timeout = STEP_MS) => locator.waitFor({ state: 'visible', timeout });
 
 /** One step; after a failure the rest are skipped. A's page is screenshot on failure. */
-function step(name, fn, { needsPush = false } = {}) {
+function step(name, fn) {
   it(name, { timeout: STEP_MS * 3 }, async (t) => {
     if (failed) return t.skip('an earlier step failed');
-    if (needsPush && server.fake) return t.skip('the dev fake server sends no pushes');
     try {
       await fn();
     } catch (err) {
@@ -216,7 +215,7 @@ describe('installable app and web push', () => {
     await a.page.goto(`${server.url}${shown.data.url}`);
     await visible(a.page.locator('#chat-title').getByText(bob.user.display_name));
     await visible(a.page.getByText(text).first());
-  }, { needsPush: true });
+  });
 
   step('while A has the app open, B’s message brings no push', async () => {
     const before = push.for(sub.id).length;
@@ -225,7 +224,7 @@ describe('installable app and web push', () => {
     await visible(a.page.getByText(text).first());
     await sleep(QUIET_MS);
     assert.equal(push.for(sub.id).length, before, 'no push while a socket is open');
-  }, { needsPush: true });
+  });
 
   step('muted until unmuted (in the conversation menu): no push with the app closed', async () => {
     const { page } = a;
@@ -246,5 +245,5 @@ describe('installable app and web push', () => {
     await alice.call('DELETE', `/notifications/mutes/${conversationId}`);
     await bob.post(conversationId, `unmuted ${suffix()}`);
     await until('a push after unmuting', () => push.for(sub.id).length > before, STEP_MS);
-  }, { needsPush: true });
+  });
 });
