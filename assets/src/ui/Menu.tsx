@@ -122,7 +122,8 @@ export function Menu({ label, items, children, triggerClassName, placement = 'bo
             animate={{ opacity: 1, scale: 1, y: 0, transition: { type: 'spring', stiffness: 520, damping: 36 } }}
             exit={{ opacity: 0, scale: 0.97, transition: { duration: 0.12 } }}
             className={cn(
-              'glass absolute right-0 z-50 min-w-64 rounded-2xl p-1.5 outline-none',
+              // Nearly opaque: a menu sits over text, and a blur inside a glass panel is not always drawn.
+              'glass absolute right-0 z-50 min-w-64 rounded-2xl bg-white/95 p-1.5 outline-none dark:bg-[rgb(15_20_38/0.96)]',
               fromTop ? 'bottom-full mb-2 origin-bottom-right' : 'top-full mt-2 origin-top-right',
             )}
           >
