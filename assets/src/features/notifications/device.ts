@@ -86,11 +86,12 @@ export class DeviceNotificationsController {
     const permission = this.deps.permission();
     if (permission === 'unsupported') return this.set('unsupported');
     if (!this.wanted() || permission !== 'granted') {
+      this.set('off');
       const pm = await this.deps.pushManager().catch(() => null);
       const leftover = await pm?.getSubscription().catch(() => null);
       // Another account's, or ours from before it was turned off: it must not notify here.
       if (leftover) await leftover.unsubscribe().catch(() => false);
-      return this.set('off');
+      return;
     }
     this.set((await this.subscribe()) ? 'push' : 'in-page');
   }
