@@ -10,7 +10,7 @@ import type { NotificationDevice } from '../features/services';
 import { DeviceNotificationsController, type PushManagerLike } from '../features/notifications/device';
 import type { OpenMessage } from '../features/notifications/click';
 import { notificationFor } from '../features/notifications/payload';
-import { messagePayload, shouldNotifyInPage } from '../features/notifications/rules';
+import { mentions, messagePayload, shouldNotifyInPage } from '../features/notifications/rules';
 import { conversationsSelectors, conversationTitle, notificationsSelectors, type OptInCounters } from '../stores';
 import { api } from './api';
 import { gateway } from './gateway';
@@ -94,8 +94,12 @@ async function onMessage(m: Message): Promise<void> {
     return;
   }
   const n = s.notifications;
+  const c = conversationsSelectors.byId(s, m.conversation_id);
+  if (!c) return;
+  const myUsername = c.kind === 'group' ? s.session.user?.username : null;
   const notify = shouldNotifyInPage(m, {
     myId: me,
+    myUsername,
     permission: hasNotifications() ? Notification.permission : 'denied',
     enabled: notificationsSelectors.enabled(s),
     visibility: document.visibilityState,
@@ -104,11 +108,9 @@ async function onMessage(m: Message): Promise<void> {
     now: Date.now(),
   });
   if (!notify) return;
-  const c = conversationsSelectors.byId(s, m.conversation_id);
-  if (!c) return;
   const sender = c.members.find((x) => x.user.id === m.sender_id)?.user ?? s.conversations.users[m.sender_id];
   const name = c.kind === 'group' ? conversationTitle(c, me) : null;
-  const payload = messagePayload(m, { kind: c.kind, name }, { id: m.sender_id, display_name: sender?.display_name ?? 'Someone' }, n.hideContent, totalUnread());
+  const payload = messagePayload(m, { kind: c.kind, name }, { id: m.sender_id, display_name: sender?.display_name ?? 'Someone' }, n.hideContent, totalUnread(), mentions(m.body, myUsername));
   const { title, options } = notificationFor(payload);
   const reg = await registration(2_000);
   if (reg) await reg.showNotification(title, options).catch(() => undefined);
@@ -137,8 +139,10 @@ export function runNotifications(): () => void {
   const stopMessages = gateway.onMessage((m) => void onMessage(m));
   // A notification clicked while this window is open: the service worker asks it to open the conversation.
   const onWorkerMessage = (e: MessageEvent<OpenMessage>) => {
-    if (e.data?.type !== 'nexus:open') return;
-    if (store.getState().session.status === 'authenticated' && e.data.conversationId) navigateTo(e.data.conversationId);
+    if (e.data?.type !== 'nexus:open' || !e.data.conversationId) return;
+    if (store.getState().session.status === 'authenticated') navigateTo(e.data.conversationId);
+    // Signed out: the URL keeps it, and the router opens it after the sign-in.
+    else history.replaceState(null, '', e.data.url);
   };
   if (hasServiceWorker()) navigator.serviceWorker.addEventListener('message', onWorkerMessage);
   return () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { message } from '../../test/fixtures';
-import { dndActive, isMuted, messagePayload, muteUntil, nextMorning, shouldNotifyInPage, shouldOfferOptIn, type InPageFacts, type OptInFacts } from './rules';
+import { dndActive, isMuted, mentions, messagePayload, muteUntil, nextMorning, shouldNotifyInPage, shouldOfferOptIn, type InPageFacts, type OptInFacts } from './rules';
 
 const NOW = Date.parse('2026-12-04T15:00:00Z');
 
@@ -29,7 +29,7 @@ describe('shouldOfferOptIn', () => {
 });
 
 describe('shouldNotifyInPage', () => {
-  const m = { conversation_id: 'c1', sender_id: 'bob', kind: 'text' as const };
+  const m = { conversation_id: 'c1', sender_id: 'bob', kind: 'text' as const, body: 'hi' };
   const facts: InPageFacts = { myId: 'me', permission: 'granted', enabled: true, visibility: 'hidden', mutes: {}, dndUntil: null, now: NOW };
 
   it('notifies for someone else’s message while the tab is hidden', () => {
@@ -53,6 +53,13 @@ describe('shouldNotifyInPage', () => {
     expect(shouldNotifyInPage(m, { ...facts, mutes: { c1: '2026-12-04T16:00:00Z' } })).toBe(false);
     expect(shouldNotifyInPage(m, { ...facts, mutes: { c1: '2026-12-04T14:00:00Z' } })).toBe(true);
     expect(shouldNotifyInPage(m, { ...facts, mutes: { other: null } })).toBe(true);
+  });
+
+  it('a muted group still notifies for a message that mentions me; do-not-disturb does not', () => {
+    const muted = { ...facts, myUsername: 'me_user', mutes: { c1: null } };
+    expect(shouldNotifyInPage({ ...m, body: 'ping @me_user, look' }, muted)).toBe(true);
+    expect(shouldNotifyInPage({ ...m, body: 'ping @me_user' }, { ...muted, dndUntil: '2026-12-05T08:00:00Z' })).toBe(false);
+    expect(shouldNotifyInPage({ ...m, body: 'ping @me_user' }, { ...muted, myUsername: null })).toBe(false);
   });
 
   it('not during do-not-disturb; again after it', () => {
@@ -82,6 +89,18 @@ describe('mutes and do-not-disturb', () => {
     expect(new Date(nextMorning(evening)).getTime()).toBe(new Date(2026, 11, 5, 8, 0).getTime());
     const early = new Date(2026, 11, 4, 6, 15).getTime();
     expect(new Date(nextMorning(early)).getTime()).toBe(new Date(2026, 11, 4, 8, 0).getTime());
+  });
+});
+
+describe('mentions', () => {
+  it('finds @username as a word, in any case, not inside another name or address', () => {
+    expect(mentions('@alice hi', 'alice')).toBe(true);
+    expect(mentions('hi @Alice!', 'alice')).toBe(true);
+    expect(mentions('hi @alice_b', 'alice')).toBe(false);
+    expect(mentions('mail alice@alice.com', 'alice')).toBe(false);
+    expect(mentions('hi @@alice', 'alice')).toBe(false);
+    expect(mentions('a.b @a.b', 'a.b')).toBe(true);
+    expect(mentions('hi', null)).toBe(false);
   });
 });
 

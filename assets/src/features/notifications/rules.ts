@@ -60,8 +60,17 @@ export function shouldOfferOptIn(f: OptInFacts): boolean {
   return f.messagesSent >= 1 || f.conversationsOpened >= 2;
 }
 
+/** `@username` in a message body (as the server reads a mention). */
+export function mentions(body: string, username: string | null | undefined): boolean {
+  if (!username) return false;
+  const escaped = username.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  return new RegExp(`(^|[^\\w@])@${escaped}(?![\\w])`, 'iu').test(body);
+}
+
 export interface InPageFacts {
   myId: string | null;
+  /** Set in a group: a message that mentions me still notifies when the conversation is muted (the server's default). */
+  myUsername?: string | null;
   permission: NotificationPermission;
   /** The user turned notifications on for this device. */
   enabled: boolean;
@@ -72,14 +81,15 @@ export interface InPageFacts {
 }
 
 /** A `message.new` on the socket while the tab is hidden: notify? */
-export function shouldNotifyInPage(message: Pick<Message, 'conversation_id' | 'sender_id' | 'kind'>, f: InPageFacts): boolean {
+export function shouldNotifyInPage(message: Pick<Message, 'conversation_id' | 'sender_id' | 'kind' | 'body'>, f: InPageFacts): boolean {
+  const muted = isMuted(f.mutes, message.conversation_id, f.now) && !mentions(message.body, f.myUsername);
   return (
     f.enabled &&
     f.permission === 'granted' &&
     f.visibility === 'hidden' &&
     message.sender_id !== f.myId &&
     message.kind !== 'call' &&
-    !isMuted(f.mutes, message.conversation_id, f.now) &&
+    !muted &&
     !dndActive(f.dndUntil, f.now)
   );
 }
@@ -91,6 +101,7 @@ export function messagePayload(
   sender: { id: string; display_name: string },
   hideContent: boolean,
   unread: number,
+  mentioned = false,
 ): MessagePush {
   const line = m.body.split(/\r?\n/u).find((l) => l.trim() !== '') ?? '';
   return {
@@ -103,7 +114,7 @@ export function messagePayload(
     message_id: m.id,
     seq: m.seq,
     ...(hideContent ? {} : { body: line.slice(0, 140), image: (m.attachments?.length ?? 0) > 0 }),
-    mention: false,
+    mention: mentioned,
     hidden: hideContent,
     unread,
     sent_at: m.created_at,
