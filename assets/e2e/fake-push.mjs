@@ -24,7 +24,8 @@ export function createPush({ send, problem, userById }) {
   const view = (s) => ({
     hide_content: s.hide_content,
     dnd_until: s.dnd_until,
-    mutes: [...s.mutes].map(([conversation_id, until]) => ({ conversation_id, until })),
+    // Past mutes are not listed (as the server does).
+    mutes: [...s.mutes].filter(([, until]) => until === null || Date.parse(until) > Date.now()).map(([conversation_id, until]) => ({ conversation_id, until })),
   });
   const isTime = (v) => v === null || (typeof v === 'string' && Number.isFinite(Date.parse(v)));
 
@@ -43,7 +44,7 @@ export function createPush({ send, problem, userById }) {
       const p256dh = bytesOf(body?.keys?.p256dh);
       const auth = bytesOf(body?.keys?.auth);
       if (!url || (url.protocol !== 'https:' && url.hostname !== '127.0.0.1') || p256dh?.length !== 65 || auth?.length !== 16) {
-        problem(res, 422, 'invalid_request', 'endpoint must be https; keys.p256dh a P-256 point, keys.auth 16 bytes.');
+        problem(res, 400, 'validation_failed', 'endpoint must be https; keys.p256dh a P-256 point, keys.auth 16 bytes.');
         return true;
       }
       const existing = subscriptions.get(endpoint);
@@ -62,8 +63,8 @@ export function createPush({ send, problem, userById }) {
       const s = settingsOf(me.id);
       if (method === 'GET') return send(res, 200, view(s)), true;
       if (method === 'PATCH') {
-        if ('hide_content' in body && typeof body.hide_content !== 'boolean') return problem(res, 422, 'invalid_request', 'hide_content is a boolean.'), true;
-        if ('dnd_until' in body && !isTime(body.dnd_until)) return problem(res, 422, 'invalid_request', 'dnd_until is RFC 3339 or null.'), true;
+        if ('hide_content' in body && typeof body.hide_content !== 'boolean') return problem(res, 400, 'validation_failed', 'hide_content is a boolean.'), true;
+        if ('dnd_until' in body && !isTime(body.dnd_until)) return problem(res, 400, 'validation_failed', 'dnd_until is RFC 3339 or null.'), true;
         if ('hide_content' in body) s.hide_content = body.hide_content;
         if ('dnd_until' in body) s.dnd_until = body.dnd_until;
         send(res, 200, view(s));
@@ -76,7 +77,7 @@ export function createPush({ send, problem, userById }) {
       if (!isMember(cid)) return problem(res, 404, 'not_found', 'No such conversation.', 'Not Found'), true;
       const s = settingsOf(me.id);
       if (method === 'PUT') {
-        if (!isTime(body?.until ?? null)) return problem(res, 422, 'invalid_request', 'until is RFC 3339 or null.'), true;
+        if (!isTime(body?.until ?? null)) return problem(res, 400, 'validation_failed', 'until is RFC 3339 or null.'), true;
         s.mutes.set(cid, body.until ?? null);
         send(res, 200, { conversation_id: cid, until: body.until ?? null });
         return true;
