@@ -7,7 +7,8 @@
  * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
  * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs;
  * uploads and media in fake-media.mjs; call signaling (no TURN) in fake-calls.mjs; group
- * call state (no SFU) in fake-rooms.mjs.
+ * call state (no SFU) in fake-rooms.mjs; push subscriptions and notification settings (no
+ * pushes sent) in fake-push.mjs.
  * Lets you click through the client, take screenshots and run the e2e files without
  * building the Rust server.
  *
@@ -29,6 +30,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMedia } from './fake-media.mjs';
 import { createMessaging } from './fake-messaging.mjs';
+import { createPush } from './fake-push.mjs';
 
 const DIST = resolve(fileURLToPath(new URL('../dist', import.meta.url)));
 const COOKIE = 'nexus_refresh';
@@ -43,6 +45,7 @@ const MIME = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
   '.woff2': 'font/woff2',
 };
 
@@ -106,7 +109,9 @@ export async function startFakeServer(opts = {}) {
     },
     problem,
     send,
+    onStoredFor: (uid, message, c, unread) => push.messageStored(uid, message, c, unread),
   });
+  const push = createPush({ problem, send, userById });
 
   async function api(req, res, path) {
     const method = req.method ?? 'GET';
@@ -211,6 +216,7 @@ export async function startFakeServer(opts = {}) {
       return send(res, 200, me);
     }
     if (await messaging.rest(req, res, path, me, body)) return;
+    if (push.rest(req, res, path, me, body, (cid) => messaging.isMember(cid, me.id))) return;
     if (method === 'GET' && path.startsWith('/users?')) {
       const q = new URLSearchParams(path.slice('/users?'.length)).get('query')?.toLowerCase() ?? '';
       const found = [...accounts.values()]
@@ -226,6 +232,7 @@ export async function startFakeServer(opts = {}) {
     let file = join(DIST, rel);
     if (!file.startsWith(DIST)) return send(res, 404, null);
     const isFile = await stat(file).then((s) => s.isFile(), () => false);
+    if (!isFile && /^\/(assets\/|icons\/|sw\.js$|manifest\.webmanifest$)/.test(urlPath)) return send(res, 404, null);
     if (!isFile) file = join(DIST, 'index.html'); // SPA fallback
     try {
       const data = await readFile(file);
@@ -233,6 +240,7 @@ export async function startFakeServer(opts = {}) {
       res.writeHead(200, {
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        ...(urlPath === '/sw.js' ? { 'service-worker-allowed': '/' } : {}),
       });
       res.end(data);
     } catch {

@@ -99,6 +99,16 @@ export function createMessaging(deps) {
   function emit(userIds, event) {
     const frame = JSON.stringify(event);
     for (const uid of userIds) for (const ws of sockets.get(uid) ?? []) if (ws.readyState === 1) ws.send(frame);
+    // Members with no socket open get a web push (fake-push.mjs), as from the real server.
+    if (event.type === 'message.new' && deps.onStoredFor) {
+      const m = event.message;
+      const c = conversations.get(m.conversation_id);
+      const away = userIds.filter((uid) => uid !== m.sender_id && !(sockets.get(uid)?.size));
+      for (const uid of away) {
+        const unread = [...conversations.values()].reduce((n, x) => (x.members.has(uid) ? n + view(x, uid).unread_count : n), 0);
+        deps.onStoredFor(uid, m, c, unread);
+      }
+    }
   }
 
   const membersOf = (c) => [...c.members.keys()];
@@ -456,5 +466,5 @@ export function createMessaging(deps) {
     wss.close();
   }
 
-  return { rest, upgrade, close, stats: () => ({ conversations: conversations.size }) };
+  return { rest, upgrade, close, isMember: (cid, uid) => !!isMember(conversations.get(cid), uid), stats: () => ({ conversations: conversations.size }) };
 }

@@ -3,6 +3,11 @@
 //!
 //! Hashed files under `/assets/` are immutable (cached for a year); everything else is
 //! revalidated with its ETag. Responses are compressed when the client accepts it.
+//!
+//! The installable app: `/sw.js` is the service worker (scope `/`, `Service-Worker-Allowed: /`,
+//! revalidated on every update check) and `/manifest.webmanifest` the web manifest
+//! (`application/manifest+json`, from `mime_guess`); like the hashed assets and the icons,
+//! they are never answered with `index.html`.
 
 use poem::{
     Endpoint, EndpointExt, IntoEndpoint, Request, Response, Result,
@@ -19,6 +24,9 @@ struct Dist;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; \
                    font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Files the browser fetches as themselves: a page in their place would break them.
+const NOT_PAGES: [&str; 2] = ["sw.js", "manifest.webmanifest"];
 
 pub struct ClientEndpoint;
 
@@ -47,7 +55,7 @@ impl Endpoint for Serve {
             Some(f) => (path.to_string(), f),
             None => {
                 // A missing hashed asset must 404, not silently become index.html.
-                if path.starts_with("assets/") {
+                if path.starts_with("assets/") || path.starts_with("icons/") || NOT_PAGES.contains(&path) {
                     return Err(poem::Error::from_status(StatusCode::NOT_FOUND));
                 }
                 match Dist::get("index.html") {
@@ -77,6 +85,9 @@ impl Endpoint for Serve {
         // nosniff, Referrer-Policy and the rest come with every response (`http::headers`).
         if name.ends_with(".html") {
             headers.insert("content-security-policy", CSP.parse().expect("static"));
+        }
+        if name == "sw.js" {
+            headers.insert("service-worker-allowed", "/".parse().expect("static"));
         }
         Ok(resp)
     }

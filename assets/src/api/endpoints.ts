@@ -4,6 +4,7 @@
  */
 import type { HttpClient } from './http';
 import { createAdminApi } from './admin';
+import { createNotificationsApi } from './notifications';
 import { createUploads } from './uploads';
 import type {
   AuthResponse,
@@ -113,6 +114,7 @@ export function createNexusApi(http: HttpClient) {
     },
     uploads: createUploads(http),
     admin: createAdminApi(http),
+    notifications: createNotificationsApi(http),
     calls: {
       /** Fetched right before each peer connection: the TURN credentials expire (`ttl`). */
       iceServers: () =>

@@ -8,3 +8,4 @@ export { ACCEPTED_IMAGE_TYPES, MAX_UPLOAD_BYTES, uploadErrorText } from './uploa
 export type { UploadHandle, UploadOptions } from './uploads';
 export { INVITE_HOURS_MAX, INVITE_NOTE_MAX } from './admin';
 export type { AccountPatch, AdminApi, AdminUser, CreatedInvite, Invite, InviteState, NewInviteRequest, ServerOverview } from './admin';
+export type { ConversationMute, NotificationSettings, NotificationSettingsPatch, NotificationsApi, PushKey, PushSubscriptionBody } from './notifications';

@@ -9,6 +9,7 @@ import { listenToOtherTabs } from './api';
 import { bootstrap } from './bootstrap';
 import { runCalls } from './calls';
 import { runGateway } from './gateway';
+import { registerServiceWorker, runNotifications } from './notifications';
 import { runRooms } from './rooms';
 import { runRouter } from './route';
 import { services } from './services';
@@ -26,7 +27,10 @@ export function App() {
     const stopCalls = runCalls();
     const stopRooms = runRooms();
     const stopGateway = runGateway();
+    const stopNotifications = runNotifications();
+    registerServiceWorker();
     return () => {
+      stopNotifications();
       stopGateway();
       stopRooms();
       stopCalls();

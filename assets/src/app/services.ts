@@ -8,6 +8,7 @@ import { announceToOtherTabs, api, http } from './api';
 import { calls } from './calls';
 import { rooms } from './rooms';
 import { gateway } from './gateway';
+import { notificationDevice } from './notifications';
 import { backToList, navigateTo } from './route';
 import { useAppStore } from './store';
 import { uploads } from './uploads';
@@ -24,5 +25,6 @@ export const services: AppServices = {
   uploads,
   calls,
   rooms,
+  notifications: notificationDevice,
   navigation: { open: navigateTo, back: backToList },
 };

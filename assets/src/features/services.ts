@@ -33,6 +33,16 @@ export type RoomActions = Pick<
   'canJoin' | 'join' | 'leave' | 'toggleMic' | 'toggleCamera' | 'toggleScreenShare' | 'canShareScreen' | 'listDevices' | 'switchDevice' | 'setTileSize' | 'subscribe' | 'getMedia'
 >;
 
+/** This device's notifications (features/notifications/device.ts). */
+export interface NotificationDevice {
+  enable(): Promise<unknown>;
+  disable(): Promise<void>;
+  /** Before a sign-out: the server forgets this device's subscription. */
+  signingOut(): Promise<void>;
+  /** The opt-in banner closed for good. */
+  dismissOptIn(): void;
+}
+
 /** What other tabs of this origin are told, so they follow a sign-in or sign-out. */
 export type TabMessage = { type: 'signed-in' } | { type: 'signed-out' };
 
@@ -47,6 +57,7 @@ export interface AppServices {
   uploads: UploadActions;
   calls: CallActions;
   rooms: RoomActions;
+  notifications: NotificationDevice;
   /** Opens a conversation (or the list, with null); `back` is the chat's back button. */
   navigation: { open(conversationId: string | null): void; back(): void };
 }

@@ -405,6 +405,25 @@ describe('gateway outbox', () => {
   });
 });
 
+describe('gateway message listeners', () => {
+  it('a live message.new reaches onMessage listeners once the store has it; unsubscribed, no more', async () => {
+    const h = setup();
+    await connected(h);
+    const seen: Array<[string, boolean]> = [];
+    const stop = h.client.onMessage((m) => {
+      seen.push([m.id, !!h.store.getState().conversations.byId[m.conversation_id]?.last_message]);
+    });
+    store(h, message(1, { id: 'm1' }));
+    h.socket().push({ type: 'message.new', message: message(1, { id: 'm1' }) });
+    await tick();
+    expect(seen).toEqual([['m1', true]]);
+    stop();
+    h.socket().push({ type: 'message.new', message: message(2, { id: 'm2' }) });
+    await tick();
+    expect(seen).toHaveLength(1);
+  });
+});
+
 // ---- catch-up -----------------------------------------------------------------------------
 
 describe('gateway catch-up', () => {

@@ -82,6 +82,7 @@ export class GatewayClient {
   private typingPruneAt = Infinity;
   private readonly callListeners = new Set<(e: CallGatewayEvent) => void>();
   private readonly roomListeners = new Set<(e: RoomGatewayEvent) => void>();
+  private readonly messageListeners = new Set<(m: Message) => void>();
 
   constructor(options: GatewayClientOptions) {
     this.store = options.store;
@@ -162,6 +163,7 @@ export class GatewayClient {
         return;
       case 'message.new':
         this.received([e.message], true);
+        for (const l of this.messageListeners) l(e.message);
         return;
       case 'typing':
         s.conversationsTyping(e.conversation_id, e.user_id, e.active);
@@ -228,6 +230,12 @@ export class GatewayClient {
       case 'pong':
         return;
     }
+  }
+
+  /** Listens to live `message.new` events (after the store has them). Returns an unsubscribe. */
+  onMessage(listener: (m: Message) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
   }
 
   /** Listens to the call signaling relayed by the server (and call errors). Returns an unsubscribe. */

@@ -17,6 +17,7 @@ import { createDraftsSlice, type DraftsSlice } from './drafts/slice';
 import { defaultDraftStorage, type DraftStorage } from './drafts/storage';
 import { createMessagesSlice, type MessagesSlice } from './messages/slice';
 import { createReceiptsSlice, type ReceiptsSlice } from './receipts/slice';
+import { createNotificationsSlice, type NotificationsSlice } from './notifications/slice';
 import { createRoomsSlice, type RoomsSlice } from './rooms/slice';
 import { createServerSlice, type ServerSlice } from './server/slice';
 import { createSessionSlice, type SessionSlice } from './session/slice';
@@ -31,7 +32,8 @@ export type AppState = SessionSlice &
   DraftsSlice &
   UploadsSlice &
   CallsSlice &
-  RoomsSlice & {
+  RoomsSlice &
+  NotificationsSlice & {
     /** Forgets all chat state (sign-out): every chat slice back to its initial state. */
     chatReset(): void;
   };
@@ -53,6 +55,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
     ...createUploadsSlice<AppState>()(...a),
     ...createCallsSlice<AppState>(options.now)(...a),
     ...createRoomsSlice<AppState>()(...a),
+    ...createNotificationsSlice<AppState>()(...a),
     chatReset: () => {
       const s = a[1]();
       s.connectionReset();
@@ -63,6 +66,7 @@ export const createAppStore = (options: AppStoreOptions = {}) =>
       s.uploadsReset();
       s.callsReset();
       s.roomsReset();
+      s.notificationsReset();
     },
   }));
 
@@ -70,6 +74,8 @@ export type AppStore = ReturnType<typeof createAppStore>;
 
 export { sessionSelectors } from './session/selectors';
 export { serverSelectors } from './server/selectors';
+export { notificationsSelectors } from './notifications/selectors';
+export type { DeviceNotifications, NotificationsState, OptInCounters } from './notifications/reducer';
 export { connectionSelectors } from './connection/selectors';
 export {
   conversationsSelectors,

@@ -7,7 +7,7 @@ import { act, createElement, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { vi } from 'vitest';
 import type { NexusApi } from '../api';
-import type { AppServices, CallActions, ChatGateway, RoomActions, UploadActions } from '../features/services';
+import type { AppServices, CallActions, ChatGateway, NotificationDevice, RoomActions, UploadActions } from '../features/services';
 import { NO_ROOM_MEDIA } from '../features/rooms/mediaView';
 import { ServicesProvider } from '../features/services';
 import { createAppStore } from '../stores';
@@ -18,6 +18,7 @@ export interface FakeServices extends AppServices {
   uploads: { [K in keyof UploadActions]: ReturnType<typeof vi.fn> & UploadActions[K] };
   calls: { [K in keyof CallActions]: ReturnType<typeof vi.fn> & CallActions[K] };
   rooms: { [K in keyof RoomActions]: ReturnType<typeof vi.fn> & RoomActions[K] };
+  notifications: { [K in keyof NotificationDevice]: ReturnType<typeof vi.fn> & NotificationDevice[K] };
   navigation: { open: ReturnType<typeof vi.fn> & AppServices['navigation']['open']; back: ReturnType<typeof vi.fn> & (() => void) };
 }
 
@@ -74,6 +75,12 @@ export function fakeServices(): FakeServices {
       setTileSize: fn(),
       subscribe: fn<RoomActions['subscribe']>().mockReturnValue(() => undefined),
       getMedia: fn<RoomActions['getMedia']>().mockReturnValue(NO_ROOM_MEDIA),
+    },
+    notifications: {
+      enable: fn<NotificationDevice['enable']>().mockResolvedValue('push'),
+      disable: fn<NotificationDevice['disable']>().mockResolvedValue(undefined),
+      signingOut: fn<NotificationDevice['signingOut']>().mockResolvedValue(undefined),
+      dismissOptIn: fn(),
     },
     navigation: { open: fn(), back: fn() },
   };

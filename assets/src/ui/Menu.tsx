@@ -9,6 +9,10 @@ export interface MenuItem {
   description?: string;
   icon?: ReactNode;
   tone?: 'default' | 'danger';
+  /** A setting that is on or off: a `menuitemcheckbox` with a tick when on. */
+  checked?: boolean;
+  /** A thin line above it, to group items. */
+  separated?: boolean;
   onSelect(): void;
 }
 
@@ -118,7 +122,8 @@ export function Menu({ label, items, children, triggerClassName, placement = 'bo
             animate={{ opacity: 1, scale: 1, y: 0, transition: { type: 'spring', stiffness: 520, damping: 36 } }}
             exit={{ opacity: 0, scale: 0.97, transition: { duration: 0.12 } }}
             className={cn(
-              'glass absolute right-0 z-50 min-w-64 rounded-2xl p-1.5 outline-none',
+              // Nearly opaque: a menu sits over text, and a blur inside a glass panel is not always drawn.
+              'glass absolute right-0 z-50 min-w-64 rounded-2xl bg-white/95 p-1.5 outline-none dark:bg-[rgb(15_20_38/0.96)]',
               fromTop ? 'bottom-full mb-2 origin-bottom-right' : 'top-full mt-2 origin-top-right',
             )}
           >
@@ -129,7 +134,8 @@ export function Menu({ label, items, children, triggerClassName, placement = 'bo
                   itemRefs.current[i] = el;
                 }}
                 type="button"
-                role="menuitem"
+                role={item.checked === undefined ? 'menuitem' : 'menuitemcheckbox'}
+                aria-checked={item.checked}
                 tabIndex={-1}
                 aria-labelledby={`${menuId}-${i}-label`}
                 aria-describedby={item.description ? `${menuId}-${i}-desc` : undefined}
@@ -140,12 +146,13 @@ export function Menu({ label, items, children, triggerClassName, placement = 'bo
                 }}
                 className={cn(
                   'flex w-full items-start gap-3 rounded-xl px-3 py-2.5 text-left text-sm outline-none',
+                  item.separated && i > 0 && 'mt-1.5 shadow-[0_-1px_0_0_rgb(15_23_42/0.06)] dark:shadow-[0_-1px_0_0_rgb(255_255_255/0.08)]',
                   'focus-visible:outline-none focus:bg-slate-900/6 dark:focus:bg-white/10',
                   item.tone === 'danger' ? 'text-rose-600 dark:text-rose-300' : 'text-slate-800 dark:text-slate-100',
                 )}
               >
                 {item.icon && <span className="mt-0.5 shrink-0 opacity-80">{item.icon}</span>}
-                <span className="flex flex-col">
+                <span className="flex min-w-0 flex-1 flex-col">
                   <span id={`${menuId}-${i}-label`} className="font-medium">
                     {item.label}
                   </span>
@@ -155,6 +162,17 @@ export function Menu({ label, items, children, triggerClassName, placement = 'bo
                     </span>
                   )}
                 </span>
+                {item.checked !== undefined && (
+                  <span
+                    aria-hidden="true"
+                    className={cn(
+                      'mt-0.5 grid size-5 shrink-0 place-items-center rounded-full text-[11px] font-bold',
+                      item.checked ? 'bg-accent-500 text-white' : 'ring-1 ring-slate-900/15 dark:ring-white/20',
+                    )}
+                  >
+                    {item.checked ? '✓' : ''}
+                  </span>
+                )}
               </button>
             ))}
           </m.div>

@@ -10,7 +10,7 @@ import type { AppServices } from '../services';
 import { leaveInviteLink } from './inviteLink';
 import { normalizeUsername, type SignInValues, type SignUpValues } from './validation';
 
-export type AuthServices = Pick<AppServices, 'api' | 'session' | 'announce' | 'store'>;
+export type AuthServices = Pick<AppServices, 'api' | 'session' | 'announce' | 'store'> & Partial<Pick<AppServices, 'notifications'>>;
 
 function adopt(s: AuthServices, auth: AuthResponse): void {
   toast.dismiss(); // earlier failures are moot now
@@ -47,6 +47,8 @@ function endLocalSession(s: AuthServices): void {
  * the local session.
  */
 export async function signOut(s: AuthServices): Promise<void> {
+  // While the token still works: the server stops pushing to this device.
+  await s.notifications?.signingOut().catch(() => undefined);
   try {
     await s.api.auth.logout();
   } catch (err) {
@@ -61,6 +63,7 @@ export async function signOut(s: AuthServices): Promise<void> {
 
 /** Revokes every session of the account. Stays signed in (and says why) if that fails. */
 export async function signOutEverywhere(s: AuthServices): Promise<void> {
+  await s.notifications?.signingOut().catch(() => undefined);
   try {
     await s.api.auth.logoutAll();
   } catch (err) {

@@ -1,10 +1,11 @@
-import { ArrowLeft, LogOut, Users } from 'lucide-react';
+import { ArrowLeft, BellOff, LogOut, Users } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
 import type { Conversation } from '../../api';
-import { conversationsSelectors, otherMember } from '../../stores';
+import { conversationsSelectors, notificationsSelectors, otherMember } from '../../stores';
 import { Avatar, avatarName, IconButton, Menu, PresenceDot, useMediaQuery, type MenuItem } from '../../ui';
 import { CallButtons } from '../calls/CallButtons';
 import { RoomButtons } from '../rooms/RoomButtons';
+import { useMuteItems } from '../notifications/menus';
 import { lastSeenLabel } from './format';
 import { useAppState, useServices } from '../services';
 
@@ -19,6 +20,8 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
   const other = c.kind === 'direct' ? otherMember(c, myId) : null;
   const presence = useAppState((s) => conversationsSelectors.presence(s, other?.id));
   const [dialog, setDialog] = useState<'members' | 'leave' | null>(null);
+  const muteItems = useMuteItems(c.id);
+  const muted = useAppState((s) => notificationsSelectors.isMuted(s, c.id, Date.now()));
 
   let subtitle: string;
   if (c.kind === 'group') {
@@ -30,23 +33,28 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
     subtitle = other ? (presence ? lastSeenLabel(presence.last_seen) : `@${other.username}`) : '';
   }
 
-  const items: MenuItem[] = [
-    {
-      id: 'members',
-      label: 'Members',
-      description: `${c.members.length} people`,
-      icon: <Users className="size-4" aria-hidden />,
-      onSelect: () => setDialog('members'),
-    },
-    {
-      id: 'leave',
-      label: 'Leave group',
-      description: 'You will stop getting its messages',
-      icon: <LogOut className="size-4" aria-hidden />,
-      tone: 'danger',
-      onSelect: () => setDialog('leave'),
-    },
-  ];
+  const items: MenuItem[] =
+    c.kind === 'group'
+      ? [
+          {
+            id: 'members',
+            label: 'Members',
+            description: `${c.members.length} people`,
+            icon: <Users className="size-4" aria-hidden />,
+            onSelect: () => setDialog('members'),
+          },
+          ...muteItems,
+          {
+            id: 'leave',
+            label: 'Leave group',
+            description: 'You will stop getting its messages',
+            icon: <LogOut className="size-4" aria-hidden />,
+            tone: 'danger',
+            separated: true,
+            onSelect: () => setDialog('leave'),
+          },
+        ]
+      : muteItems.map((item, i) => (i === 0 ? { ...item, separated: false } : item));
 
   return (
     <header className="flex items-center gap-3 border-b border-slate-900/5 px-3 pb-3 pt-[max(0.75rem,env(safe-area-inset-top))] sm:px-5 dark:border-white/5">
@@ -60,8 +68,14 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
         <PresenceDot online={presence?.online === true} />
       </span>
       <div className="min-w-0 flex-1">
-        <h2 id="chat-title" className="truncate text-base font-semibold tracking-tight text-slate-900 dark:text-white">
-          {title}
+        <h2 id="chat-title" className="flex items-center gap-1.5 text-base font-semibold tracking-tight text-slate-900 dark:text-white">
+          <span className="truncate">{title}</span>
+          {muted && (
+            <span title="Muted" className="shrink-0 text-slate-400 dark:text-slate-500">
+              <BellOff className="size-3.5" aria-hidden />
+              <span className="sr-only">(muted)</span>
+            </span>
+          )}
         </h2>
         <p
           className={
@@ -81,19 +95,19 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
           <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">
             <Users className="size-[18px]" aria-hidden />
           </IconButton>
-          <Menu
-            label="Group options"
-            items={items}
-            triggerClassName="grid size-9 place-items-center rounded-xl text-slate-600 transition-colors hover:bg-slate-900/5 hover:text-slate-900 aria-expanded:bg-slate-900/5 dark:text-slate-300 dark:hover:bg-white/10 dark:hover:text-white dark:aria-expanded:bg-white/10"
-          >
-            <svg viewBox="0 0 24 24" className="size-5" aria-hidden="true" fill="currentColor">
-              <circle cx="5" cy="12" r="1.8" />
-              <circle cx="12" cy="12" r="1.8" />
-              <circle cx="19" cy="12" r="1.8" />
-            </svg>
-          </Menu>
         </>
       )}
+      <Menu
+        label={c.kind === 'group' ? 'Group options' : 'Conversation options'}
+        items={items}
+        triggerClassName="grid size-9 place-items-center rounded-xl text-slate-600 transition-colors hover:bg-slate-900/5 hover:text-slate-900 aria-expanded:bg-slate-900/5 dark:text-slate-300 dark:hover:bg-white/10 dark:hover:text-white dark:aria-expanded:bg-white/10"
+      >
+        <svg viewBox="0 0 24 24" className="size-5" aria-hidden="true" fill="currentColor">
+          <circle cx="5" cy="12" r="1.8" />
+          <circle cx="12" cy="12" r="1.8" />
+          <circle cx="19" cy="12" r="1.8" />
+        </svg>
+      </Menu>
       <Suspense fallback={null}>
         {dialog === 'members' && <MembersDialog conversation={c} onClose={() => setDialog(null)} />}
         {dialog === 'leave' && <LeaveDialog conversation={c} title={title} onClose={() => setDialog(null)} />}

@@ -1,7 +1,7 @@
-import { Video } from 'lucide-react';
+import { BellOff, Video } from 'lucide-react';
 import { memo, useId, type MouseEvent } from 'react';
 import type { Conversation } from '../../api';
-import { conversationsSelectors, conversationTitle, otherMember, roomsSelectors, typingLabel } from '../../stores';
+import { conversationsSelectors, conversationTitle, notificationsSelectors, otherMember, roomsSelectors, typingLabel } from '../../stores';
 import { Avatar, avatarName, cn, PresenceDot } from '../../ui';
 import { formatListTime } from '../chat/format';
 import { useAppState, useServices } from '../services';
@@ -23,6 +23,8 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
   const users = useAppState(conversationsSelectors.users);
   // A group call going on here: the row says so (the chat offers to join).
   const inCall = useAppState((s) => roomsSelectors.live(s, c.id)?.participants.length ?? 0);
+  // Muted: still counted, in grey rather than the accent.
+  const muted = useAppState((s) => notificationsSelectors.isMuted(s, c.id, Date.now()));
   const typing = typingLabel(typingNames);
   const unread = active ? 0 : c.unread_count;
 
@@ -43,7 +45,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
     navigation.open(c.id);
   };
 
-  const label = [title, online ? 'online' : null, inCall > 0 ? 'call in progress' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
+  const label = [title, online ? 'online' : null, muted ? 'muted' : null, inCall > 0 ? 'call in progress' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
 
   return (
     <a
@@ -66,11 +68,12 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
       <span className="min-w-0 flex-1">
         <span className="flex items-baseline gap-2">
           <span className="truncate text-sm font-semibold text-slate-900 dark:text-white">{title}</span>
+          {muted && <BellOff data-testid="row-muted" className="size-3.5 shrink-0 text-slate-400 dark:text-slate-500" aria-hidden />}
           <time
             dateTime={c.last_activity_at}
             className={cn(
               'ml-auto shrink-0 text-[11px] tabular-nums',
-              unread > 0 ? 'font-semibold text-accent-600 dark:text-accent-300' : 'text-slate-500 dark:text-slate-400',
+              unread > 0 && !muted ? 'font-semibold text-accent-600 dark:text-accent-300' : 'text-slate-500 dark:text-slate-400',
             )}
           >
             {last ? formatListTime(c.last_activity_at) : ''}
@@ -103,7 +106,10 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
           {unread > 0 && (
             <span
               aria-hidden="true"
-              className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-accent-500 px-1.5 text-[11px] font-semibold tabular-nums text-white shadow-sm"
+              className={cn(
+                'grid h-5 min-w-5 shrink-0 place-items-center rounded-full px-1.5 text-[11px] font-semibold tabular-nums shadow-sm',
+                muted ? 'bg-slate-400/70 text-white dark:bg-slate-500/70' : 'bg-accent-500 text-white',
+              )}
             >
               {unread > 99 ? '99+' : unread}
             </span>

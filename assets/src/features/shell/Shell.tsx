@@ -7,6 +7,7 @@ import { ChatView } from '../chat/ChatView';
 import { ConnectionBanner } from '../connection/ConnectionBanner';
 import { RoomLayer } from '../rooms/RoomLayer';
 import { ConversationList } from '../conversations/ConversationList';
+import { OptInBanner } from '../notifications/OptInBanner';
 import { EmptyConversation } from './EmptyConversation';
 import { ShellLayout } from './ShellLayout';
 import { UserCard } from './UserCard';
@@ -40,6 +41,7 @@ export function Shell() {
         </IconButton>
       </header>
       <ConversationList onNewChat={() => setDialog('chat')} />
+      <OptInBanner />
       <div className="border-t border-slate-900/5 p-2 pb-[max(0.5rem,env(safe-area-inset-bottom))] dark:border-white/5">
         <UserCard onOpenAdmin={() => setDialog('admin')} />
       </div>

@@ -2,12 +2,14 @@ import { ChevronsUpDown, LogOut, MonitorSmartphone, ShieldCheck } from 'lucide-r
 import { sessionSelectors } from '../../stores';
 import { Avatar, Menu, type MenuItem } from '../../ui';
 import { signOut, signOutEverywhere } from '../auth/actions';
+import { useNotificationSettingsItems } from '../notifications/menus';
 import { useAppState, useServices } from '../services';
 
 /** The signed-in user with the account menu (and, for administrators, the admin page). */
 export function UserCard({ onOpenAdmin }: { onOpenAdmin?: () => void }) {
   const services = useServices();
   const user = useAppState(sessionSelectors.user);
+  const notificationItems = useNotificationSettingsItems();
   if (!user) return null;
 
   const items: MenuItem[] = [
@@ -22,8 +24,10 @@ export function UserCard({ onOpenAdmin }: { onOpenAdmin?: () => void }) {
           },
         ]
       : []),
+    ...notificationItems,
     {
       id: 'sign-out',
+      separated: true,
       label: 'Sign out',
       description: 'On this device',
       icon: <LogOut className="size-4" aria-hidden />,
