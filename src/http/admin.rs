@@ -41,6 +41,7 @@ struct AdminUserView {
     display_name: String,
     is_admin: bool,
     /// Set while the account is disabled: it cannot sign in and its sessions have ended.
+    #[oai(nullable)]
     disabled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
@@ -80,13 +81,18 @@ struct InviteRequest {
 #[derive(Object)]
 struct InviteView {
     id: Uuid,
+    #[oai(nullable)]
     note: Option<String>,
+    #[oai(nullable)]
     created_by: Option<UserView>,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    #[oai(nullable)]
     used_at: Option<DateTime<Utc>>,
     /// The account registered with it.
+    #[oai(nullable)]
     used_by: Option<UserView>,
+    #[oai(nullable)]
     revoked_at: Option<DateTime<Utc>>,
     /// `active`, `used`, `revoked` or `expired`.
     state: String,
@@ -142,7 +148,8 @@ enum Done {
 struct Storage {
     /// The database: SQLite's pages in use, or PostgreSQL's `pg_database_size`.
     database_bytes: i64,
-    /// Files in this node's media folder; absent when media are kept on Cloudinary.
+    /// Files in this node's media folder; null when media are kept on Cloudinary.
+    #[oai(nullable)]
     media_bytes: Option<u64>,
 }
 

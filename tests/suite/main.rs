@@ -24,6 +24,7 @@ mod push;
 mod receipts;
 mod retention;
 mod rooms;
+mod schema;
 mod security;
 mod slow_consumer;
 mod store;

@@ -1,0 +1,98 @@
+//! The OpenAPI document against what the server answers (the findings of
+//! `scripts/schemathesis`, kept here as regression tests): every `null` a response carries
+//! is declared `nullable`, every required field is there, 405 names the allowed methods,
+//! error details do not echo long input, hostile query strings are answered, not failed.
+
+use serde_json::{Value, json};
+
+use crate::{
+    both_scales,
+    common::{Scale, assert_problem, spawn, user},
+};
+
+/// `schema` with `$ref`s into `spec` resolved.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => resolve(spec, spec.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("no {r}"))),
+        None => schema,
+    }
+}
+
+/// Checks that `value` fits `schema` as far as presence and nullability go: a `null` only
+/// where the schema says `nullable`, required properties present, objects and arrays
+/// checked all the way down. Returns the violations, each with its JSON path.
+fn conformance(spec: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if value.is_null() {
+        if schema["nullable"] != true {
+            out.push(format!("{path}: null, but the schema does not say nullable"));
+        }
+        return;
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            conformance(spec, s, value, path, out);
+        }
+    }
+    if let Some(obj) = value.as_object() {
+        for req in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !obj.contains_key(req) {
+                out.push(format!("{path}.{req}: required, but absent"));
+            }
+        }
+        for (k, v) in obj {
+            if let Some(s) = schema["properties"].get(k) {
+                conformance(spec, s, v, &format!("{path}.{k}"), out);
+            }
+        }
+    }
+    if let (Some(items), Some(schema_items)) = (value.as_array(), schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            conformance(spec, schema_items, v, &format!("{path}[{i}]"), out);
+        }
+    }
+}
+
+/// The schema of `method path`'s `status` response, as the spec documents it.
+fn response_schema<'a>(spec: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+    let op = &spec["paths"][path][method];
+    let content = &op["responses"][status.to_string()]["content"];
+    let schema = &content["application/json; charset=utf-8"]["schema"];
+    assert!(schema.is_object(), "{method} {path} documents {status} with a JSON schema: {content}");
+    schema
+}
+
+async fn responses_declare_every_null_they_carry(scale: Scale) {
+    let app = spawn(scale).await;
+    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let (admin, _) = user(&app, "schemaadmin").await;
+    let (_, peer_id) = user(&app, "schemapeer").await;
+    // A direct conversation has no name and, before its first message, no last message;
+    // an invite without a note is unused and unrevoked; no account is disabled.
+    let direct = app.conversation_id(&admin, json!({"kind": "direct", "user_id": peer_id})).await;
+    assert_eq!(app.post_auth("/api/v1/admin/invites", &admin, json!({})).await.status(), 201);
+    let mut violations = Vec::new();
+    for (path, template) in [
+        ("/api/v1/conversations".to_string(), "/conversations"),
+        (format!("/api/v1/conversations/{direct}"), "/conversations/{id}"),
+        ("/api/v1/admin/users".to_string(), "/admin/users"),
+        ("/api/v1/admin/invites".to_string(), "/admin/invites"),
+        ("/api/v1/admin/server".to_string(), "/admin/server"),
+    ] {
+        let r = app.get_auth(&path, &admin).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        let body: Value = r.json().await.unwrap();
+        conformance(&spec, response_schema(&spec, "get", template, 200), &body, template, &mut violations);
+    }
+    // A message posted over REST has no client id of its own in history.
+    let r = app.post_auth(&format!("/api/v1/conversations/{direct}/messages"), &admin, json!({"body": "hi"})).await;
+    assert_eq!(r.status(), 202);
+    let r = app.get_auth(&format!("/api/v1/conversations/{direct}/messages"), &admin).await;
+    let body: Value = r.json().await.unwrap();
+    let schema = response_schema(&spec, "get", "/conversations/{id}/messages", 200);
+    conformance(&spec, schema, &body, "/conversations/{id}/messages", &mut violations);
+    assert!(violations.is_empty(), "responses that do not fit the spec:\n{}", violations.join("\n"));
+    app.finish().await;
+}
+
+both_scales!(responses_declare_every_null_they_carry);
