@@ -96,3 +96,25 @@ async fn responses_declare_every_null_they_carry(scale: Scale) {
 }
 
 both_scales!(responses_declare_every_null_they_carry);
+
+async fn method_not_allowed_names_the_allowed_methods(scale: Scale) {
+    let app = spawn(scale).await;
+    let (token, _) = user(&app, "allowuser").await;
+    let conversation = "01900000-0000-7000-8000-000000000000";
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/users/me".to_string(), "GET, PATCH"),
+        ("DELETE", "/api/v1/auth/login".to_string(), "POST"),
+        ("PUT", format!("/api/v1/conversations/{conversation}"), "GET, PATCH"),
+        ("PATCH", format!("/api/v1/conversations/{conversation}/messages"), "GET, POST"),
+        ("GET", "/api/v1/admin/invites/01900000-0000-7000-8000-000000000000".to_string(), "DELETE"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = app.http.request(method.clone(), app.url(&path)).bearer_auth(&token).send().await.unwrap();
+        let got = r.headers().get("allow").map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref(), Some(allow), "{method} {path}");
+        assert_problem(r, 405, "method_not_allowed").await;
+    }
+    app.finish().await;
+}
+
+both_scales!(method_not_allowed_names_the_allowed_methods);
