@@ -118,3 +118,24 @@ async fn method_not_allowed_names_the_allowed_methods(scale: Scale) {
 }
 
 both_scales!(method_not_allowed_names_the_allowed_methods);
+
+async fn error_details_do_not_echo_long_input(scale: Scale) {
+    let app = spawn(scale).await;
+    let long = "x".repeat(5000);
+    // An unknown field: the parser names it in the detail.
+    let mut body = serde_json::Map::new();
+    body.insert("username".into(), json!("someone"));
+    body.insert("password".into(), json!("password123"));
+    body.insert(long.clone(), json!(1));
+    let r = app.post("/api/v1/auth/login", Value::Object(body)).await;
+    let detail = assert_problem(r, 400, "invalid_request").await["detail"].as_str().unwrap().to_string();
+    assert!(detail.chars().count() <= 201 && detail.ends_with('…'), "{} chars: {detail}", detail.len());
+    assert!(detail.starts_with("parse request payload error"), "{detail}");
+    // A wrong type, deep in a long body.
+    let r = app.post("/api/v1/auth/login", json!({"username": long, "password": 5})).await;
+    let detail = assert_problem(r, 400, "invalid_request").await["detail"].as_str().unwrap().to_string();
+    assert!(detail.chars().count() <= 201, "{} chars: {detail}", detail.len());
+    app.finish().await;
+}
+
+both_scales!(error_details_do_not_echo_long_input);
