@@ -139,3 +139,24 @@ async fn error_details_do_not_echo_long_input(scale: Scale) {
 }
 
 both_scales!(error_details_do_not_echo_long_input);
+
+async fn control_characters_in_a_search_match_no_one(scale: Scale) {
+    let app = spawn(scale).await;
+    let (admin, _) = user(&app, "nuladmin").await;
+    for path in ["/api/v1/users?query=nul%00admin", "/api/v1/users?query=%00", "/api/v1/users?query=nul%1Badmin"] {
+        let r = app.get_auth(path, &admin).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        assert_eq!(r.json::<Value>().await.unwrap(), json!([]), "GET {path}");
+    }
+    for path in ["/api/v1/admin/users?query=nul%00admin", "/api/v1/admin/users?query=%00"] {
+        let r = app.get_auth(path, &admin).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        assert_eq!(r.json::<Value>().await.unwrap(), json!([]), "GET {path}");
+    }
+    // The same search without the control character finds the user.
+    let found: Value = app.get_auth("/api/v1/users?query=nuladmin", &admin).await.json().await.unwrap();
+    assert_eq!(found[0]["username"], "nuladmin");
+    app.finish().await;
+}
+
+both_scales!(control_characters_in_a_search_match_no_one);
