@@ -64,8 +64,10 @@ impl From<AdminUser> for AdminUserView {
 #[oai(deny_unknown_fields)]
 struct AccountPatch {
     /// Make (`true`) or remove (`false`) an administrator.
+    #[oai(nullable)]
     is_admin: Option<bool>,
     /// Disable (`true`: every session and socket ends at once) or enable (`false`).
+    #[oai(nullable)]
     disabled: Option<bool>,
 }
 
@@ -73,8 +75,10 @@ struct AccountPatch {
 #[oai(deny_unknown_fields)]
 struct InviteRequest {
     /// Whom it is for (up to 200 characters), shown in the list.
+    #[oai(nullable)]
     note: Option<Text>,
     /// Lifetime in hours, 1 to 8760 (a year); 168 (7 days) when absent.
+    #[oai(nullable)]
     expires_in_hours: Option<u32>,
 }
 

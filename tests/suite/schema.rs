@@ -160,3 +160,47 @@ async fn control_characters_in_a_search_match_no_one(scale: Scale) {
 }
 
 both_scales!(control_characters_in_a_search_match_no_one);
+
+/// The schema of `method path`'s JSON request body, resolved.
+fn request_schema<'a>(spec: &'a Value, method: &str, path: &str) -> &'a Value {
+    let content = &spec["paths"][path][method]["requestBody"]["content"];
+    resolve(spec, &content["application/json; charset=utf-8"]["schema"])
+}
+
+async fn optional_request_fields_that_take_null_say_so(scale: Scale) {
+    let app = spawn(scale).await;
+    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let (admin, _) = user(&app, "nulladmin").await;
+    let (_, peer) = user(&app, "nullpeer").await;
+    let direct = app.conversation_id(&admin, json!({"kind": "direct", "user_id": peer})).await;
+    // Each request sends null for an optional field; the server takes it as absent, and
+    // the spec must say that null is allowed there.
+    let cases = [
+        ("post", "/auth/register", "invite_code", "/api/v1/auth/register".to_string(), 201),
+        ("post", "/auth/logout", "refresh_token", "/api/v1/auth/logout".to_string(), 204),
+        ("patch", "/users/me", "display_name", "/api/v1/users/me".to_string(), 200),
+        ("patch", "/users/me", "password", "/api/v1/users/me".to_string(), 200),
+        ("patch", "/admin/users/{id}", "is_admin", format!("/api/v1/admin/users/{peer}"), 200),
+        ("patch", "/admin/users/{id}", "disabled", format!("/api/v1/admin/users/{peer}"), 200),
+        ("post", "/admin/invites", "note", "/api/v1/admin/invites".to_string(), 201),
+        ("post", "/admin/invites", "expires_in_hours", "/api/v1/admin/invites".to_string(), 201),
+    ];
+    for (method, template, field, path, status) in cases {
+        let mut body = json!({ field: null });
+        if template == "/auth/register" {
+            body = json!({"username": "nullthird", "display_name": "N", "password": "password123", field: null});
+        }
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let r = app.request_auth(m, &path, &admin, Some(body)).await;
+        assert_eq!(r.status().as_u16(), status, "{method} {template} with {field}: null");
+        let prop = &request_schema(&spec, method, template)["properties"][field];
+        assert_eq!(prop["nullable"], true, "{method} {template}: {field} is declared nullable: {prop}");
+    }
+    let r = app.post_auth(&format!("/api/v1/conversations/{direct}/messages"), &admin, json!({"body": null})).await;
+    assert_problem(r, 400, "validation_failed").await;
+    let prop = &request_schema(&spec, "post", "/conversations/{id}/messages")["properties"]["body"];
+    assert_eq!(prop["nullable"], true, "a message's body is declared nullable: {prop}");
+    app.finish().await;
+}
+
+both_scales!(optional_request_fields_that_take_null_say_so);
