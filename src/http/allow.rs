@@ -18,10 +18,10 @@ impl Methods {
         let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
         let mut table = Vec::new();
         for (path, ops) in spec["paths"].as_object().into_iter().flatten() {
-            let segments = segments(path)
-                .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string()))
-                .collect();
-            let mut methods: Vec<String> = ops.as_object().into_iter().flatten().map(|(m, _)| m.to_uppercase()).collect();
+            let segments =
+                segments(path).map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string())).collect();
+            let mut methods: Vec<String> =
+                ops.as_object().into_iter().flatten().map(|(m, _)| m.to_uppercase()).collect();
             methods.sort();
             if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
                 table.push((segments, value));

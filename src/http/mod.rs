@@ -18,6 +18,7 @@ pub mod origin;
 pub mod problem;
 mod push;
 mod server;
+mod spec;
 pub mod text;
 mod users;
 
@@ -81,8 +82,11 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
     let api = api_service(services.clone());
     // An upload's multipart body: the file, plus room for the part headers.
     let upload_limit = services.media.max_upload_bytes() + 64 * 1024;
-    let methods = Arc::new(allow::Methods::from_spec(&api.spec()));
-    let spec = api.spec_endpoint();
+    let document = spec::document(&api.spec());
+    let methods = Arc::new(allow::Methods::from_spec(&document));
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder().content_type("application/json; charset=utf-8").body(document.clone())
+    });
     let docs = api.swagger_ui();
     Route::new()
         .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway.clone()))

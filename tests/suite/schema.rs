@@ -204,3 +204,79 @@ async fn optional_request_fields_that_take_null_say_so(scale: Scale) {
 }
 
 both_scales!(optional_request_fields_that_take_null_say_so);
+
+async fn bodies_that_refuse_unknown_fields_say_so(scale: Scale) {
+    let app = spawn(scale).await;
+    let spec: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let (admin, _) = user(&app, "closedadmin").await;
+    let (_, peer) = user(&app, "closedpeer").await;
+    let group = app.conversation_id(&admin, json!({"kind": "group", "name": "g", "member_ids": []})).await;
+    // Every JSON body but two, with its required fields and one field the server does not
+    // know: refused, and the spec says `additionalProperties: false`.
+    let closed = [
+        (
+            "post",
+            "/auth/register",
+            "/api/v1/auth/register".to_string(),
+            json!({"username": "x", "display_name": "x", "password": "p"}),
+        ),
+        ("post", "/auth/login", "/api/v1/auth/login".to_string(), json!({"username": "x", "password": "p"})),
+        ("post", "/auth/refresh", "/api/v1/auth/refresh".to_string(), json!({})),
+        ("post", "/auth/logout", "/api/v1/auth/logout".to_string(), json!({})),
+        ("patch", "/users/me", "/api/v1/users/me".to_string(), json!({"password": {"current": "a", "new": "b"}})),
+        ("patch", "/conversations/{id}", format!("/api/v1/conversations/{group}"), json!({"name": "n"})),
+        (
+            "post",
+            "/conversations/{id}/members",
+            format!("/api/v1/conversations/{group}/members"),
+            json!({"user_ids": []}),
+        ),
+        ("post", "/conversations/{id}/messages", format!("/api/v1/conversations/{group}/messages"), json!({})),
+        ("post", "/conversations/{id}/read", format!("/api/v1/conversations/{group}/read"), json!({"seq": 0})),
+        (
+            "delete",
+            "/push/subscriptions",
+            "/api/v1/push/subscriptions".to_string(),
+            json!({"endpoint": "https://push.example/x"}),
+        ),
+        ("patch", "/notifications/settings", "/api/v1/notifications/settings".to_string(), json!({})),
+        (
+            "put",
+            "/notifications/mutes/{conversation_id}",
+            format!("/api/v1/notifications/mutes/{group}"),
+            json!({"until": null}),
+        ),
+        ("patch", "/admin/users/{id}", format!("/api/v1/admin/users/{peer}"), json!({})),
+        ("post", "/admin/invites", "/api/v1/admin/invites".to_string(), json!({})),
+    ];
+    let open = [("post", "/conversations"), ("post", "/push/subscriptions")];
+    for (method, template, path, mut body) in closed.clone() {
+        let schema = request_schema(&spec, method, template);
+        assert_eq!(schema["additionalProperties"], false, "{method} {template}: {schema}");
+        body["zz_unknown"] = json!(1);
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let r = app.request_auth(m, &path, &admin, Some(body)).await;
+        let problem = assert_problem(r, 400, "invalid_request").await;
+        assert!(problem["detail"].as_str().unwrap().contains("unknown field"), "{method} {template}: {problem}");
+    }
+    // The password change's nested object is closed too.
+    let nested = &request_schema(&spec, "patch", "/users/me")["properties"]["password"];
+    let nested = resolve(&spec, &nested["allOf"][0]);
+    assert_eq!(nested["additionalProperties"], false, "{nested}");
+    for (method, template) in open {
+        assert_ne!(request_schema(&spec, method, template)["additionalProperties"], false, "{method} {template}");
+    }
+    // No JSON body is left out of the lists above.
+    for (template, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op["requestBody"]["content"].get("application/json; charset=utf-8").is_some() {
+                let listed = closed.iter().any(|c| (c.0, c.1) == (method.as_str(), template.as_str()))
+                    || open.contains(&(method.as_str(), template.as_str()));
+                assert!(listed, "{method} {template} is checked here");
+            }
+        }
+    }
+    app.finish().await;
+}
+
+both_scales!(bodies_that_refuse_unknown_fields_say_so);
