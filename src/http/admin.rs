@@ -41,6 +41,7 @@ struct AdminUserView {
     display_name: String,
     is_admin: bool,
     /// Set while the account is disabled: it cannot sign in and its sessions have ended.
+    #[oai(nullable)]
     disabled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
@@ -63,8 +64,10 @@ impl From<AdminUser> for AdminUserView {
 #[oai(deny_unknown_fields)]
 struct AccountPatch {
     /// Make (`true`) or remove (`false`) an administrator.
+    #[oai(nullable)]
     is_admin: Option<bool>,
     /// Disable (`true`: every session and socket ends at once) or enable (`false`).
+    #[oai(nullable)]
     disabled: Option<bool>,
 }
 
@@ -72,21 +75,28 @@ struct AccountPatch {
 #[oai(deny_unknown_fields)]
 struct InviteRequest {
     /// Whom it is for (up to 200 characters), shown in the list.
+    #[oai(nullable)]
     note: Option<Text>,
     /// Lifetime in hours, 1 to 8760 (a year); 168 (7 days) when absent.
+    #[oai(nullable)]
     expires_in_hours: Option<u32>,
 }
 
 #[derive(Object)]
 struct InviteView {
     id: Uuid,
+    #[oai(nullable)]
     note: Option<String>,
+    #[oai(nullable)]
     created_by: Option<UserView>,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    #[oai(nullable)]
     used_at: Option<DateTime<Utc>>,
     /// The account registered with it.
+    #[oai(nullable)]
     used_by: Option<UserView>,
+    #[oai(nullable)]
     revoked_at: Option<DateTime<Utc>>,
     /// `active`, `used`, `revoked` or `expired`.
     state: String,
@@ -142,7 +152,8 @@ enum Done {
 struct Storage {
     /// The database: SQLite's pages in use, or PostgreSQL's `pg_database_size`.
     database_bytes: i64,
-    /// Files in this node's media folder; absent when media are kept on Cloudinary.
+    /// Files in this node's media folder; null when media are kept on Cloudinary.
+    #[oai(nullable)]
     media_bytes: Option<u64>,
 }
 

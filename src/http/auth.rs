@@ -40,6 +40,7 @@ struct RegisterRequest {
     /// At least 8 characters.
     password: Text,
     /// Required when the server's registration mode is `invite`.
+    #[oai(nullable)]
     invite_code: Option<Text>,
     /// Put the refresh token in an HttpOnly cookie instead of the body (web client).
     #[oai(default)]
@@ -59,6 +60,7 @@ struct LoginRequest {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct RefreshRequest {
+    #[oai(nullable)]
     refresh_token: Option<Text>,
 }
 

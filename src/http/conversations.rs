@@ -82,7 +82,7 @@ struct AddMembers {
 #[oai(deny_unknown_fields)]
 struct PostMessage {
     /// Up to 4,000 characters; may be empty (or absent) when `attachments` is not.
-    #[oai(default)]
+    #[oai(default, nullable)]
     body: Option<Text>,
     /// Up to 10 of your uploads (`POST /uploads`), each attached once.
     #[oai(default)]

@@ -6,6 +6,7 @@
 //! themselves: malformed JSON, wrong types, unknown routes, oversize bodies).
 
 mod admin;
+mod allow;
 pub mod assets;
 mod auth;
 mod calls;
@@ -17,6 +18,7 @@ pub mod origin;
 pub mod problem;
 mod push;
 mod server;
+mod spec;
 pub mod text;
 mod users;
 
@@ -80,13 +82,22 @@ pub fn routes(services: Arc<Services>, gateway: Gateway) -> impl Endpoint {
     let api = api_service(services.clone());
     // An upload's multipart body: the file, plus room for the part headers.
     let upload_limit = services.media.max_upload_bytes() + 64 * 1024;
-    let spec = api.spec_endpoint();
+    let document = spec::document(&api.spec());
+    let methods = Arc::new(allow::Methods::from_spec(&document));
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder().content_type("application/json; charset=utf-8").body(document.clone())
+    });
     let docs = api.swagger_ui();
     Route::new()
         .at("/api/v1/ws", poem::get(crate::gateway::ws).data(services.clone()).data(gateway.clone()))
         .at("/api/v1/media/:id", poem::get(media::original).data(services.clone()))
         .at("/api/v1/media/:id/:variant", poem::get(media::rendition).data(services.clone()))
-        .nest("/api/v1", api.data(gateway.clone()).around(move |ep, req| limit_body(ep, req, upload_limit)))
+        .nest(
+            "/api/v1",
+            api.data(gateway.clone())
+                .around(move |ep, req| limit_body(ep, req, upload_limit))
+                .around(move |ep, req| allow::on_405(ep, req, methods.clone())),
+        )
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/healthz", poem::get(health::healthz))

@@ -47,7 +47,7 @@ pub struct Problem {
     pub title: String,
     /// HTTP status code.
     pub status: u16,
-    /// Human explanation of this occurrence.
+    /// Human explanation of this occurrence (at most 200 characters and an ellipsis).
     pub detail: String,
     /// Stable machine-readable code (`validation_failed`, `invalid_credentials`, …).
     pub code: String,
@@ -57,8 +57,21 @@ pub struct Problem {
     pub retry_after_ms: Option<u64>,
 }
 
+/// The longest `detail`, in characters: a detail that quotes the request (an unknown field's
+/// name, a value) is cut there, so an error never echoes a large input back.
+pub const MAX_DETAIL_CHARS: usize = 200;
+
+fn cut(mut detail: String) -> String {
+    if let Some((at, _)) = detail.char_indices().nth(MAX_DETAIL_CHARS) {
+        detail.truncate(at);
+        detail.push('…');
+    }
+    detail
+}
+
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: String, retry_after_ms: Option<u64>) -> Self {
+        let detail = cut(detail);
         Problem {
             kind: format!("urn:nexus:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),

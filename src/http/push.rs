@@ -39,7 +39,7 @@ struct NewSubscription {
     /// The push service URL (https, at most 2048 characters).
     endpoint: Text,
     /// When the browser will drop it (milliseconds since the epoch); ignored.
-    #[oai(rename = "expirationTime")]
+    #[oai(rename = "expirationTime", nullable)]
     expiration_time: Option<f64>,
     keys: SubscriptionKeys,
 }
@@ -54,8 +54,10 @@ struct SubscriptionRef {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 struct SettingsChange {
+    #[oai(nullable)]
     hide_content: Option<bool>,
     /// A time, or `null` to end do-not-disturb.
+    #[oai(nullable)]
     dnd_until: MaybeUndefined<DateTime<Utc>>,
 }
 
@@ -63,6 +65,7 @@ struct SettingsChange {
 #[oai(deny_unknown_fields)]
 struct MuteChange {
     /// Muted until then; `null`: always.
+    #[oai(nullable)]
     until: Option<DateTime<Utc>>,
 }
 

@@ -30,8 +30,10 @@ struct PasswordChange {
 #[oai(deny_unknown_fields)]
 struct UpdateMe {
     /// 1–64 characters.
+    #[oai(nullable)]
     display_name: Option<Text>,
     /// Changing the password ends every other session.
+    #[oai(nullable)]
     password: Option<PasswordChange>,
 }
 

@@ -58,6 +58,7 @@ pub struct PushKey {
     /// False when the server sends no pushes (`push.enabled`).
     pub enabled: bool,
     /// Base64url, 65 bytes uncompressed; `null` when disabled.
+    #[oai(nullable)]
     pub public_key: Option<String>,
 }
 
@@ -65,6 +66,7 @@ pub struct PushKey {
 pub struct MuteView {
     pub conversation_id: Uuid,
     /// Muted until then; `null`: always.
+    #[oai(nullable)]
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -74,6 +76,7 @@ pub struct NotificationSettings {
     /// Pushes carry no message content (sender and conversation only).
     pub hide_content: bool,
     /// Do not disturb: nothing is pushed before this time (`null`: off).
+    #[oai(nullable)]
     pub dnd_until: Option<DateTime<Utc>>,
     /// Muted conversations (past mutes are not listed).
     pub mutes: Vec<MuteView>,

@@ -34,6 +34,7 @@ pub struct MessageView {
     pub attachments: Vec<AttachmentView>,
     pub created_at: DateTime<Utc>,
     /// The sender's id for it, to match an optimistic bubble.
+    #[oai(nullable)]
     pub client_id: Option<String>,
 }
 
@@ -51,10 +52,12 @@ pub struct ConversationView {
     /// `direct` or `group`.
     pub kind: String,
     /// Set for groups; a direct conversation is shown under the other member's name.
+    #[oai(nullable)]
     pub name: Option<String>,
     pub created_at: DateTime<Utc>,
     /// `seq` of the last message (0 when there is none).
     pub last_seq: i64,
+    #[oai(nullable)]
     pub last_message: Option<MessageView>,
     pub last_activity_at: DateTime<Utc>,
     pub members: Vec<MemberView>,
@@ -77,6 +80,7 @@ pub struct PresenceView {
     pub user_id: Uuid,
     pub online: bool,
     /// When the user was last connected, if known and not online now.
+    #[oai(nullable)]
     pub last_seen: Option<DateTime<Utc>>,
 }
 

@@ -278,6 +278,11 @@ impl Accounts {
         if q.is_empty() || q.chars().count() > 64 {
             return Err(Error::validation("query: must be 1 to 64 characters"));
         }
+        // No username or display name holds a control character (NUL cannot even reach
+        // PostgreSQL's text): such a query matches no one.
+        if q.contains(char::is_control) {
+            return Ok(Vec::new());
+        }
         Ok(self.store.search_users(q, SEARCH_LIMIT).await?)
     }
 

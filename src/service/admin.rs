@@ -94,6 +94,10 @@ impl Admin {
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(Error::validation(format!("limit: must be 1 to {MAX_PAGE}")));
         }
+        // Names hold no control characters (and PostgreSQL's text no NUL): no match.
+        if query.is_some_and(|q| q.contains(char::is_control)) {
+            return Ok(Vec::new());
+        }
         Ok(self.store.list_users(query, limit, offset).await?)
     }
 

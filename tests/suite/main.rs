@@ -25,6 +25,7 @@ mod push;
 mod receipts;
 mod retention;
 mod rooms;
+mod schema;
 mod security;
 mod slow_consumer;
 mod store;
