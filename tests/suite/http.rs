@@ -131,4 +131,36 @@ both_scales!(
     openapi_and_swagger_ui,
     unknown_api_routes_are_problems,
     web_client_is_served_with_spa_fallback,
+    the_installable_app_is_served_as_itself,
 );
+
+/// The service worker and the manifest are files the browser fetches as themselves: the
+/// right type, the worker allowed at `/` and revalidated, never `index.html` in their place.
+async fn the_installable_app_is_served_as_itself(scale: Scale) {
+    let app = spawn(scale).await;
+    let r = app.http.get(app.url("/sw.js")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert!(h["content-type"].to_str().unwrap().contains("javascript"), "{h:?}");
+    assert_eq!(h["service-worker-allowed"], "/");
+    assert!(!h["cache-control"].to_str().unwrap().contains("immutable"), "the worker is revalidated: {h:?}");
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("<!doctype html") && !body.contains("<html"), "not the page");
+    let r = app.http.get(app.url("/manifest.webmanifest")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/manifest+json");
+    let manifest: Value = r.json().await.unwrap();
+    assert_eq!(manifest["start_url"], "/");
+    assert_eq!(manifest["display"], "standalone");
+    for icon in manifest["icons"].as_array().unwrap() {
+        let src = icon["src"].as_str().unwrap();
+        let r = app.http.get(app.url(&format!("/{}", src.trim_start_matches('/')))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{src}");
+        assert_eq!(r.headers()["content-type"], "image/png", "{src}");
+    }
+    // Missing ones are 404, not the page.
+    for path in ["/icons/nope.png", "/assets/nope.js"] {
+        assert_eq!(app.http.get(app.url(path)).send().await.unwrap().status(), 404, "{path}");
+    }
+    app.finish().await;
+}
