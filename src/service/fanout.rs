@@ -151,8 +151,16 @@ impl Fanout {
     }
 
     pub async fn publish(&self, envelopes: &[Envelope]) -> Result<()> {
+        self.publish_located(envelopes).await.map(|_| ())
+    }
+
+    /// [`Fanout::publish`], returning the recipients of the routed envelopes that have no
+    /// socket on any node (found on the way: the push service needs them, and asking
+    /// presence again would cost a second round trip).
+    pub async fn publish_located(&self, envelopes: &[Envelope]) -> Result<HashSet<Uuid>> {
+        let mut offline = HashSet::new();
         if envelopes.is_empty() {
-            return Ok(());
+            return Ok(offline);
         }
         let (everywhere, routed): (Vec<&Envelope>, Vec<&Envelope>) =
             envelopes.iter().partition(|e| e.effect.is_some_and(|x| x.everywhere()));
@@ -163,6 +171,7 @@ impl Fanout {
         }
         if !routed.is_empty() {
             let nodes = self.locate(&routed).await?;
+            offline.extend(routed.iter().flat_map(|e| e.to.iter()).filter(|u| !nodes.contains_key(u)));
             // Per node: each envelope with its recipients on that node.
             let mut per_node: HashMap<Uuid, Vec<(usize, Vec<Uuid>)>> = HashMap::new();
             for (i, env) in routed.iter().enumerate() {
@@ -183,7 +192,7 @@ impl Fanout {
         }
         self.bus.publish_many(&out).await?;
         self.stats.published.fetch_add(out.len() as u64, Ordering::Relaxed);
-        Ok(())
+        Ok(offline)
     }
 
     /// The nodes with sockets of each recipient of `envelopes` (users with none are absent).

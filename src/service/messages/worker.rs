@@ -236,7 +236,8 @@ impl Messages {
         }
         // A sender has read what they wrote; that and the first publish go to the bus
         // together.
-        let (marked, mut published) = tokio::join!(self.receipts.mark_own(&own), self.fanout.publish(&envelopes));
+        let (marked, mut published) =
+            tokio::join!(self.receipts.mark_own(&own), self.fanout.publish_located(&envelopes));
         if let Err(e) = marked {
             tracing::warn!(error = %e, "advancing senders' read pointers failed");
         }
@@ -245,14 +246,19 @@ impl Messages {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(delay)).await;
-            published = self.fanout.publish(&envelopes).await;
+            published = self.fanout.publish_located(&envelopes).await;
         }
-        if let Err(e) = published {
-            // Stored but not announced: members catch up by `seq` on their next message or
-            // reconnect. Never lost.
-            tracing::error!(error = %e, "fan-out failed after retries");
-        }
-        // Members with no socket open hear of it by push (queued in a task of its own).
+        let offline = match published {
+            Ok(offline) => Some(offline),
+            Err(e) => {
+                // Stored but not announced: members catch up by `seq` on their next message
+                // or reconnect. Never lost.
+                tracing::error!(error = %e, "fan-out failed after retries");
+                None
+            }
+        };
+        // Members with no socket open (as the fan-out found them) hear of it by push,
+        // queued in a task of its own.
         let stored: Vec<_> = outcome
             .results
             .iter()
@@ -261,7 +267,7 @@ impl Messages {
                 _ => None,
             })
             .collect();
-        self.push.messages_stored(stored, &outcome.members);
+        self.push.messages_stored(stored, &outcome.members, offline);
         let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
         if let Err(e) = self.bus.ack(keys::MESSAGES_STREAM, keys::MESSAGES_GROUP, &ids).await {
             // Stored; a redelivery is deduplicated by the store.

@@ -10,9 +10,9 @@
 //! open but hidden tab is the page's to notify (it has the socket and the events).
 //!
 //! Nothing here is on a message's path: after a batch is stored and fanned out, the worker
-//! hands it to [`Push::messages_stored`], which checks presence (one bus round trip for the
-//! batch) and, only for recipients who are offline and subscribed, queues a [`Job`] on the
-//! bus. The push worker ([`worker`]) sends them, with retries, back-off and a rate limit
+//! hands it to [`Push::messages_stored`] with the recipients the fan-out found offline (no
+//! second presence lookup), and, only for those who are subscribed, a [`Job`] is queued on
+//! the bus. The push worker ([`worker`]) sends them, with retries, back-off and a rate limit
 //! per user, and forgets subscriptions their push service says are gone.
 
 mod payload;
@@ -198,9 +198,16 @@ impl Push {
 
     // ----- deciding who gets a push -------------------------------------------------
 
-    /// A batch of messages was stored and fanned out (`members`: each conversation's).
-    /// Queues the pushes it needs, in a task of its own: the caller never waits.
-    pub fn messages_stored(&self, messages: Vec<Message>, members: &HashMap<Uuid, Vec<Uuid>>) {
+    /// A batch of messages was stored and fanned out (`members`: each conversation's;
+    /// `offline`: the recipients the fan-out found with no socket anywhere, `None` when it
+    /// failed and presence must be asked). Queues the pushes it needs, in a task of its
+    /// own: the caller never waits.
+    pub fn messages_stored(
+        &self,
+        messages: Vec<Message>,
+        members: &HashMap<Uuid, Vec<Uuid>>,
+        offline: Option<HashSet<Uuid>>,
+    ) {
         if self.inner.sender.is_none() {
             return;
         }
@@ -220,16 +227,19 @@ impl Push {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.queue_messages(jobs).await {
+            if let Err(e) = this.queue_messages(jobs, offline).await {
                 tracing::warn!(error = %e, "deciding pushes failed");
             }
         });
     }
 
-    async fn queue_messages(&self, jobs: Vec<(Message, Vec<Uuid>)>) -> Result<()> {
+    async fn queue_messages(&self, jobs: Vec<(Message, Vec<Uuid>)>, offline: Option<HashSet<Uuid>>) -> Result<()> {
         let mut seen = HashSet::new();
         let users: Vec<Uuid> = jobs.iter().flat_map(|(_, to)| to.iter().copied()).filter(|u| seen.insert(*u)).collect();
-        let offline = self.offline(&users).await?;
+        let offline: HashSet<Uuid> = match offline {
+            Some(known) => users.into_iter().filter(|u| known.contains(u)).collect(),
+            None => self.offline(&users).await?,
+        };
         if offline.is_empty() {
             return Ok(());
         }
