@@ -248,6 +248,18 @@ pub trait Bus: Send + Sync + 'static {
     async fn queue_ensure_group(&self, stream: &str, group: &str) -> BusResult<()>;
     /// Append; resolves once the entry is stored by the bus. Returns its id.
     async fn enqueue(&self, stream: &str, payload: Bytes) -> BusResult<String>;
+    /// Append unless `key` is present, and set `key` to `value` for `ttl` in the same
+    /// atomic step, so that the key exists only if the entry was appended (a process that
+    /// dies half-way leaves neither). `None`: appended; `Some(existing)`: the key's value,
+    /// nothing appended.
+    async fn enqueue_once(
+        &self,
+        stream: &str,
+        payload: Bytes,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> BusResult<Option<String>>;
     /// New entries for `consumer`, waiting up to `block` for the first one.
     async fn dequeue(
         &self,

@@ -134,6 +134,30 @@ async fn put_if_absent_dedupes_until_expiry(scale: Scale) {
     env.cleanup().await;
 }
 
+/// The dedupe key of a message exists only if its queue entry does: a retry that finds the
+/// key is acked, so a key without an entry (a process killed between the two) would be an
+/// acknowledged message lost. Found by `scripts/chaos kill`.
+async fn enqueue_once_keys_and_appends_together_or_not_at_all(scale: Scale) {
+    let (bus, env) = bus(scale).await;
+    bus.queue_ensure_group("q", "g").await.unwrap();
+    let once = |payload: &'static [u8], value: &'static str| {
+        let bus = bus.clone();
+        async move { bus.enqueue_once("q", Bytes::from_static(payload), "dedupe:k", value, T).await.unwrap() }
+    };
+    assert_eq!(once(b"first", "ack 1").await, None);
+    assert_eq!(once(b"second", "ack 2").await.as_deref(), Some("ack 1"), "the first attempt's value");
+    assert_eq!(bus.get("dedupe:k").await.unwrap().as_deref(), Some("ack 1"));
+    let got = bus.dequeue("q", "g", "c", 10, Duration::from_millis(200)).await.unwrap();
+    assert_eq!(got.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), vec![Bytes::from_static(b"first")]);
+    if scale == Scale::Cluster {
+        // An append that fails (here: the stream's key holds a string) sets no key.
+        bus.set("broken", "not a stream", T).await.unwrap();
+        assert!(bus.enqueue_once("broken", Bytes::from_static(b"x"), "dedupe:b", "ack", T).await.is_err());
+        assert_eq!(bus.get("dedupe:b").await.unwrap(), None, "a key without its entry");
+    }
+    env.cleanup().await;
+}
+
 async fn buffer_keeps_the_maximum(scale: Scale) {
     let (bus, env) = bus(scale).await;
     assert_eq!(bus.buffer_max("rcpt", "c1:u1", 5).await.unwrap(), 5);
@@ -281,6 +305,7 @@ both_scales!(
     queue_blocking_read_wakes_on_enqueue,
     queue_reclaims_a_dead_consumers_entries,
     put_if_absent_dedupes_until_expiry,
+    enqueue_once_keys_and_appends_together_or_not_at_all,
     buffer_keeps_the_maximum,
     buffer_take_survives_an_interrupted_flush,
     lock_is_exclusive_and_expires,

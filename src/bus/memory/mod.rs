@@ -250,6 +250,32 @@ impl Bus for MemoryBus {
         Ok(id.to_string())
     }
 
+    async fn enqueue_once(
+        &self,
+        stream: &str,
+        payload: Bytes,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> BusResult<Option<String>> {
+        let now = Instant::now();
+        let now_us = self.epoch.now_us();
+        let mut state = self.lock();
+        state.maybe_sweep(now, now_us);
+        if let Some((existing, exp)) = state.kv.get(key)
+            && *exp > now
+        {
+            return Ok(Some(existing.clone()));
+        }
+        state.kv.insert(key.to_string(), (value.to_string(), now + ttl));
+        let s = state.stream(stream);
+        s.next_id += 1;
+        let id = s.next_id;
+        s.entries.insert(id, payload);
+        s.notify.notify_waiters();
+        Ok(None)
+    }
+
     async fn dequeue(
         &self,
         stream: &str,

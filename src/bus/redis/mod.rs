@@ -131,6 +131,17 @@ impl Bus for RedisBus {
         queue::enqueue(self, stream, payload).await
     }
 
+    async fn enqueue_once(
+        &self,
+        stream: &str,
+        payload: Bytes,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> BusResult<Option<String>> {
+        queue::enqueue_once(self, stream, payload, key, value, ttl).await
+    }
+
     async fn dequeue(
         &self,
         stream: &str,

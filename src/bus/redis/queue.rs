@@ -56,6 +56,26 @@ pub(super) async fn enqueue(bus: &RedisBus, stream: &str, payload: Bytes) -> Bus
     Ok(id)
 }
 
+pub(super) async fn enqueue_once(
+    bus: &RedisBus,
+    stream: &str,
+    payload: Bytes,
+    key: &str,
+    value: &str,
+    ttl: Duration,
+) -> BusResult<Option<String>> {
+    Ok(bus
+        .scripts
+        .enqueue_once
+        .key(bus.key(stream))
+        .key(bus.key(key))
+        .arg(payload.as_ref())
+        .arg(value)
+        .arg(ttl.as_millis().max(1) as u64)
+        .invoke_async(&mut bus.conn())
+        .await?)
+}
+
 pub(super) async fn dequeue(
     bus: &RedisBus,
     stream: &str,

@@ -49,6 +49,16 @@ if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false";
 
+/// Append unless the key is present, then set the key: both or neither (the append comes
+/// first, so a failing append leaves no key). KEYS: stream, key. ARGV: payload, value, ttl
+/// ms. Returns the value already there, or false.
+const ENQUEUE_ONCE_SCRIPT: &str = r"
+local v = redis.call('GET', KEYS[2])
+if v then return v end
+redis.call('XADD', KEYS[1], '*', 'p', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return false";
+
 /// Compare-and-delete. ARGV: the expected value. Returns 1 if it deleted the key.
 const UNLOCK_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -133,6 +143,7 @@ pub(super) struct Scripts {
     pub(super) max: Script,
     pub(super) take: Script,
     pub(super) put_if_absent: Script,
+    pub(super) enqueue_once: Script,
     pub(super) unlock: Script,
     pub(super) gcra: Script,
 }
@@ -150,6 +161,7 @@ impl Scripts {
             max: Script::new(MAX_SCRIPT),
             take: Script::new(TAKE_SCRIPT),
             put_if_absent: Script::new(PUT_IF_ABSENT_SCRIPT),
+            enqueue_once: Script::new(ENQUEUE_ONCE_SCRIPT),
             unlock: Script::new(UNLOCK_SCRIPT),
             gcra: Script::new(GCRA_SCRIPT),
         }

@@ -220,20 +220,13 @@ impl Messages {
         let dedupe = keys::dedupe(&sender, client_id);
         let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
         let ttl = Duration::from_secs(self.config.dedupe_ttl_secs);
-        if let Some(first) = self.bus.put_if_absent(&dedupe, &ack_json, ttl).await? {
-            let first: Ack = serde_json::from_str(&first).map_err(Error::internal)?;
-            if first.conversation_id != conversation_id {
-                return Err(Error::invalid("validation_failed", "client_id: already used for another conversation"));
-            }
-            return Ok(self.join_waiters(first));
+        // A retry of a message already queued. The dedupe key is only ever set together with
+        // the queue entry (`enqueue_once`), so finding it means the first attempt is durable
+        // (or, embedded, on its way to the commit it waits for).
+        if let Some(first) = self.bus.get(&dedupe).await? {
+            return self.retry_of(&first, conversation_id);
         }
-        let attachments = match self.attach(sender, conversation_id, id, attachments).await {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = self.bus.delete(&dedupe).await;
-                return Err(e);
-            }
-        };
+        let attachments = self.attach(sender, conversation_id, id, attachments).await?;
 
         let job = NewMessage {
             id,
@@ -251,11 +244,19 @@ impl Messages {
             self.lock_waiters().entry(id).or_default().push(tx);
             rx
         });
-        if let Err(e) = self.bus.enqueue(keys::MESSAGES_STREAM, payload).await {
+        let raced = match self.bus.enqueue_once(keys::MESSAGES_STREAM, payload, &dedupe, &ack_json, ttl).await {
+            Ok(raced) => raced,
+            Err(e) => {
+                self.lock_waiters().remove(&id);
+                self.detach(id).await;
+                return Err(e.into());
+            }
+        };
+        if let Some(first) = raced {
+            // Another attempt with this client_id was queued in between: it is the message.
             self.lock_waiters().remove(&id);
             self.detach(id).await;
-            let _ = self.bus.delete(&dedupe).await;
-            return Err(e.into());
+            return self.retry_of(&first, conversation_id);
         }
         self.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(match rx {
@@ -295,6 +296,16 @@ impl Messages {
         if let Err(e) = self.store.detach_uploads(id).await {
             tracing::warn!(message_id = %id, error = %e, "uploads of an unsent message not freed (they stay hidden)");
         }
+    }
+
+    /// A retry of the queued message whose ack is `first` (JSON): the same ack, for the
+    /// same conversation only.
+    fn retry_of(&self, first: &str, conversation_id: Uuid) -> Result<Pending> {
+        let first: Ack = serde_json::from_str(first).map_err(Error::internal)?;
+        if first.conversation_id != conversation_id {
+            return Err(Error::invalid("validation_failed", "client_id: already used for another conversation"));
+        }
+        Ok(self.join_waiters(first))
     }
 
     /// A retry of an accepted message: in the embedded mode it may still be waiting for
