@@ -9,12 +9,12 @@ use std::{
 
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{
-    check_loopback, connect, cpu_secs, create_conversation, http_client, percentile, register_users, rss_mb, run_tag,
-    sum_over,
+    Conversations, HistoryCheck, check_history, check_loopback, connect, converse, cpu_secs, drain, http_client,
+    percentile, register_users, rss_mb, run_tag, sum_over,
 };
 
 pub struct ChatPlan {
@@ -83,45 +83,8 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     let users = register_users(&http, url, &prefix, plan.users).await?;
     eprintln!("registered {} users in {:.1}s", users.len(), t0.elapsed().as_secs_f64());
 
-    // Conversations: consecutive pairs talk directly; the first groups*group_size users
-    // also belong to one group each.
-    let mut dm_of = vec![String::new(); users.len()];
-    for pair in (0..users.len() - users.len() % 2).step_by(2) {
-        let id = create_conversation(
-            &http,
-            url,
-            &users[pair].token,
-            json!({"kind": "direct", "user_id": users[pair + 1].id}),
-        )
-        .await?;
-        dm_of[pair] = id.clone();
-        dm_of[pair + 1] = id;
-    }
-    let mut group_of: Vec<Option<String>> = vec![None; users.len()];
-    let mut members_of: HashMap<String, Vec<usize>> = HashMap::new();
-    for g in 0..plan.groups {
-        let start = g * plan.group_size;
-        if start + plan.group_size > users.len() {
-            break;
-        }
-        let ids: Vec<&str> = users[start + 1..start + plan.group_size].iter().map(|u| u.id.as_str()).collect();
-        let gid = create_conversation(
-            &http,
-            url,
-            &users[start].token,
-            json!({"kind": "group", "name": format!("bench {g}"), "member_ids": ids}),
-        )
-        .await?;
-        for member in group_of.iter_mut().skip(start).take(plan.group_size) {
-            *member = Some(gid.clone());
-        }
-        members_of.insert(gid, (start..start + plan.group_size).collect());
-    }
-    for (i, c) in dm_of.iter().enumerate() {
-        if !c.is_empty() {
-            members_of.entry(c.clone()).or_default().push(i);
-        }
-    }
+    let Conversations { dm_of, group_of, members_of } =
+        converse(&http, url, &users, plan.groups, plan.group_size).await?;
     eprintln!("created {} conversations", members_of.len());
 
     // Sockets, spread over the nodes.
@@ -249,32 +212,8 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
 
     // Check every conversation's history against the acks.
     let acked_ids = std::mem::take(&mut stats.acked_ids);
-    let (mut lost, mut duplicated, mut stored) = (0usize, 0usize, 0usize);
-    for (conv, ids) in &acked_ids {
-        let reader = members_of.get(conv).and_then(|m| m.first()).copied().unwrap_or(0);
-        let mut after = 0;
-        let mut seen_ids = HashSet::new();
-        let mut seen_clients = HashSet::new();
-        loop {
-            let query = format!("after_seq={after}&limit=100");
-            let (_, page) = nexus::client::history(&http, url, &users[reader].token, conv, &query).await?;
-            let page: Vec<Value> = serde_json::from_value(page)?;
-            let Some(last) = page.last() else { break };
-            after = last["seq"].as_i64().unwrap_or(after);
-            for m in &page {
-                stored += 1;
-                seen_ids.insert(m["id"].as_str().unwrap_or_default().to_string());
-                let key = (
-                    m["sender_id"].as_str().unwrap_or_default().to_string(),
-                    m["client_id"].as_str().unwrap_or_default().to_string(),
-                );
-                if !seen_clients.insert(key) {
-                    duplicated += 1;
-                }
-            }
-        }
-        lost += ids.iter().filter(|id| !seen_ids.contains(*id)).count();
-    }
+    let HistoryCheck { stored, lost, duplicated, .. } =
+        check_history(&http, url, &users, &members_of, &acked_ids).await?;
 
     let mut ack = std::mem::take(&mut stats.ack_us);
     let mut del = std::mem::take(&mut stats.deliver_us);
@@ -303,22 +242,4 @@ pub async fn run(plan: ChatPlan) -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
-}
-
-/// Wait until the server's `nexus_messages_stored_total` is unchanged for two seconds (or
-/// a minute has passed).
-async fn drain(http: &reqwest::Client, url: &str) {
-    let stored = || async {
-        let text = http.get(format!("{url}/metrics")).send().await.ok()?.text().await.ok()?;
-        text.lines().find(|l| l.starts_with("nexus_messages_stored_total "))?.split(' ').nth(1)?.parse::<f64>().ok()
-    };
-    let until = Instant::now() + Duration::from_secs(60);
-    let mut last = stored().await;
-    let mut still = 0;
-    while Instant::now() < until && still < 4 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = stored().await;
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-    }
 }

@@ -3,14 +3,15 @@
 //! with small read buffers, waits that turn a missing event into an error).
 
 use std::{
+    collections::{HashMap, HashSet},
     net::{IpAddr, SocketAddr},
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
 use nexus::client::{self, NoEvent, WsStream};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::{net::TcpSocket, sync::Semaphore};
 use tokio_tungstenite::{MaybeTlsStream, tungstenite::protocol::WebSocketConfig};
 
@@ -145,6 +146,63 @@ pub async fn create_conversation(
     Ok(v["id"].as_str().unwrap_or_default().to_string())
 }
 
+/// Who talks where in a messaging load: user `i`'s direct conversation (`dm_of[i]`, empty
+/// for the odd one out), its group if any, and each conversation's members.
+pub struct Conversations {
+    pub dm_of: Vec<String>,
+    pub group_of: Vec<Option<String>>,
+    pub members_of: HashMap<String, Vec<usize>>,
+}
+
+/// Consecutive pairs of `users` talk directly; the first `groups * group_size` users also
+/// belong to one group each.
+pub async fn converse(
+    http: &reqwest::Client,
+    url: &str,
+    users: &[User],
+    groups: usize,
+    group_size: usize,
+) -> anyhow::Result<Conversations> {
+    let mut dm_of = vec![String::new(); users.len()];
+    for pair in (0..users.len() - users.len() % 2).step_by(2) {
+        let id = create_conversation(
+            http,
+            url,
+            &users[pair].token,
+            json!({"kind": "direct", "user_id": users[pair + 1].id}),
+        )
+        .await?;
+        dm_of[pair] = id.clone();
+        dm_of[pair + 1] = id;
+    }
+    let mut group_of: Vec<Option<String>> = vec![None; users.len()];
+    let mut members_of: HashMap<String, Vec<usize>> = HashMap::new();
+    for g in 0..groups {
+        let start = g * group_size;
+        if start + group_size > users.len() {
+            break;
+        }
+        let ids: Vec<&str> = users[start + 1..start + group_size].iter().map(|u| u.id.as_str()).collect();
+        let gid = create_conversation(
+            http,
+            url,
+            &users[start].token,
+            json!({"kind": "group", "name": format!("bench {g}"), "member_ids": ids}),
+        )
+        .await?;
+        for member in group_of.iter_mut().skip(start).take(group_size) {
+            *member = Some(gid.clone());
+        }
+        members_of.insert(gid, (start..start + group_size).collect());
+    }
+    for (i, c) in dm_of.iter().enumerate() {
+        if !c.is_empty() {
+            members_of.entry(c.clone()).or_default().push(i);
+        }
+    }
+    Ok(Conversations { dm_of, group_of, members_of })
+}
+
 /// The next event on `ws` that `want` accepts (others are skipped), within 10 s; an
 /// `error` event fails the wait.
 pub async fn next_event(ws: &mut WsStream, what: &str, want: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
@@ -165,4 +223,79 @@ pub async fn next_event(ws: &mut WsStream, what: &str, want: impl Fn(&Value) -> 
             return Ok(v);
         }
     }
+}
+
+/// Wait until the server's `nexus_messages_stored_total` is unchanged for two seconds (or
+/// a minute has passed).
+pub async fn drain(http: &reqwest::Client, url: &str) {
+    let stored = || async {
+        let text = http.get(format!("{url}/metrics")).send().await.ok()?.text().await.ok()?;
+        text.lines().find(|l| l.starts_with("nexus_messages_stored_total "))?.split(' ').nth(1)?.parse::<f64>().ok()
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    let mut last = stored().await;
+    let mut still = 0;
+    while Instant::now() < until && still < 4 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = stored().await;
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
+}
+
+/// What the stored histories say about a load's acknowledged messages.
+pub struct HistoryCheck {
+    /// Messages stored in the conversations read.
+    pub stored: usize,
+    /// Acknowledged ids missing from their conversation's history.
+    pub lost: usize,
+    /// Messages stored a second time for the same (sender, client_id).
+    pub duplicated: usize,
+    /// Each conversation's history: (seq, id) in seq order.
+    pub histories: HashMap<String, Vec<(i64, String)>>,
+}
+
+/// Read every conversation of `acked_ids` back (as its first member in `members_of`) and
+/// check it against the acknowledged ids.
+pub async fn check_history(
+    http: &reqwest::Client,
+    url: &str,
+    users: &[User],
+    members_of: &HashMap<String, Vec<usize>>,
+    acked_ids: &HashMap<String, Vec<String>>,
+) -> anyhow::Result<HistoryCheck> {
+    let mut check = HistoryCheck { stored: 0, lost: 0, duplicated: 0, histories: HashMap::new() };
+    for (conv, ids) in acked_ids {
+        let reader = members_of.get(conv).and_then(|m| m.first()).copied().unwrap_or(0);
+        let mut after = 0;
+        let mut history = Vec::new();
+        let mut seen_ids = HashSet::new();
+        let mut seen_clients = HashSet::new();
+        loop {
+            let query = format!("after_seq={after}&limit=100");
+            let (status, page) = client::history(http, url, &users[reader].token, conv, &query).await?;
+            if !status.is_success() {
+                bail!("history of {conv}: {status} {page}");
+            }
+            let page: Vec<Value> = serde_json::from_value(page)?;
+            let Some(last) = page.last() else { break };
+            after = last["seq"].as_i64().unwrap_or(after);
+            for m in &page {
+                check.stored += 1;
+                let id = m["id"].as_str().unwrap_or_default().to_string();
+                history.push((m["seq"].as_i64().unwrap_or_default(), id.clone()));
+                seen_ids.insert(id);
+                let key = (
+                    m["sender_id"].as_str().unwrap_or_default().to_string(),
+                    m["client_id"].as_str().unwrap_or_default().to_string(),
+                );
+                if !seen_clients.insert(key) {
+                    check.duplicated += 1;
+                }
+            }
+        }
+        check.lost += ids.iter().filter(|id| !seen_ids.contains(*id)).count();
+        check.histories.insert(conv.clone(), history);
+    }
+    Ok(check)
 }

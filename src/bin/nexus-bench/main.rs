@@ -22,6 +22,11 @@
 //!   UTF-8, deep nesting, huge numbers, wrong and unknown types, others' ids, oversize,
 //!   binary, fragmented, ping frames); every answer checked against the documented one,
 //!   the server's RSS and open sockets before and after.
+//! - `chaos`: the messaging load of clients that behave as the web client does when things
+//!   break (back-off, resending with the same `client_id`, catch-up after every reconnect and
+//!   gap), with shell commands run at set times as the faults (`scripts/chaos`); afterwards
+//!   acknowledged messages lost, stored twice, or missing on any device, and the time to
+//!   recover from each fault.
 //! - `receipts`: drives the receipts service directly against a database and bus and
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
 //!
@@ -33,6 +38,7 @@
 //! One module per scenario; `common` holds what they share, on top of [`nexus::client`].
 
 mod calls;
+mod chaos;
 mod chat;
 mod common;
 mod group;
@@ -196,6 +202,45 @@ enum Cmd {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Messaging through faults: lost, duplicated, missing on devices, time to recover.
+    Chaos {
+        /// The nodes (repeat or comma-separate); set-up and the final check use the first.
+        #[arg(long, default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+        url: Vec<String>,
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        /// Sockets per user (device 0 of each user sends, the others only receive).
+        #[arg(long, default_value_t = 1)]
+        devices: usize,
+        /// The senders on the last node and the other devices on the first (else spread).
+        #[arg(long)]
+        split: bool,
+        #[arg(long, default_value_t = 2000)]
+        rate: u64,
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Seconds after the load for acks, reconnects and catch-up to finish.
+        #[arg(long, default_value_t = 30)]
+        settle: u64,
+        #[arg(long, default_value_t = 10)]
+        groups: usize,
+        #[arg(long, default_value_t = 10)]
+        group_size: usize,
+        #[arg(long, default_value_t = 10)]
+        group_share: u64,
+        /// `SECONDS:COMMAND`: run COMMAND with `sh -c` that many seconds into the load (repeat).
+        #[arg(long)]
+        fault: Vec<String>,
+        #[arg(long, default_value_t = 25)]
+        ping_secs: u64,
+        #[arg(long, default_value_t = 10)]
+        pong_timeout_secs: u64,
+        #[arg(long, default_value_t = 10)]
+        send_timeout_secs: u64,
+        /// Extra sockets of group members that never read (a slow consumer each).
+        #[arg(long, default_value_t = 0)]
+        stalled: usize,
+    },
     /// Database statements for receipts: naive upserts versus write-behind.
     Receipts {
         /// `postgres://…` (with `--redis-url`) or empty for SQLite + in-process.
@@ -262,6 +307,47 @@ fn main() -> anyhow::Result<()> {
             }
             Cmd::Hostile { url, frames, sockets, seed, server_pid } => {
                 hostile::run(hostile::HostilePlan { url, frames, sockets, seed, server_pid }).await
+            }
+            Cmd::Chaos {
+                url,
+                users,
+                devices,
+                split,
+                rate,
+                duration,
+                settle,
+                groups,
+                group_size,
+                group_share,
+                fault,
+                ping_secs,
+                pong_timeout_secs,
+                send_timeout_secs,
+                stalled,
+            } => {
+                let mut faults = Vec::new();
+                for f in fault {
+                    let (at, cmd) = f.split_once(':').ok_or_else(|| anyhow::anyhow!("--fault SECONDS:COMMAND"))?;
+                    faults.push((at.trim().parse::<f64>()?, cmd.to_string()));
+                }
+                chaos::run(chaos::ChaosPlan {
+                    urls: url,
+                    users,
+                    devices,
+                    split,
+                    rate,
+                    duration,
+                    settle,
+                    groups,
+                    group_size,
+                    group_share,
+                    faults,
+                    ping_secs,
+                    pong_timeout_secs,
+                    send_timeout_secs,
+                    stalled,
+                })
+                .await
             }
             Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
                 receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await
