@@ -7,7 +7,7 @@ use poem::Request;
 use poem_openapi::{OpenApi, Tags, payload::Json};
 
 use super::BearerAuth;
-use crate::{error::Error, protocol::calls::IceServers, services::Services};
+use crate::{error::Error, protocol::views::IceServers, services::Services};
 
 #[derive(Tags)]
 enum ApiTags {

@@ -1,5 +1,6 @@
-//! The wire shapes of calls: what `call.*` events carry (`docs/protocol.md`, "Calls"), and
-//! the ICE server list of the REST API (an OpenAPI object, like [`super::views`]).
+//! The wire shapes of calls: what `call.*` events carry (`docs/protocol.md`, "Calls"). The
+//! ICE server list of the REST API is an OpenAPI object, in [`super::views`]: this file
+//! needs serde alone (`fuzz/` compiles it without the web framework).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -95,22 +96,4 @@ pub struct IceCandidate {
     pub sdp_mline_index: Option<u16>,
     #[serde(rename = "usernameFragment", default)]
     pub username_fragment: Option<String>,
-}
-
-/// One entry of `RTCConfiguration.iceServers`.
-#[derive(Debug, Clone, PartialEq, Eq, poem_openapi::Object)]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub username: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub credential: Option<String>,
-}
-
-/// `GET /api/v1/calls/ice-servers`.
-#[derive(Debug, Clone, PartialEq, Eq, poem_openapi::Object)]
-pub struct IceServers {
-    pub ice_servers: Vec<IceServer>,
-    /// Seconds the TURN credentials stay valid.
-    pub ttl: u64,
 }

@@ -1,7 +1,10 @@
 //! Client → server events: the one tagged enum that is the WebSocket protocol's input
 //! side, and the parser that turns a text frame into one or into the
 //! `error` code `docs/protocol.md` promises (`invalid_frame`, `unknown_type`,
-//! `invalid_event`).
+//! `invalid_event`), and [`check_send`], the checks of `message.send` that need no state.
+//!
+//! Only serde, serde_json, uuid and chrono (no `crate::` paths, here and in the
+//! [`super::calls`] and [`super::rooms`] it reads): `fuzz/` compiles this file as it is.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -92,6 +95,14 @@ const TYPES: &[&str] = &[
     "ping",
 ];
 
+/// The longest error message, in characters (as a REST problem's `detail`): serde's
+/// messages quote the input (an unknown variant, a string of the wrong type), and a frame
+/// may be 64 KiB.
+pub const MAX_MESSAGE_CHARS: usize = 200;
+
+/// Images one message may carry.
+pub const MAX_ATTACHMENTS: usize = 10;
+
 /// Why a frame is not an event: `(code, message, client_id if the frame had one)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameError {
@@ -107,7 +118,7 @@ pub struct FrameError {
 pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
     let err = |code, message: String, client_id| FrameError {
         code,
-        message,
+        message: cut(message),
         client_id,
         call_id: None,
         conversation_id: None,
@@ -129,11 +140,51 @@ pub fn parse(text: &str) -> Result<ClientEvent, FrameError> {
     let conversation_id = if kind.starts_with("room.") { uuid("conversation_id") } else { None };
     serde_json::from_value(value).map_err(|e| FrameError {
         code: "invalid_event",
-        message: e.to_string(),
+        message: cut(e.to_string()),
         client_id,
         call_id,
         conversation_id,
     })
+}
+
+fn cut(mut message: String) -> String {
+    if let Some((at, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        message.truncate(at);
+        message.push('…');
+    }
+    message
+}
+
+/// A `client_id`: 1–64 printable ASCII characters.
+pub fn valid_client_id(c: &str) -> bool {
+    !c.is_empty() && c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_graphic())
+}
+
+/// The checks of a message (`message.send`, or the REST post) that need no state, in the
+/// order `docs/protocol.md` gives: the `client_id`, the attachments (at most
+/// [`MAX_ATTACHMENTS`], each once), a body that is not empty unless there are attachments,
+/// no NUL, at most `max_body_chars` characters. `Err` is the `validation_failed` detail.
+pub fn check_send(client_id: &str, body: &str, attachments: &[Uuid], max_body_chars: usize) -> Result<(), String> {
+    if !valid_client_id(client_id) {
+        return Err("client_id: must be 1 to 64 printable ASCII characters".into());
+    }
+    if attachments.len() > MAX_ATTACHMENTS {
+        return Err(format!("attachments: at most {MAX_ATTACHMENTS}"));
+    }
+    if attachments.iter().enumerate().any(|(i, a)| attachments[..i].contains(a)) {
+        return Err("attachments: each upload at most once".into());
+    }
+    let chars = body.chars().count();
+    if attachments.is_empty() && (chars == 0 || body.trim().is_empty()) {
+        return Err("body: must not be empty".into());
+    }
+    if body.contains('\0') {
+        return Err("body: must not contain NUL characters".into());
+    }
+    if chars > max_body_chars {
+        return Err(format!("body: must be at most {max_body_chars} characters"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -164,5 +215,45 @@ mod tests {
         assert_eq!(e.code, "invalid_event");
         let e = parse(&format!(r#"{{"type":"receipt.read","conversation_id":"{c}","seq":1.5}}"#)).unwrap_err();
         assert_eq!(e.code, "invalid_event");
+    }
+
+    #[test]
+    fn an_error_never_echoes_a_long_input() {
+        let long = "x".repeat(60_000);
+        let c = Uuid::now_v7();
+        for frame in [
+            format!(r#"{{"type":"call.invite","call_id":"{c}","conversation_id":"{c}","media":"{long}"}}"#),
+            format!(r#"{{"type":"room.mute","conversation_id":"{c}","source":"{long}","muted":true}}"#),
+            format!(r#"{{"type":"receipt.read","conversation_id":"{c}","seq":"{long}"}}"#),
+            format!(r#"{{"type":"typing.start","conversation_id":"{long}"}}"#),
+            format!(r#"{{"type":"{long}"}}"#),
+            format!(r#"{{"type":"ping","{long}"#),
+        ] {
+            let e = parse(&frame).unwrap_err();
+            assert!(e.message.chars().count() <= MAX_MESSAGE_CHARS + 1, "{} chars: {}", e.message.len(), e.code);
+        }
+        let e = parse(&format!(r#"{{"type":"call.invite","call_id":"{c}","conversation_id":"{c}","media":"{long}"}}"#))
+            .unwrap_err();
+        assert_eq!(e.code, "invalid_event");
+        assert!(e.message.starts_with("unknown variant") && e.message.ends_with('…'), "{}", e.message);
+        assert_eq!(e.call_id, Some(c));
+    }
+
+    #[test]
+    fn check_send_in_order() {
+        let a = Uuid::now_v7();
+        assert_eq!(check_send("k", "hi", &[], 4000), Ok(()));
+        assert_eq!(check_send("k", "", &[a], 4000), Ok(()));
+        let msg = |c: &str, b: &str, at: &[Uuid], max| check_send(c, b, at, max).unwrap_err();
+        assert_eq!(msg("", "hi", &[], 4000), "client_id: must be 1 to 64 printable ASCII characters");
+        assert_eq!(msg("a b", "hi", &[], 4000), "client_id: must be 1 to 64 printable ASCII characters");
+        assert_eq!(msg(&"k".repeat(65), "hi", &[], 4000), "client_id: must be 1 to 64 printable ASCII characters");
+        assert!(check_send(&"k".repeat(64), "hi", &[], 4000).is_ok());
+        assert_eq!(msg("k", "hi", &[Uuid::nil(); 11], 4000), "attachments: at most 10");
+        assert_eq!(msg("k", "hi", &[a, a], 4000), "attachments: each upload at most once");
+        assert_eq!(msg("k", " \n", &[], 4000), "body: must not be empty");
+        assert_eq!(msg("k", "a\0b", &[], 4000), "body: must not contain NUL characters");
+        assert_eq!(msg("k", "ééé", &[], 2), "body: must be at most 2 characters");
+        assert!(check_send("k", "ééé", &[], 3).is_ok());
     }
 }

@@ -5,7 +5,7 @@
 //!   error codes `docs/protocol.md` promises;
 //! - [`server`]: server → client events ([`ServerEvent`]);
 //! - [`views`]: users, conversations, messages, receipts, presence — shared by REST and
-//!   WebSocket;
+//!   WebSocket — and the REST API's ICE server list;
 //! - [`calls`]: what `call.*` events carry;
 //! - [`rooms`]: what `room.*` (group call) events carry;
 //! - [`push`]: the Web Push payload and the notification settings.

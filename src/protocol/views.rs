@@ -112,3 +112,21 @@ pub struct RenditionView {
     pub width: i32,
     pub height: i32,
 }
+
+/// One entry of `RTCConfiguration.iceServers`.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub username: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub credential: Option<String>,
+}
+
+/// `GET /api/v1/calls/ice-servers`.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct IceServers {
+    pub ice_servers: Vec<IceServer>,
+    /// Seconds the TURN credentials stay valid.
+    pub ttl: u64,
+}

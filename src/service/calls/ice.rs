@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Calls;
 use crate::{
     config::TurnConfig,
-    protocol::calls::{IceServer, IceServers},
+    protocol::views::{IceServer, IceServers},
     rtc::turn::{Relay, credentials::rest_credentials},
 };
 

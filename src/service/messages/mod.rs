@@ -39,7 +39,7 @@ use crate::{
     bus::{Bus, Quota, keys},
     config::MessagesConfig,
     error::{Error, Result},
-    protocol::ServerEvent,
+    protocol::{ServerEvent, client::check_send},
     store::{Attachment, NewMessage, Store},
 };
 
@@ -111,14 +111,6 @@ pub struct PipelineStats {
     pub reclaimed: std::sync::atomic::AtomicU64,
 }
 
-/// Images one message may carry.
-pub const MAX_ATTACHMENTS: usize = 10;
-
-/// A `client_id`: 1–64 printable characters.
-fn valid_client_id(c: &str) -> bool {
-    !c.is_empty() && c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_graphic())
-}
-
 impl Messages {
     pub fn new(
         store: Arc<dyn Store>,
@@ -152,7 +144,8 @@ impl Messages {
     }
 
     /// [`Messages::submit`] with images: the sender's uploads `attachments` (1 to
-    /// [`MAX_ATTACHMENTS`], each attached once; `body` may then be empty).
+    /// [`MAX_ATTACHMENTS`](crate::protocol::client::MAX_ATTACHMENTS), each attached once;
+    /// `body` may then be empty).
     pub async fn submit_with(
         &self,
         sender: Uuid,
@@ -187,25 +180,7 @@ impl Messages {
         attachments: &[Uuid],
         kind: &str,
     ) -> Result<Pending> {
-        if !valid_client_id(client_id) {
-            return Err(Error::validation("client_id: must be 1 to 64 printable ASCII characters"));
-        }
-        if attachments.len() > MAX_ATTACHMENTS {
-            return Err(Error::validation(format!("attachments: at most {MAX_ATTACHMENTS}")));
-        }
-        if attachments.iter().enumerate().any(|(i, a)| attachments[..i].contains(a)) {
-            return Err(Error::validation("attachments: each upload at most once"));
-        }
-        let chars = body.chars().count();
-        if attachments.is_empty() && (chars == 0 || body.trim().is_empty()) {
-            return Err(Error::validation("body: must not be empty"));
-        }
-        if body.contains('\0') {
-            return Err(Error::validation("body: must not contain NUL characters"));
-        }
-        if chars > self.config.max_body_chars {
-            return Err(Error::validation(format!("body: must be at most {} characters", self.config.max_body_chars)));
-        }
+        check_send(client_id, body, attachments, self.config.max_body_chars).map_err(Error::validation)?;
         if !self.caches.is_member(self.store.as_ref(), conversation_id, sender).await? {
             return Err(not_found());
         }
