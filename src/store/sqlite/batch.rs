@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -21,48 +21,54 @@ impl SqliteStore {
         }
         let _turn = self.batches.lock().await;
         // IMMEDIATE: take the write lock up front, so the reads below cannot go stale.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
-        let members = Self::batch_members(&mut tx, batch).await?;
-        let (results, to_store) = steps::classify(batch, &stored_before, &members);
-        let counts = steps::counts(batch, &to_store);
-        let mut new_last = HashMap::new();
-        // Every counter of the batch in a few statements (`UPDATE … FROM (VALUES …)`), not
-        // one per conversation: three values a row.
-        for chunk in counts.chunks(CHUNK / 3) {
-            let mut qb = QueryBuilder::<Sqlite>::new("WITH v(id, n, at) AS (");
-            qb.push_values(chunk, |mut t, (conversation, n, at)| {
-                t.push_bind(*conversation).push_bind(*n).push_bind(*at);
-            });
-            qb.push(
-                ") UPDATE conversations SET last_seq = last_seq + v.n, \
-                 last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < v.at THEN v.at ELSE last_message_at END \
-                 FROM v WHERE conversations.id = v.id RETURNING conversations.id, conversations.last_seq",
-            );
-            let rows: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-            new_last.extend(rows);
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let stored_before = Self::batch_duplicates(&mut tx, batch).await?;
+            let members = Self::batch_members(&mut tx, batch).await?;
+            let (results, to_store) = steps::classify(batch, &stored_before, &members);
+            let counts = steps::counts(batch, &to_store);
+            let mut new_last = HashMap::new();
+            // Every counter of the batch in a few statements (`UPDATE … FROM (VALUES …)`), not
+            // one per conversation: three values a row.
+            for chunk in counts.chunks(CHUNK / 3) {
+                let mut qb = QueryBuilder::<Sqlite>::new("WITH v(id, n, at) AS (");
+                qb.push_values(chunk, |mut t, (conversation, n, at)| {
+                    t.push_bind(*conversation).push_bind(*n).push_bind(*at);
+                });
+                qb.push(
+                    ") UPDATE conversations SET last_seq = last_seq + v.n, \
+                     last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < v.at THEN v.at ELSE last_message_at END \
+                     FROM v WHERE conversations.id = v.id RETURNING conversations.id, conversations.last_seq",
+                );
+                let rows: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                new_last.extend(rows);
+            }
+            let stored = steps::number(batch, &to_store, &counts, &new_last);
+            // Nine values a row: 55 rows a statement stays under the parameter limit.
+            for chunk in stored.chunks(CHUNK / 9) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) ",
+                );
+                qb.push_values(chunk, |mut t, (_, m)| {
+                    t.push_bind(m.id)
+                        .push_bind(m.conversation_id)
+                        .push_bind(m.seq)
+                        .push_bind(m.sender_id)
+                        .push_bind(m.client_id.clone())
+                        .push_bind(m.kind.clone())
+                        .push_bind(m.body.clone())
+                        .push_bind(sql::attachments_json(&m.attachments))
+                        .push_bind(m.created_at);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(BatchOutcome { results: steps::complete(batch, results, stored), members })
         }
-        let stored = steps::number(batch, &to_store, &counts, &new_last);
-        // Nine values a row: 55 rows a statement stays under the parameter limit.
-        for chunk in stored.chunks(CHUNK / 9) {
-            let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) ",
-            );
-            qb.push_values(chunk, |mut t, (_, m)| {
-                t.push_bind(m.id)
-                    .push_bind(m.conversation_id)
-                    .push_bind(m.seq)
-                    .push_bind(m.sender_id)
-                    .push_bind(m.client_id.clone())
-                    .push_bind(m.kind.clone())
-                    .push_bind(m.body.clone())
-                    .push_bind(sql::attachments_json(&m.attachments))
-                    .push_bind(m.created_at);
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(BatchOutcome { results: steps::complete(batch, results, stored), members })
+        .await;
+        super::settle(&mut conn, &result);
+        result
     }
 
     /// Stored messages with the same `(sender, client_id)` as any in `batch`.

@@ -1,26 +1,20 @@
-//! SQLite: the embedded default. One file in the data folder, WAL journal (readers never
-//! block the writer), `synchronous = NORMAL` (a committed transaction survives the process
-//! being killed), a busy timeout so concurrent writers queue instead of failing, and
-//! foreign keys on. Every pragma is set here, in one place.
+//! SQLite: the embedded default. One file in the data folder, opened in [`open`] (every
+//! pragma is set there, in one place).
 //!
 //! The methods follow the trait's order, as in `postgres.rs`; most statements are the
 //! same text there (see the module doc of [`super`] for why they are written twice).
 
 mod admin;
 mod batch;
+mod open;
 mod push;
 mod retention;
 mod snapshot;
 mod uploads;
 
-use std::{path::Path, str::FromStr, time::Duration};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{
-    QueryBuilder, Sqlite, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use super::{
@@ -29,49 +23,14 @@ use super::{
     sql::{self, CHUNK, ConversationRow, CredentialsRow, MemberRow, MessageRow, ReceiptRow, UserRow, map_unique},
 };
 
+use open::settle;
+
 pub struct SqliteStore {
     pool: SqlitePool,
     /// Message batches take turns here before `BEGIN IMMEDIATE`: SQLite has one writer,
     /// and a writer that finds the lock taken polls with growing sleeps (its busy
     /// handler), which under load costs far more than waiting in line.
     batches: tokio::sync::Mutex<()>,
-}
-
-impl SqliteStore {
-    /// Open (creating if missing) the database file at `path`.
-    pub async fn open(path: &Path, max_connections: u32) -> anyhow::Result<Self> {
-        use anyhow::Context;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.exists()
-        {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-            }
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-        // The file holds password hashes: readable by its owner only.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-        Ok(Self { pool, batches: tokio::sync::Mutex::new(()) })
-    }
 }
 
 #[async_trait]
@@ -270,45 +229,51 @@ impl Store for SqliteStore {
 
     async fn create_direct(&self, id: Uuid, a: Uuid, b: Uuid, now: DateTime<Utc>) -> StoreResult<(Conversation, bool)> {
         let key = sql::direct_key(a, b);
-        let mut tx = self.pool.begin().await?;
-        let created: Option<ConversationRow> = sqlx::query_as(
-            "INSERT INTO conversations (id, kind, direct_key, created_by, created_at) \
-             VALUES ($1, 'direct', $2, $3, $4) ON CONFLICT (direct_key) DO NOTHING \
-             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
-        )
-        .bind(id)
-        .bind(&key)
-        .bind(a)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let result = match created {
-            Some(c) => {
-                for user in [a, b] {
-                    sqlx::query(
-                        "INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'member', $3)",
-                    )
-                    .bind(id)
-                    .bind(user)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin().await?;
+            let created: Option<ConversationRow> = sqlx::query_as(
+                "INSERT INTO conversations (id, kind, direct_key, created_by, created_at) \
+                 VALUES ($1, 'direct', $2, $3, $4) ON CONFLICT (direct_key) DO NOTHING \
+                 RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
+            )
+            .bind(id)
+            .bind(&key)
+            .bind(a)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let result = match created {
+                Some(c) => {
+                    for user in [a, b] {
+                        sqlx::query(
+                            "INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'member', $3)",
+                        )
+                        .bind(id)
+                        .bind(user)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    (c.into(), true)
                 }
-                (c.into(), true)
-            }
-            None => {
-                let c: ConversationRow = sqlx::query_as(
-                    "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at \
-                     FROM conversations WHERE direct_key = $1",
-                )
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await?;
-                (c.into(), false)
-            }
-        };
-        tx.commit().await?;
-        Ok(result)
+                None => {
+                    let c: ConversationRow = sqlx::query_as(
+                        "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at \
+                         FROM conversations WHERE direct_key = $1",
+                    )
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    (c.into(), false)
+                }
+            };
+            tx.commit().await?;
+            Ok(result)
+        }
+        .await;
+        settle(&mut conn, &result);
+        result
     }
 
     async fn create_group(
@@ -319,37 +284,44 @@ impl Store for SqliteStore {
         members: &[Uuid],
         now: DateTime<Utc>,
     ) -> StoreResult<Conversation> {
-        let mut tx = self.pool.begin().await?;
-        let c: ConversationRow = sqlx::query_as(
-            "INSERT INTO conversations (id, kind, name, created_by, created_at) \
-             VALUES ($1, 'group', $2, $3, $4) \
-             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(creator)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'admin', $3)")
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin().await?;
+            let c: ConversationRow = sqlx::query_as(
+                "INSERT INTO conversations (id, kind, name, created_by, created_at) \
+                 VALUES ($1, 'group', $2, $3, $4) \
+                 RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
+            )
             .bind(id)
+            .bind(name)
             .bind(creator)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-        let others: Vec<Uuid> = members.iter().copied().filter(|m| *m != creator).collect();
-        for chunk in others.chunks(CHUNK) {
-            let mut qb =
-                QueryBuilder::<Sqlite>::new("INSERT INTO members (conversation_id, user_id, role, joined_at) SELECT ");
-            qb.push_bind(id).push(", id, 'member', ").push_bind(now).push(" FROM users WHERE id IN ");
-            qb.push_tuples(chunk, |mut t, u| {
-                t.push_bind(*u);
-            });
-            qb.push(" ON CONFLICT DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO members (conversation_id, user_id, role, joined_at) VALUES ($1, $2, 'admin', $3)")
+                .bind(id)
+                .bind(creator)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let others: Vec<Uuid> = members.iter().copied().filter(|m| *m != creator).collect();
+            for chunk in others.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO members (conversation_id, user_id, role, joined_at) SELECT ",
+                );
+                qb.push_bind(id).push(", id, 'member', ").push_bind(now).push(" FROM users WHERE id IN ");
+                qb.push_tuples(chunk, |mut t, u| {
+                    t.push_bind(*u);
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(c.into())
         }
-        tx.commit().await?;
-        Ok(c.into())
+        .await;
+        settle(&mut conn, &result);
+        result
     }
 
     async fn conversation(&self, id: Uuid) -> StoreResult<Option<Conversation>> {
@@ -554,31 +526,37 @@ impl Store for SqliteStore {
 
     async fn upsert_receipts(&self, receipts: &[Receipt], now: DateTime<Utc>) -> StoreResult<u64> {
         let mut statements = 0;
-        let mut tx = self.pool.begin().await?;
-        for chunk in receipts.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO receipts (conversation_id, user_id, delivered_seq, read_seq, updated_at) ",
-            );
-            qb.push_values(chunk, |mut t, r| {
-                t.push_bind(r.conversation_id)
-                    .push_bind(r.user_id)
-                    .push_bind(r.delivered_seq.max(r.read_seq))
-                    .push_bind(r.read_seq)
-                    .push_bind(now);
-            });
-            qb.push(
-                " ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
-                 delivered_seq = CASE WHEN excluded.delivered_seq > receipts.delivered_seq \
-                   THEN excluded.delivered_seq ELSE receipts.delivered_seq END, \
-                 read_seq = CASE WHEN excluded.read_seq > receipts.read_seq \
-                   THEN excluded.read_seq ELSE receipts.read_seq END, \
-                 updated_at = excluded.updated_at",
-            );
-            qb.build().execute(&mut *tx).await?;
-            statements += 1;
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin().await?;
+            for chunk in receipts.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO receipts (conversation_id, user_id, delivered_seq, read_seq, updated_at) ",
+                );
+                qb.push_values(chunk, |mut t, r| {
+                    t.push_bind(r.conversation_id)
+                        .push_bind(r.user_id)
+                        .push_bind(r.delivered_seq.max(r.read_seq))
+                        .push_bind(r.read_seq)
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
+                     delivered_seq = CASE WHEN excluded.delivered_seq > receipts.delivered_seq \
+                       THEN excluded.delivered_seq ELSE receipts.delivered_seq END, \
+                     read_seq = CASE WHEN excluded.read_seq > receipts.read_seq \
+                       THEN excluded.read_seq ELSE receipts.read_seq END, \
+                     updated_at = excluded.updated_at",
+                );
+                qb.build().execute(&mut *tx).await?;
+                statements += 1;
+            }
+            tx.commit().await?;
+            Ok(statements)
         }
-        tx.commit().await?;
-        Ok(statements)
+        .await;
+        settle(&mut conn, &result);
+        result
     }
 
     /// SQLite keeps all messages in one table: nothing to create.

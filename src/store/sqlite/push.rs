@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite as DB};
+use sqlx::{Connection, QueryBuilder, Sqlite as DB};
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -15,31 +15,37 @@ use crate::store::{
 #[async_trait]
 impl PushStore for SqliteStore {
     async fn save_push_subscription(&self, s: &PushSubscription, max_per_user: u32) -> StoreResult<Uuid> {
-        let mut tx = self.pool.begin().await?;
-        let id: Uuid = sqlx::query_scalar(
-            "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) \
-             ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, \
-             auth = excluded.auth, updated_at = excluded.updated_at RETURNING id",
-        )
-        .bind(s.id)
-        .bind(s.user_id)
-        .bind(&s.endpoint)
-        .bind(&s.p256dh)
-        .bind(&s.auth)
-        .bind(s.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM push_subscriptions WHERE user_id = $1 AND id NOT IN \
-             (SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2)",
-        )
-        .bind(s.user_id)
-        .bind(i64::from(max_per_user.max(1)))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin().await?;
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh, auth, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                 ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh, \
+                 auth = excluded.auth, updated_at = excluded.updated_at RETURNING id",
+            )
+            .bind(s.id)
+            .bind(s.user_id)
+            .bind(&s.endpoint)
+            .bind(&s.p256dh)
+            .bind(&s.auth)
+            .bind(s.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM push_subscriptions WHERE user_id = $1 AND id NOT IN \
+                 (SELECT id FROM push_subscriptions WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2)",
+            )
+            .bind(s.user_id)
+            .bind(i64::from(max_per_user.max(1)))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+        .await;
+        super::settle(&mut conn, &result);
+        result
     }
 
     async fn delete_push_subscription(&self, user: Uuid, endpoint: &str) -> StoreResult<bool> {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Connection, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -17,63 +17,70 @@ use crate::store::{Expired, RetentionStore, StoreResult, sql::CHUNK};
 impl RetentionStore for SqliteStore {
     async fn expire_messages(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Option<Expired>> {
         let _turn = self.batches.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let removed: Vec<(Uuid, Uuid, i64)> = sqlx::query_as(
-            "DELETE FROM messages WHERE id IN \
-             (SELECT id FROM messages WHERE created_at < $1 ORDER BY created_at LIMIT $2) \
-             RETURNING id, conversation_id, seq",
-        )
-        .bind(cutoff)
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut highest: HashMap<Uuid, i64> = HashMap::new();
-        for (_, conversation, seq) in &removed {
-            let e = highest.entry(*conversation).or_default();
-            *e = (*e).max(*seq);
+        let mut conn = self.pool.acquire().await?;
+        let result: StoreResult<_> = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let removed: Vec<(Uuid, Uuid, i64)> = sqlx::query_as(
+                "DELETE FROM messages WHERE id IN \
+                 (SELECT id FROM messages WHERE created_at < $1 ORDER BY created_at LIMIT $2) \
+                 RETURNING id, conversation_id, seq",
+            )
+            .bind(cutoff)
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut highest: HashMap<Uuid, i64> = HashMap::new();
+            for (_, conversation, seq) in &removed {
+                let e = highest.entry(*conversation).or_default();
+                *e = (*e).max(*seq);
+            }
+            let highest: Vec<(Uuid, i64)> = highest.into_iter().collect();
+            for chunk in highest.chunks(CHUNK / 2) {
+                let mut qb = QueryBuilder::<Sqlite>::new("WITH v(id, seq) AS (");
+                qb.push_values(chunk, |mut t, (id, seq)| {
+                    t.push_bind(*id).push_bind(*seq);
+                });
+                qb.push(
+                    ") UPDATE conversations SET expired_seq = MAX(expired_seq, v.seq) \
+                     FROM v WHERE conversations.id = v.id",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+            let mut keys = Vec::new();
+            for chunk in removed.chunks(CHUNK) {
+                let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM uploads WHERE message_id IN ");
+                qb.push_tuples(chunk, |mut t, (id, _, _)| {
+                    t.push_bind(*id);
+                });
+                qb.push(" RETURNING storage_key");
+                let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                keys.extend(rows.into_iter().map(|r| r.0));
+            }
+            let uploads = keys.len() as u64;
+            let distinct: Vec<String> = keys.into_iter().collect::<HashSet<_>>().into_iter().collect();
+            let mut still_used = HashSet::new();
+            for chunk in distinct.chunks(CHUNK) {
+                let mut qb =
+                    QueryBuilder::<Sqlite>::new("SELECT DISTINCT storage_key FROM uploads WHERE storage_key IN ");
+                qb.push_tuples(chunk, |mut t, k| {
+                    t.push_bind(k.clone());
+                });
+                let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                still_used.extend(rows.into_iter().map(|r| r.0));
+            }
+            tx.commit().await?;
+            let orphaned_keys = distinct.into_iter().filter(|k| !still_used.contains(k)).collect();
+            Ok(Some(Expired {
+                messages: removed.len() as u64,
+                uploads,
+                orphaned_keys,
+                partitions: Vec::new(),
+                more: removed.len() as u64 >= u64::from(limit.max(1)),
+            }))
         }
-        let highest: Vec<(Uuid, i64)> = highest.into_iter().collect();
-        for chunk in highest.chunks(CHUNK / 2) {
-            let mut qb = QueryBuilder::<Sqlite>::new("WITH v(id, seq) AS (");
-            qb.push_values(chunk, |mut t, (id, seq)| {
-                t.push_bind(*id).push_bind(*seq);
-            });
-            qb.push(
-                ") UPDATE conversations SET expired_seq = MAX(expired_seq, v.seq) \
-                 FROM v WHERE conversations.id = v.id",
-            );
-            qb.build().execute(&mut *tx).await?;
-        }
-        let mut keys = Vec::new();
-        for chunk in removed.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM uploads WHERE message_id IN ");
-            qb.push_tuples(chunk, |mut t, (id, _, _)| {
-                t.push_bind(*id);
-            });
-            qb.push(" RETURNING storage_key");
-            let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-            keys.extend(rows.into_iter().map(|r| r.0));
-        }
-        let uploads = keys.len() as u64;
-        let distinct: Vec<String> = keys.into_iter().collect::<HashSet<_>>().into_iter().collect();
-        let mut still_used = HashSet::new();
-        for chunk in distinct.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("SELECT DISTINCT storage_key FROM uploads WHERE storage_key IN ");
-            qb.push_tuples(chunk, |mut t, k| {
-                t.push_bind(k.clone());
-            });
-            let rows: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-            still_used.extend(rows.into_iter().map(|r| r.0));
-        }
-        tx.commit().await?;
-        let orphaned_keys = distinct.into_iter().filter(|k| !still_used.contains(k)).collect();
-        Ok(Some(Expired {
-            messages: removed.len() as u64,
-            uploads,
-            orphaned_keys,
-            partitions: Vec::new(),
-            more: removed.len() as u64 >= u64::from(limit.max(1)),
-        }))
+        .await;
+        super::settle(&mut conn, &result);
+        result
     }
 
     async fn expired_seqs(&self, conversations: &[Uuid]) -> StoreResult<Vec<(Uuid, i64)>> {

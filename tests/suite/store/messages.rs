@@ -203,3 +203,54 @@ both_scales!(
     messages_page_by_seq,
     last_messages_are_each_conversations_newest,
 );
+
+/// SQLite with a full disk: a batch that does not fit fails, and the batches that fit are
+/// stored afterwards on the same (only) connection. When the commit cannot write, SQLite
+/// rolls the transaction back by itself; sqlx did not see that, its own `ROLLBACK` failed,
+/// and it refused every later transaction on the connection ("non-zero transaction
+/// depth"), so the store stayed broken after the disk had room again. Found by
+/// `scripts/chaos disk`. The full disk is a file-size limit (`RLIMIT_FSIZE`) on this test's
+/// process (nextest runs each test in a process of its own).
+#[tokio::test]
+async fn sqlite_keeps_storing_after_a_full_disk() {
+    if std::env::var("NEXTEST_EXECUTION_MODE").as_deref() != Ok("process-per-test") {
+        eprintln!("skipped: the file-size limit needs a process of its own (cargo nextest)");
+        return;
+    }
+    let env = crate::common::Env::new(Scale::Embedded).await;
+    let path = env.data_dir().join("full.db");
+    let store: std::sync::Arc<dyn nexus::store::Store> =
+        std::sync::Arc::new(nexus::store::sqlite::SqliteStore::open(&path, 1).await.unwrap());
+    store.migrate().await.unwrap();
+    let [a, b] = users(&store, &["alice", "bob"]).await.try_into().unwrap();
+    let (ab, _) = store.create_direct(Uuid::now_v7(), a.id, b.id, now()).await.unwrap();
+    store.persist_batch(&[new_message(ab.id, b.id, "before", now())]).await.unwrap();
+    let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = path.with_extension("db-wal");
+    let room = size(path.clone()).max(size(wal)) + 4096;
+    let limit = |bytes: u64| {
+        let l = libc::rlimit { rlim_cur: bytes, rlim_max: libc::RLIM_INFINITY };
+        // SAFETY: plain system calls on this process; SIGXFSZ ignored so that a write past
+        // the limit fails with EFBIG instead of ending the process.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &l), 0);
+        }
+    };
+    limit(room);
+    // About 30 pages of 4 KiB: more than the disk has left.
+    let big: Vec<NewMessage> = (0..40)
+        .map(|i| NewMessage { body: "x".repeat(3000), ..new_message(ab.id, a.id, &format!("big{i}"), now()) })
+        .collect();
+    let failed = store.persist_batch(&big).await;
+    limit(libc::RLIM_INFINITY);
+    assert!(failed.is_err(), "the disk was full");
+    for i in 2..=4 {
+        let outcome = store
+            .persist_batch(&[new_message(ab.id, b.id, &format!("small{i}"), now())])
+            .await
+            .unwrap_or_else(|e| panic!("a batch after the one that did not fit: {e}"));
+        assert_eq!(stored(&outcome.results[0]).seq, i, "gap-free, the failed batch left nothing");
+    }
+    env.cleanup().await;
+}
