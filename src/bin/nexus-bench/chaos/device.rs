@@ -277,7 +277,7 @@ impl Device {
                     let code = v["code"].as_str().unwrap_or("?").to_string();
                     *self.errors.entry(code.clone()).or_default() += 1;
                     let Some(k) = v["client_id"].as_str().and_then(own) else { continue };
-                    if matches!(code.as_str(), "unavailable" | "internal" | "rate_limited") {
+                    if matches!(code.as_str(), "unavailable" | "internal" | "rate_limited" | "delivery_failed") {
                         if let Some(out) = self.pending.get_mut(&k) {
                             let wait = v["retry_after_ms"].as_u64().unwrap_or(1000);
                             out.sent = None;

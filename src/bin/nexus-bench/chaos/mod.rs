@@ -6,7 +6,7 @@
 //! `--ping-secs` and drops a socket that stays silent `--pong-timeout-secs` after it, sends
 //! its unacknowledged messages again on every new socket with the same `client_id` (and
 //! again `--send-timeout-secs` after a send with no answer, or after an `unavailable`,
-//! `internal` or `rate_limited` error), and catches up on every `ready` and at every gap
+//! `internal`, `rate_limited` or `delivery_failed` error), and catches up on every `ready` and at every gap
 //! with `GET …/messages?after_seq=`. Shell commands (`--fault SECS:COMMAND`) run at set
 //! times of the load: they are the faults. Afterwards the histories are read back:
 //! acknowledged messages lost, messages stored twice, and for every device the messages it
