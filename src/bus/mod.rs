@@ -56,6 +56,11 @@ pub mod keys {
     pub fn dedupe(user: &uuid::Uuid, client_id: &str) -> String {
         format!("dedupe:{user}:{client_id}")
     }
+    /// An attempt to send a `client_id` with images, while it claims them:
+    /// `sending:<user>:<client_id>` -> its would-be ack.
+    pub fn sending(user: &uuid::Uuid, client_id: &str) -> String {
+        format!("sending:{user}:{client_id}")
+    }
     /// Live set of a user's connected devices: `presence:<user>`, members
     /// [`presence_member`]s.
     pub fn presence(user: &uuid::Uuid) -> String {

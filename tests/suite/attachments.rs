@@ -139,4 +139,49 @@ async fn hostile_attachments_are_refused_and_leave_uploads_free(scale: Scale) {
     app.finish().await;
 }
 
-both_scales!(attachments_reach_members_and_history, hostile_attachments_are_refused_and_leave_uploads_free);
+/// The same `client_id` with images sent on two sockets at once (a resend on a new socket
+/// while the first is on its way): one message, and neither attempt is told
+/// `attachment_used`. The loser is answered with the first one's ack or with `unavailable`
+/// (retry), and its retry gets the same ack.
+async fn two_attempts_of_one_message_with_images_make_one_message(scale: Scale) {
+    let app = spawn(scale).await;
+    let (alice, _) = user(&app, "alice").await;
+    let (_, bob_id) = user(&app, "bob").await;
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let mut one = Ws::connect(&app.base, &alice).await;
+    let mut two = Ws::connect(&app.base, &alice).await;
+    for round in 0..6 {
+        let pic = upload(&app, &alice, 64, 48).await;
+        let client_id = format!("twice-{round}");
+        let frame = json!({"type": "message.send", "client_id": client_id, "conversation_id": cid,
+                           "body": "", "attachments": [id(&pic)]});
+        one.send(frame.clone()).await;
+        two.send(frame.clone()).await;
+        let answer = |v: &Value| (v["type"] == "message.ack" || v["type"] == "error") && v["client_id"] == client_id;
+        let mut acks = Vec::new();
+        for ws in [&mut one, &mut two] {
+            let mut got = ws.wait_for("ack or error", answer).await;
+            for _ in 0..50 {
+                if got["type"] != "error" {
+                    break;
+                }
+                assert_eq!(got["code"], "unavailable", "round {round}: {got}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                ws.send(frame.clone()).await;
+                got = ws.wait_for("answer to the retry", answer).await;
+            }
+            assert_eq!(got["type"], "message.ack", "round {round}: {got}");
+            acks.push(got["id"].clone());
+        }
+        assert_eq!(acks[0], acks[1], "round {round}: one message");
+    }
+    let history = app.history(&alice, &cid, "limit=50").await;
+    assert_eq!(history.len(), 6, "one message per client_id");
+    app.finish().await;
+}
+
+both_scales!(
+    attachments_reach_members_and_history,
+    hostile_attachments_are_refused_and_leave_uploads_free,
+    two_attempts_of_one_message_with_images_make_one_message
+);

@@ -43,6 +43,11 @@ use crate::{
     store::{Attachment, NewMessage, Store},
 };
 
+/// How long an attempt holds its claim on a `client_id` while it attaches images and
+/// queues the message: far longer than that takes, short enough that a claim left by a
+/// node that died frees itself.
+const SENDING_CLAIM: Duration = Duration::from_secs(30);
+
 /// What the sender is told once its message is durable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ack {
@@ -194,20 +199,50 @@ impl Messages {
         let ack = Ack { id, conversation_id, client_id: client_id.to_string(), created_at };
         let dedupe = keys::dedupe(&sender, client_id);
         let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
-        let ttl = Duration::from_secs(self.config.dedupe_ttl_secs);
         // A retry of a message already queued. The dedupe key is only ever set together with
         // the queue entry (`enqueue_once`), so finding it means the first attempt is durable
         // (or, embedded, on its way to the commit it waits for).
         if let Some(first) = self.bus.get(&dedupe).await? {
             return self.retry_of(&first, conversation_id);
         }
-        let attachments = self.attach(sender, conversation_id, id, attachments).await?;
+        if attachments.is_empty() {
+            return self.queue(sender, &ack, kind, body, attachments, &dedupe, &ack_json).await;
+        }
+        // Images are claimed for the message before it is queued: two attempts of one
+        // client_id (a resend on a new socket while the first is still on its way) must not
+        // race for them, or the loser would be told `attachment_used` for a message that is
+        // being sent. The claim lasts until this attempt is queued or refused.
+        let claim = keys::sending(&sender, client_id);
+        if self.bus.put_if_absent(&claim, &ack_json, SENDING_CLAIM).await?.is_some() {
+            if let Some(first) = self.bus.get(&dedupe).await? {
+                return self.retry_of(&first, conversation_id);
+            }
+            return Err(Error::Unavailable("this message is being sent; retry".into()));
+        }
+        let result = self.queue(sender, &ack, kind, body, attachments, &dedupe, &ack_json).await;
+        let _ = self.bus.delete_if_eq(&claim, &ack_json).await;
+        result
+    }
 
+    /// Claim the uploads, then queue the message and set its dedupe key in one step.
+    #[allow(clippy::too_many_arguments)]
+    async fn queue(
+        &self,
+        sender: Uuid,
+        ack: &Ack,
+        kind: &str,
+        body: &str,
+        attachments: &[Uuid],
+        dedupe: &str,
+        ack_json: &str,
+    ) -> Result<Pending> {
+        let Ack { id, conversation_id, ref client_id, created_at } = *ack;
+        let attachments = self.attach(sender, conversation_id, id, attachments).await?;
         let job = NewMessage {
             id,
             conversation_id,
             sender_id: sender,
-            client_id: client_id.to_string(),
+            client_id: client_id.clone(),
             kind: kind.to_string(),
             body: body.to_string(),
             attachments,
@@ -219,12 +254,27 @@ impl Messages {
             self.lock_waiters().entry(id).or_default().push(tx);
             rx
         });
-        let raced = match self.bus.enqueue_once(keys::MESSAGES_STREAM, payload, &dedupe, &ack_json, ttl).await {
+        let ttl = Duration::from_secs(self.config.dedupe_ttl_secs);
+        let raced = match self.bus.enqueue_once(keys::MESSAGES_STREAM, payload, dedupe, ack_json, ttl).await {
             Ok(raced) => raced,
             Err(e) => {
-                self.lock_waiters().remove(&id);
-                self.detach(id).await;
-                return Err(e.into());
+                // The answer may be lost after the script ran (a timeout, Redis going down):
+                // the key tells. Ours: queued. Another's: that one is the message. None:
+                // not queued, so the uploads are free again. Unknown: they stay claimed
+                // (hidden) rather than be freed under a message that may exist.
+                match self.bus.get(dedupe).await {
+                    Ok(Some(v)) if v == ack_json => None,
+                    Ok(Some(v)) => Some(v),
+                    Ok(None) => {
+                        self.lock_waiters().remove(&id);
+                        self.detach(id).await;
+                        return Err(e.into());
+                    }
+                    Err(_) => {
+                        self.lock_waiters().remove(&id);
+                        return Err(e.into());
+                    }
+                }
             }
         };
         if let Some(first) = raced {
@@ -236,7 +286,7 @@ impl Messages {
         self.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(match rx {
             Some(rx) => Pending::Waiting(rx),
-            None => Pending::Done(ack),
+            None => Pending::Done(ack.clone()),
         })
     }
 

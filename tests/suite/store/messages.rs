@@ -228,8 +228,11 @@ async fn sqlite_keeps_storing_after_a_full_disk() {
     let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = path.with_extension("db-wal");
     let room = size(path.clone()).max(size(wal)) + 4096;
+    let mut original = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: reads this process's limit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut original) }, 0);
     let limit = |bytes: u64| {
-        let l = libc::rlimit { rlim_cur: bytes, rlim_max: libc::RLIM_INFINITY };
+        let l = libc::rlimit { rlim_cur: bytes.min(original.rlim_max), rlim_max: original.rlim_max };
         // SAFETY: plain system calls on this process; SIGXFSZ ignored so that a write past
         // the limit fails with EFBIG instead of ending the process.
         unsafe {
@@ -243,7 +246,7 @@ async fn sqlite_keeps_storing_after_a_full_disk() {
         .map(|i| NewMessage { body: "x".repeat(3000), ..new_message(ab.id, a.id, &format!("big{i}"), now()) })
         .collect();
     let failed = store.persist_batch(&big).await;
-    limit(libc::RLIM_INFINITY);
+    limit(original.rlim_cur);
     assert!(failed.is_err(), "the disk was full");
     for i in 2..=4 {
         let outcome = store

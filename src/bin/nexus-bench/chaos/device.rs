@@ -69,6 +69,9 @@ pub(super) struct Device {
     /// (offered µs, delivered µs) of others' messages that arrived live on this device.
     pub(super) delivered: Vec<(u64, u64)>,
     pub(super) acked_ids: HashMap<String, Vec<String>>,
+    /// The id each acknowledged `k` was given, to catch a later ack with another id.
+    pub(super) ack_of: HashMap<u64, String>,
+    pub(super) ack_mismatches: u64,
     pub(super) failed: u64,
     pub(super) errors: HashMap<String, u64>,
     pub(super) resends: u64,
@@ -113,6 +116,11 @@ impl Device {
     fn acked(&mut self, ctx: &Ctx, k: u64, conv: String, id: String) {
         if let Some(out) = self.pending.remove(&k) {
             self.acks.push((ctx.us(out.offered), ctx.us(Instant::now())));
+            self.acked_ids.entry(conv).or_default().push(id.clone());
+            self.ack_of.insert(k, id);
+        } else if self.ack_of.get(&k).is_some_and(|first| *first != id) {
+            // A second answer (a resend's ack, the echo) naming another message.
+            self.ack_mismatches += 1;
             self.acked_ids.entry(conv).or_default().push(id);
         }
     }

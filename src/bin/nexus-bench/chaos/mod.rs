@@ -13,7 +13,7 @@
 //! never got, neither live nor by catch-up.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -176,7 +176,9 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<()> {
         stalled_closed += usize::from(closed(ws).await);
     }
     drop(stalled);
-    drain(&http, &url).await;
+    for u in &plan.urls {
+        drain(&http, u).await;
+    }
     let extra = json!({"stalled_sockets": plan.stalled.min(in_groups.len() * 4), "stalled_cut_off": stalled_closed});
     report(&plan, &http, &url, &users, &members_of, &group_of, &dm_of, devices, faults, samples, total, extra).await
 }
@@ -229,6 +231,16 @@ async fn report(
         check_history(http, url, users, members_of, &acked_ids).await?;
 
     // Every device should hold every stored message of its conversations.
+    // And hold nothing else: a message seen live that was never stored would break
+    // "nothing is delivered before it is stored".
+    let stored_ids: HashSet<&str> = histories.values().flatten().map(|(_, id)| id.as_str()).collect();
+    let mut phantoms = 0u64;
+    let mut ack_mismatches = 0u64;
+    for d in &devices {
+        ack_mismatches += d.ack_mismatches;
+        phantoms +=
+            d.seen.values().flat_map(|s| s.values()).filter(|id| !stored_ids.contains(id.as_str())).count() as u64;
+    }
     let (mut missing, mut devices_missing) = (0u64, 0u64);
     for (i, d) in devices.iter().enumerate() {
         let u = i / plan.devices;
@@ -238,7 +250,7 @@ async fn report(
             let seen = d.seen.get(conv);
             short += histories
                 .get(conv)
-                .map(|h| h.iter().filter(|(seq, _)| !seen.is_some_and(|s| s.contains_key(seq))).count())
+                .map(|h| h.iter().filter(|(seq, id)| seen.and_then(|s| s.get(seq)) != Some(id)).count())
                 .unwrap_or(0) as u64;
         }
         missing += short;
@@ -312,6 +324,8 @@ async fn report(
         "missing_on_devices": missing,
         "devices_missing_some": devices_missing,
         "same_seq_other_id": conflicts,
+        "seen_but_not_stored": phantoms,
+        "acks_naming_another_id": ack_mismatches,
         "redelivered": redelivered,
         "catchup_requests": catchup_requests,
         "catchup_messages": catchup_messages,
