@@ -161,6 +161,20 @@ fn io(e: std::io::Error) -> super::BusError {
 }
 
 impl State {
+    /// Append `payload` to `stream`, waking its readers; the entry's id.
+    fn append(&mut self, stream: &str, payload: Bytes) -> u64 {
+        let s = self.stream(stream);
+        s.next_id += 1;
+        s.entries.insert(s.next_id, payload);
+        s.notify.notify_waiters();
+        s.next_id
+    }
+
+    /// The value of `key` unless it has expired.
+    fn live_value(&self, key: &str, now: Instant) -> Option<&String> {
+        self.kv.get(key).filter(|(_, exp)| *exp > now).map(|(v, _)| v)
+    }
+
     fn stream(&mut self, name: &str) -> &mut Stream {
         self.streams.entry(name.to_string()).or_default()
     }
@@ -241,13 +255,7 @@ impl Bus for MemoryBus {
     }
 
     async fn enqueue(&self, stream: &str, payload: Bytes) -> BusResult<String> {
-        let mut state = self.lock();
-        let s = state.stream(stream);
-        s.next_id += 1;
-        let id = s.next_id;
-        s.entries.insert(id, payload);
-        s.notify.notify_waiters();
-        Ok(id.to_string())
+        Ok(self.lock().append(stream, payload).to_string())
     }
 
     async fn enqueue_once(
@@ -262,17 +270,11 @@ impl Bus for MemoryBus {
         let now_us = self.epoch.now_us();
         let mut state = self.lock();
         state.maybe_sweep(now, now_us);
-        if let Some((existing, exp)) = state.kv.get(key)
-            && *exp > now
-        {
+        if let Some(existing) = state.live_value(key, now) {
             return Ok(Some(existing.clone()));
         }
         state.kv.insert(key.to_string(), (value.to_string(), now + ttl));
-        let s = state.stream(stream);
-        s.next_id += 1;
-        let id = s.next_id;
-        s.entries.insert(id, payload);
-        s.notify.notify_waiters();
+        state.append(stream, payload);
         Ok(None)
     }
 
@@ -380,18 +382,16 @@ impl Bus for MemoryBus {
         let now_us = self.epoch.now_us();
         let mut state = self.lock();
         state.maybe_sweep(now, now_us);
-        match state.kv.get(key) {
-            Some((existing, exp)) if *exp > now => Ok(Some(existing.clone())),
-            _ => {
-                state.kv.insert(key.to_string(), (value.to_string(), now + ttl));
-                Ok(None)
-            }
+        if let Some(existing) = state.live_value(key, now) {
+            return Ok(Some(existing.clone()));
         }
+        state.kv.insert(key.to_string(), (value.to_string(), now + ttl));
+        Ok(None)
     }
 
     async fn get(&self, key: &str) -> BusResult<Option<String>> {
         let now = Instant::now();
-        Ok(self.lock().kv.get(key).filter(|(_, exp)| *exp > now).map(|(v, _)| v.clone()))
+        Ok(self.lock().live_value(key, now).cloned())
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> BusResult<()> {

@@ -199,14 +199,16 @@ impl Messages {
         let ack = Ack { id, conversation_id, client_id: client_id.to_string(), created_at };
         let dedupe = keys::dedupe(&sender, client_id);
         let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
-        // A retry of a message already queued. The dedupe key is only ever set together with
-        // the queue entry (`enqueue_once`), so finding it means the first attempt is durable
-        // (or, embedded, on its way to the commit it waits for).
-        if let Some(first) = self.bus.get(&dedupe).await? {
-            return self.retry_of(&first, conversation_id);
-        }
+        // Text only: `enqueue_once` finds a retry itself (the dedupe key is only ever set
+        // together with the queue entry), one bus round trip in all.
         if attachments.is_empty() {
             return self.queue(sender, &ack, kind, body, attachments, &dedupe, &ack_json).await;
+        }
+        // With images, a retry of a message already queued is found before its uploads are
+        // claimed again (finding the key means the first attempt is durable or, embedded, on
+        // its way to the commit it waits for).
+        if let Some(first) = self.bus.get(&dedupe).await? {
+            return self.retry_of(&first, conversation_id);
         }
         // Images are claimed for the message before it is queued: two attempts of one
         // client_id (a resend on a new socket while the first is still on its way) must not
@@ -237,6 +239,7 @@ impl Messages {
         ack_json: &str,
     ) -> Result<Pending> {
         let Ack { id, conversation_id, ref client_id, created_at } = *ack;
+        let has_uploads = !attachments.is_empty();
         let attachments = self.attach(sender, conversation_id, id, attachments).await?;
         let job = NewMessage {
             id,
@@ -267,7 +270,9 @@ impl Messages {
                     Ok(Some(v)) => Some(v),
                     Ok(None) => {
                         self.lock_waiters().remove(&id);
-                        self.detach(id).await;
+                        if has_uploads {
+                            self.detach(id).await;
+                        }
                         return Err(e.into());
                     }
                     Err(_) => {
@@ -280,7 +285,9 @@ impl Messages {
         if let Some(first) = raced {
             // Another attempt with this client_id was queued in between: it is the message.
             self.lock_waiters().remove(&id);
-            self.detach(id).await;
+            if has_uploads {
+                self.detach(id).await;
+            }
             return self.retry_of(&first, conversation_id);
         }
         self.stats.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
