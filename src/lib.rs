@@ -70,4 +70,5 @@ pub mod service;
 pub mod services;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod tls;

@@ -23,6 +23,7 @@ use crate::{
         admin::Admin,
         cache::Caches,
         calls::{Calls, Relaying},
+        changes::Changes,
         conversations::Conversations,
         fanout::Fanout,
         health::Health,
@@ -48,6 +49,7 @@ pub struct Services {
     pub admin: Admin,
     pub conversations: Conversations,
     pub messages: Arc<Messages>,
+    pub changes: Changes,
     pub receipts: Arc<Receipts>,
     pub presence: Presence,
     pub push: Push,
@@ -186,6 +188,15 @@ impl Services {
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
         let retention = Retention::new(store.clone(), files.clone(), config.messages.retention_days);
+        let changes = Changes::new(
+            store.clone(),
+            bus.clone(),
+            fanout.clone(),
+            caches.clone(),
+            links.clone(),
+            files.clone(),
+            config.messages.clone(),
+        );
         let media = Media::new(store.clone(), files, config.media.clone(), links, config.server.data_dir.join("tmp"));
         Ok(Arc::new(Services {
             config,
@@ -197,6 +208,7 @@ impl Services {
             admin,
             conversations,
             messages,
+            changes,
             receipts,
             presence,
             push,

@@ -1,6 +1,7 @@
 //! Any bytes as a WebSocket text frame: [`parse`] must not panic and must answer one of the
 //! three documented codes with a short message; a `message.send` it decodes goes through
-//! [`check_send`], whose verdict must agree with the rules it claims to check.
+//! [`check_send`], whose verdict must agree with the rules it claims to check, and a
+//! `message.edit` through [`check_edit`], which must judge a body as `check_send` does.
 //!
 //! Run with `scripts/fuzz` (docs/reliability.md, "Frame fuzzing").
 
@@ -25,7 +26,9 @@ mod protocol {
     pub mod rooms;
 }
 
-use protocol::client::{ClientEvent, MAX_ATTACHMENTS, MAX_MESSAGE_CHARS, check_send, parse, valid_client_id};
+use protocol::client::{
+    ClientEvent, MAX_ATTACHMENTS, MAX_MESSAGE_CHARS, check_edit, check_send, parse, valid_client_id,
+};
 
 /// `messages.max_body_chars` by default.
 const MAX_BODY_CHARS: usize = 4000;
@@ -63,6 +66,13 @@ fuzz_target!(|data: &[u8]| {
             if let ClientEvent::MessageSend { client_id, body, attachments, .. } = &event {
                 send(client_id, body, attachments);
             }
+            // An edit's body follows a new message's rules: without images exactly as a
+            // text message, with images as a message that may have an empty caption.
+            if let ClientEvent::MessageEdit { client_id, body, .. } = &event {
+                assert_eq!(check_edit(client_id, body, false, MAX_BODY_CHARS), check_send(client_id, body, &[], MAX_BODY_CHARS));
+                let with = [uuid::Uuid::nil()];
+                assert_eq!(check_edit(client_id, body, true, MAX_BODY_CHARS), check_send(client_id, body, &with, MAX_BODY_CHARS));
+            }
         }
     }
 });
@@ -99,6 +109,10 @@ fn send(client_id: &str, body: &str, attachments: &[uuid::Uuid]) {
 fn type_of(event: &ClientEvent) -> &'static str {
     match event {
         ClientEvent::MessageSend { .. } => "message.send",
+        ClientEvent::MessageEdit { .. } => "message.edit",
+        ClientEvent::MessageDelete { .. } => "message.delete",
+        ClientEvent::ReactionSet { .. } => "reaction.set",
+        ClientEvent::MessagePin { .. } => "message.pin",
         ClientEvent::TypingStart { .. } => "typing.start",
         ClientEvent::TypingStop { .. } => "typing.stop",
         ClientEvent::ReceiptDelivered { .. } => "receipt.delivered",

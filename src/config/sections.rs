@@ -51,6 +51,12 @@ pub struct MessagesConfig {
     /// (`jobs.retention_cron`), with the images only they carried. 0 keeps them forever.
     /// On PostgreSQL whole months go, once every message of the month is past it.
     pub retention_days: u32,
+    /// A message can be edited by its author for this many seconds after it was sent.
+    /// 0 = no limit.
+    pub edit_window_secs: u64,
+    /// A message can be deleted by its author for this many seconds after it was sent
+    /// (group admins delete any message at any time). 0 = no limit.
+    pub delete_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -379,6 +385,8 @@ impl Default for MessagesConfig {
             dedupe_ttl_secs: 24 * 3600,
             workers: 0,
             retention_days: 0,
+            edit_window_secs: 0,
+            delete_window_secs: 0,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! node's sockets; the service dispatcher ([`crate::service::dispatch`]) hands it every
 //! event of the fan-out meant for them.
 
+mod changes;
 pub mod registry;
 mod rooms;
 mod session;

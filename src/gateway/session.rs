@@ -286,8 +286,8 @@ async fn handle(
     };
     match event {
         ClientEvent::Ping => Some(ServerEvent::Pong),
-        ClientEvent::MessageSend { client_id, conversation_id, body, attachments } => {
-            match services.messages.submit_with(me, conversation_id, &client_id, &body, &attachments).await {
+        ClientEvent::MessageSend { client_id, conversation_id, body, attachments, reply_to } => {
+            match services.messages.submit_with(me, conversation_id, &client_id, &body, &attachments, reply_to).await {
                 Ok(Pending::Done(ack)) => {
                     typing_sent.remove(&conversation_id);
                     Some(ack.event())
@@ -352,6 +352,10 @@ async fn handle(
         ClientEvent::CallConnected { call_id } => call(calls.connected(me, session, call_id).await, call_id),
         ClientEvent::CallHangup { call_id, reason } => call(calls.hangup(me, session, call_id, reason).await, call_id),
         ClientEvent::CallRejoin { call_id } => call(calls.rejoin(me, session, call_id).await, call_id),
+        ClientEvent::MessageEdit { .. }
+        | ClientEvent::MessageDelete { .. }
+        | ClientEvent::ReactionSet { .. }
+        | ClientEvent::MessagePin { .. } => super::changes::handle(services, me, event).await,
         ClientEvent::RoomJoin { .. }
         | ClientEvent::RoomOffer { .. }
         | ClientEvent::RoomMute { .. }

@@ -87,6 +87,9 @@ struct PostMessage {
     /// Up to 10 of your uploads (`POST /uploads`), each attached once.
     #[oai(default)]
     attachments: Vec<Uuid>,
+    /// The message it answers: one of this conversation, not deleted.
+    #[oai(default, nullable)]
+    reply_to: Option<Uuid>,
 }
 
 /// The message is durable and will be delivered.
@@ -187,17 +190,23 @@ impl ConversationsApi {
         id: Path<Uuid>,
         before_seq: Query<Option<i64>>,
         after_seq: Query<Option<i64>>,
+        /// The page around this seq: up to half of `limit` before it, then it and what
+        /// follows (to jump to a reply's original or a search hit).
+        around_seq: Query<Option<i64>>,
         /// 1–100, default 50.
         limit: Query<Option<u32>>,
     ) -> Result<Json<Vec<MessageView>>, Error> {
         let me = auth.claims(&self.services)?.sub;
-        let page = match (before_seq.0, after_seq.0) {
-            (Some(_), Some(_)) => return Err(Error::validation("before_seq, after_seq: give at most one")),
-            (Some(b), None) => Page::Before(b),
-            (None, Some(a)) => Page::After(a),
-            (None, None) => Page::Latest,
-        };
         let limit = limit.0.unwrap_or(50);
+        let page = match (before_seq.0, after_seq.0, around_seq.0) {
+            (Some(b), None, None) => Page::Before(b),
+            (None, Some(a), None) => Page::After(a),
+            (None, None, None) => Page::Latest,
+            (None, None, Some(seq)) => {
+                return Ok(Json(self.services.conversations.messages_around(me, id.0, seq, limit).await?));
+            }
+            _ => return Err(Error::validation("before_seq, after_seq, around_seq: give at most one")),
+        };
         Ok(Json(self.services.conversations.messages(me, id.0, page, limit).await?))
     }
 
@@ -214,7 +223,8 @@ impl ConversationsApi {
         let me = auth.claims(&self.services)?.sub;
         let client_id = idempotency_key.0.unwrap_or_else(|| Uuid::now_v7().to_string());
         let text = body.body.as_ref().map_or("", |t| t.0.as_str());
-        let pending = self.services.messages.submit_with(me, id.0, &client_id, text, &body.attachments).await?;
+        let pending =
+            self.services.messages.submit_with(me, id.0, &client_id, text, &body.attachments, body.reply_to).await?;
         let ack = pending.wait().await?;
         Ok(Posted::Accepted(Json(Accepted {
             id: ack.id,

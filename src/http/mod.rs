@@ -10,6 +10,7 @@ mod allow;
 pub mod assets;
 mod auth;
 mod calls;
+mod changes;
 mod conversations;
 mod headers;
 mod health;
@@ -47,6 +48,7 @@ type Apis = (
     auth::AuthApi,
     users::UsersApi,
     conversations::ConversationsApi,
+    changes::ChangesApi,
     media::MediaApi,
     calls::CallsApi,
     push::PushApi,
@@ -60,6 +62,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             auth::AuthApi { services: services.clone() },
             users::UsersApi { services: services.clone() },
             conversations::ConversationsApi { services: services.clone() },
+            changes::ChangesApi { services: services.clone() },
             media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
             push::PushApi { services: services.clone() },

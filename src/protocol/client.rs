@@ -27,7 +27,18 @@ pub enum ClientEvent {
         /// The sender's uploads to attach (`POST /api/v1/uploads`).
         #[serde(default)]
         attachments: Vec<Uuid>,
+        /// The message it answers: one of the same conversation, not deleted.
+        #[serde(default)]
+        reply_to: Option<Uuid>,
     },
+    #[serde(rename = "message.edit")]
+    MessageEdit { client_id: String, conversation_id: Uuid, message_id: Uuid, body: String },
+    #[serde(rename = "message.delete")]
+    MessageDelete { client_id: String, conversation_id: Uuid, message_id: Uuid },
+    #[serde(rename = "reaction.set")]
+    ReactionSet { client_id: String, conversation_id: Uuid, message_id: Uuid, emoji: String, on: bool },
+    #[serde(rename = "message.pin")]
+    MessagePin { client_id: String, conversation_id: Uuid, message_id: Uuid, pinned: bool },
     #[serde(rename = "typing.start")]
     TypingStart { conversation_id: Uuid },
     #[serde(rename = "typing.stop")]
@@ -74,6 +85,10 @@ pub enum ClientEvent {
 
 const TYPES: &[&str] = &[
     "message.send",
+    "message.edit",
+    "message.delete",
+    "reaction.set",
+    "message.pin",
     "typing.start",
     "typing.stop",
     "receipt.delivered",
@@ -174,8 +189,21 @@ pub fn check_send(client_id: &str, body: &str, attachments: &[Uuid], max_body_ch
     if attachments.iter().enumerate().any(|(i, a)| attachments[..i].contains(a)) {
         return Err("attachments: each upload at most once".into());
     }
+    check_body(body, !attachments.is_empty(), max_body_chars)
+}
+
+/// The checks of `message.edit` that need no state: the edit's `client_id`, then the new
+/// body as [`check_send`] checks one (it may be empty when the message has images).
+pub fn check_edit(client_id: &str, body: &str, has_attachments: bool, max_body_chars: usize) -> Result<(), String> {
+    if !valid_client_id(client_id) {
+        return Err("client_id: must be 1 to 64 printable ASCII characters".into());
+    }
+    check_body(body, has_attachments, max_body_chars)
+}
+
+fn check_body(body: &str, may_be_empty: bool, max_body_chars: usize) -> Result<(), String> {
     let chars = body.chars().count();
-    if attachments.is_empty() && (chars == 0 || body.trim().is_empty()) {
+    if !may_be_empty && (chars == 0 || body.trim().is_empty()) {
         return Err("body: must not be empty".into());
     }
     if body.contains('\0') {
@@ -201,7 +229,8 @@ mod tests {
                 client_id: "a".into(),
                 conversation_id: c,
                 body: "hi".into(),
-                attachments: vec![]
+                attachments: vec![],
+                reply_to: None,
             }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap(), ClientEvent::Ping);

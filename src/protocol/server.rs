@@ -33,6 +33,19 @@ pub enum ServerEvent {
     MessageAck { client_id: String, id: Uuid, conversation_id: Uuid, created_at: DateTime<Utc> },
     #[serde(rename = "message.new")]
     MessageNew { message: MessageView },
+    /// A change (`message.edit`, `message.delete`, `reaction.set`, `message.pin`) is
+    /// stored: the message as it is now.
+    #[serde(rename = "change.ack")]
+    ChangeAck { client_id: String, message: MessageView },
+    /// Edited (`change: "edited"`), pinned or unpinned.
+    #[serde(rename = "message.updated")]
+    MessageUpdated { message: MessageView, change: &'static str, by: Uuid },
+    /// Deleted: `message` is the tombstone.
+    #[serde(rename = "message.deleted")]
+    MessageDeleted { message: MessageView, by: Uuid },
+    /// `by` turned the reaction `emoji` on or off.
+    #[serde(rename = "message.reaction")]
+    MessageReaction { message: MessageView, by: Uuid, emoji: String, on: bool },
     #[serde(rename = "typing")]
     Typing { conversation_id: Uuid, user_id: Uuid, active: bool },
     #[serde(rename = "presence")]

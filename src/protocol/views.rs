@@ -36,6 +36,64 @@ pub struct MessageView {
     /// The sender's id for it, to match an optimistic bubble.
     #[oai(nullable)]
     pub client_id: Option<String>,
+    /// The message it answers, as it is now.
+    #[oai(nullable)]
+    pub reply_to: Option<ReplyView>,
+    /// Members it mentions with `@username`.
+    pub mentions: Vec<Uuid>,
+    /// Its conversation's change number of the last change to it (0: never changed); the
+    /// copy with the higher one is the newer.
+    pub change_seq: i64,
+    /// Set once edited ("edited"); the earlier bodies are at `…/versions`.
+    #[oai(nullable)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Set when deleted: `body`, `attachments` and `reactions` are then empty.
+    #[oai(nullable)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
+    pub deleted_by: Option<Uuid>,
+    #[oai(nullable)]
+    pub pinned_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
+    pub pinned_by: Option<Uuid>,
+    /// In order of first reaction; at most 20.
+    pub reactions: Vec<ReactionView>,
+}
+
+/// The quote of the message a reply answers.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ReplyView {
+    pub id: Uuid,
+    /// Its `seq`, to jump to it (`GET …/messages?around_seq=`); 0 when it no longer exists.
+    pub seq: i64,
+    pub sender_id: Uuid,
+    /// Its first line, up to 140 characters; empty once deleted.
+    pub snippet: String,
+    pub deleted: bool,
+    /// How many images it carries.
+    pub attachments: i64,
+}
+
+/// One emoji on a message and who put it there.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: i64,
+    /// In the order they reacted.
+    pub user_ids: Vec<Uuid>,
+}
+
+/// One body of an edited message.
+#[derive(Debug, Clone, Object, Serialize)]
+pub struct VersionView {
+    /// 1 is the body as sent; the highest is the current one.
+    pub version: i64,
+    pub body: String,
+    /// When it became the message's body.
+    pub created_at: DateTime<Utc>,
+    /// When an edit replaced it; null for the current one.
+    #[oai(nullable)]
+    pub replaced_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Object, Serialize)]
@@ -63,6 +121,11 @@ pub struct ConversationView {
     pub members: Vec<MemberView>,
     /// Messages after my read pointer.
     pub unread_count: i64,
+    /// Of those, the ones that mention me.
+    pub mention_count: i64,
+    /// The conversation's last change number (edits, deletes, reactions, pins): a client
+    /// that holds a lower one catches up at `…/changes?after=`.
+    pub last_change_seq: i64,
     pub read_seq: i64,
     pub delivered_seq: i64,
 }

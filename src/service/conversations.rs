@@ -177,6 +177,22 @@ impl Conversations {
         Ok(self.store.messages(id, page, limit).await?.into_iter().map(|m| self.links.message(m)).collect())
     }
 
+    /// A page of history around `seq` (to jump to a reply's original or a search hit):
+    /// up to half of `limit` before it, then `seq` itself and what follows.
+    pub async fn messages_around(&self, me: Uuid, id: Uuid, seq: i64, limit: u32) -> Result<Vec<MessageView>> {
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation(format!("limit: must be 1 to {MAX_PAGE}")));
+        }
+        if seq < 1 {
+            return Err(Error::validation("around_seq: must be at least 1"));
+        }
+        self.member_conversation(me, id).await?;
+        let mut page = self.store.messages(id, Page::Before(seq), limit / 2).await?;
+        let rest = limit - page.len() as u32;
+        page.extend(self.store.messages(id, Page::After(seq - 1), rest).await?);
+        Ok(page.into_iter().map(|m| self.links.message(m)).collect())
+    }
+
     /// Tell the other members that `me` is (or stopped) typing.
     pub async fn typing(&self, me: Uuid, id: Uuid, active: bool) -> Result<()> {
         let members = self.caches.members(self.store.as_ref(), id).await?;
@@ -272,6 +288,15 @@ impl Conversations {
         let pointers = self.receipts.pointers_for_user(me, &ids).await?;
         // Retention removed every seq up to this one: they are no longer unread.
         let expired: HashMap<Uuid, i64> = self.store.expired_seqs(&ids).await?.into_iter().collect();
+        let unread: Vec<(Uuid, i64)> = convs
+            .iter()
+            .map(|c| (c.id, pointers.get(&c.id).map_or(0, |p| p.1)))
+            .filter(|(id, read)| convs.iter().any(|c| c.id == *id && c.last_seq > *read))
+            .collect();
+        let mentions: HashMap<Uuid, i64> = match unread.is_empty() {
+            true => HashMap::new(),
+            false => self.store.mention_counts(me, &unread).await?.into_iter().collect(),
+        };
         Ok(convs
             .into_iter()
             .map(|c| {
@@ -286,6 +311,8 @@ impl Conversations {
                     last_activity_at: c.last_message_at.unwrap_or(c.created_at),
                     members: members.remove(&c.id).unwrap_or_default().into_iter().map(Into::into).collect(),
                     unread_count: unread_count(c.last_seq, read_seq, expired.get(&c.id).copied().unwrap_or(0)),
+                    mention_count: mentions.get(&c.id).copied().unwrap_or(0),
+                    last_change_seq: c.last_change,
                     read_seq,
                     delivered_seq,
                 }

@@ -29,7 +29,7 @@ use crate::{
         image::{ImageError, Processor},
         spool::Spool,
     },
-    protocol::views::{AttachmentView, MessageView, RenditionView},
+    protocol::views::{AttachmentView, MessageView, ReactionView, RenditionView, ReplyView},
     store::{Attachment, Message, Store, Upload},
 };
 
@@ -217,6 +217,26 @@ impl MediaLinks {
             attachments,
             created_at: m.created_at,
             client_id: m.client_id,
+            reply_to: m.reply.map(|r| ReplyView {
+                id: r.id,
+                seq: r.seq,
+                sender_id: r.sender_id,
+                snippet: r.snippet,
+                deleted: r.deleted,
+                attachments: r.attachments,
+            }),
+            mentions: m.mentions,
+            change_seq: m.change_seq,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
+            deleted_by: m.deleted_by,
+            pinned_at: m.pinned_at,
+            pinned_by: m.pinned_by,
+            reactions: m
+                .reactions
+                .into_iter()
+                .map(|r| ReactionView { emoji: r.emoji, count: r.user_ids.len() as i64, user_ids: r.user_ids })
+                .collect(),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod cache;
 pub mod calls;
+pub mod changes;
 pub mod conversations;
 pub mod dispatch;
 pub mod fanout;

@@ -89,6 +89,16 @@ pub(super) fn number(
                     body: m.body.clone(),
                     attachments: m.attachments.clone(),
                     created_at: m.created_at,
+                    reply_to: m.reply_to,
+                    reply: m.reply.clone(),
+                    mentions: m.mentions.clone(),
+                    change_seq: 0,
+                    edited_at: None,
+                    deleted_at: None,
+                    deleted_by: None,
+                    pinned_at: None,
+                    pinned_by: None,
+                    reactions: Vec::new(),
                 },
             )
         })
@@ -118,5 +128,13 @@ pub(super) fn complete(
                 }
             })
         })
+        .collect()
+}
+
+/// `(user, conversation, seq, message, message_at)` of every mention among `stored`.
+pub(super) fn mentions(stored: &[(usize, Message)]) -> Vec<(Uuid, Uuid, i64, Uuid, DateTime<Utc>)> {
+    stored
+        .iter()
+        .flat_map(|(_, m)| m.mentions.iter().map(|u| (*u, m.conversation_id, m.seq, m.id, m.created_at)))
         .collect()
 }

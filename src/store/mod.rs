@@ -22,7 +22,9 @@
 //! [`UploadStore`] part (uploaded images); `*/retention.rs` the [`RetentionStore`] part
 //! (removing messages past `messages.retention_days`); `*/admin.rs` the [`AdminStore`] part
 //! (invites, account flags); `*/push.rs` the [`PushStore`] part (push subscriptions,
-//! notification choices, mutes); `postgres/partitions.rs` the monthly partitions.
+//! notification choices, mutes); `*/changes.rs` the [`ChangeStore`] part (edits, deletes,
+//! reactions, pins, mentions, and the change numbers catch-up reads);
+//! `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -31,6 +33,7 @@
 
 mod admin;
 mod batch;
+mod changes;
 pub mod postgres;
 mod push;
 mod retention;
@@ -44,6 +47,7 @@ use uuid::Uuid;
 
 pub use self::{
     admin::{AdminStore, AdminUser, FlagChange, InviteRecord, InviteRevoke, NewInvite},
+    changes::{Change, ChangeOutcome, ChangeRequest, ChangeStore, Changed, MAX_REACTIONS, Reaction, Reply, Version},
     push::{NotificationPrefs, PrefsChange, PushStore, PushSubscription, PushTarget, muted_always},
     retention::{Expired, RetentionStore},
     uploads::{Attachment, Upload, UploadStore},
@@ -122,6 +126,8 @@ pub struct Conversation {
     /// The last assigned message `seq` (0 when empty).
     pub last_seq: i64,
     pub last_message_at: Option<DateTime<Utc>>,
+    /// The last change number given to a change of one of its messages (0: none yet).
+    pub last_change: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,9 +146,24 @@ pub struct Message {
     pub client_id: Option<String>,
     pub kind: String,
     pub body: String,
-    /// Images posted with it, as they were when it was sent.
+    /// Images posted with it, as they were when it was sent (none once deleted).
     pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
+    /// The message this one answers, and what the reader sees of it (filled on reads).
+    pub reply_to: Option<Uuid>,
+    pub reply: Option<Reply>,
+    /// Members mentioned with `@username`, as resolved when it was sent.
+    pub mentions: Vec<Uuid>,
+    /// Its conversation's change number of the last change to it (0: never changed).
+    pub change_seq: i64,
+    pub edited_at: Option<DateTime<Utc>>,
+    /// A tombstone: the body, attachments and reactions are gone.
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub deleted_by: Option<Uuid>,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub pinned_by: Option<Uuid>,
+    /// In order of first reaction.
+    pub reactions: Vec<Reaction>,
 }
 
 /// A message accepted by the gateway, not yet stored (no `seq`).
@@ -159,6 +180,14 @@ pub struct NewMessage {
     #[serde(default)]
     pub attachments: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
+    /// The message it answers (a message of the same conversation) and the quote the
+    /// sender saw of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Reply>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Uuid>,
 }
 
 fn text_kind() -> String {
@@ -205,7 +234,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + Send + Sync + 'static {
+pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + ChangeStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    AdminUser, Attachment, Conversation, InviteRecord, Member, Message, PushSubscription, Receipt, StoreError, Upload,
-    User, UserCredentials,
+    AdminUser, Conversation, InviteRecord, Member, Message, PushSubscription, Receipt, StoreError, Upload, User,
+    UserCredentials,
 };
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
@@ -92,7 +92,8 @@ impl From<CredentialsRow> for UserCredentials {
     }
 }
 
-/// `id, kind, name, created_by, created_at, last_seq, last_message_at` of `conversations`.
+/// `id, kind, name, created_by, created_at, last_seq, last_message_at, last_change` of
+/// `conversations`.
 #[derive(sqlx::FromRow)]
 pub(super) struct ConversationRow {
     id: Uuid,
@@ -102,6 +103,7 @@ pub(super) struct ConversationRow {
     created_at: DateTime<Utc>,
     last_seq: i64,
     last_message_at: Option<DateTime<Utc>>,
+    last_change: i64,
 }
 
 impl From<ConversationRow> for Conversation {
@@ -114,6 +116,7 @@ impl From<ConversationRow> for Conversation {
             created_at: r.created_at,
             last_seq: r.last_seq,
             last_message_at: r.last_message_at,
+            last_change: r.last_change,
         }
     }
 }
@@ -133,8 +136,12 @@ impl From<MemberRow> for (Uuid, Member) {
     }
 }
 
-/// `id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at` of
-/// `messages`; `attachments` is a JSON array of [`Attachment`]s.
+/// Every column of `messages` that [`MessageRow`] reads, in its order.
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, kind, body, attachments, \
+     created_at, reply_to, mentions, change_seq, edited_at, deleted_at, deleted_by, pinned_at, pinned_by, reactions";
+
+/// A row of `messages` ([`MESSAGE_COLUMNS`]); `attachments`, `mentions` and `reactions`
+/// are JSON arrays.
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
     id: Uuid,
@@ -146,6 +153,15 @@ pub(super) struct MessageRow {
     body: String,
     attachments: String,
     created_at: DateTime<Utc>,
+    reply_to: Option<Uuid>,
+    mentions: String,
+    change_seq: i64,
+    edited_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+    deleted_by: Option<Uuid>,
+    pinned_at: Option<DateTime<Utc>>,
+    pinned_by: Option<Uuid>,
+    reactions: String,
 }
 
 impl From<MessageRow> for Message {
@@ -158,20 +174,30 @@ impl From<MessageRow> for Message {
             client_id: r.client_id,
             kind: r.kind,
             body: r.body,
-            attachments: attachments_from_json(r.id, &r.attachments),
+            attachments: json_column(r.id, "attachments", &r.attachments),
             created_at: r.created_at,
+            reply_to: r.reply_to,
+            reply: None,
+            mentions: json_column(r.id, "mentions", &r.mentions),
+            change_seq: r.change_seq,
+            edited_at: r.edited_at,
+            deleted_at: r.deleted_at,
+            deleted_by: r.deleted_by,
+            pinned_at: r.pinned_at,
+            pinned_by: r.pinned_by,
+            reactions: json_column(r.id, "reactions", &r.reactions),
         }
     }
 }
 
-/// The `attachments` column as stored: a JSON array.
-pub(super) fn attachments_json(a: &[Attachment]) -> String {
-    serde_json::to_string(a).expect("attachments serialise")
+/// Any JSON array column written by [`to_json`].
+pub(super) fn to_json<T: serde::Serialize>(v: &[T]) -> String {
+    serde_json::to_string(v).expect("columns serialise")
 }
 
-fn attachments_from_json(message: Uuid, json: &str) -> Vec<Attachment> {
+fn json_column<T: serde::de::DeserializeOwned>(message: Uuid, column: &str, json: &str) -> Vec<T> {
     serde_json::from_str(json).unwrap_or_else(|e| {
-        tracing::warn!(%message, error = %e, "unreadable attachments column; shown without them");
+        tracing::warn!(%message, column, error = %e, "unreadable column; shown empty");
         Vec::new()
     })
 }

@@ -13,6 +13,7 @@ mod auth;
 mod backup;
 mod bus;
 mod calls;
+mod changes;
 mod cli;
 mod durability;
 mod fanout;

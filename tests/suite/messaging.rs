@@ -356,7 +356,7 @@ async fn hostile_frames_get_errors_and_others_keep_working(scale: Scale) {
         ("not json".into(), "invalid_frame"),
         ("[1,2,3]".into(), "invalid_frame"),
         ("\"just a string\"".into(), "invalid_frame"),
-        (json!({"type": "message.delete", "id": 1}).to_string(), "unknown_type"),
+        (json!({"type": "message.destroy", "id": 1}).to_string(), "unknown_type"),
         (json!({"no": "type"}).to_string(), "unknown_type"),
         (json!({"type": 7}).to_string(), "unknown_type"),
         (

@@ -37,6 +37,9 @@ async fn old_message(
         body: body.into(),
         attachments: attached.iter().map(Attachment::from).collect(),
         created_at: at,
+        reply_to: None,
+        reply: None,
+        mentions: Vec::new(),
     };
     let out = store.persist_batch(&[m]).await.unwrap();
     assert!(matches!(out.results[0], Persisted::Stored(_)), "{:?}", out.results[0]);

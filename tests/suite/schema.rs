@@ -234,6 +234,12 @@ async fn bodies_that_refuse_unknown_fields_say_so(scale: Scale) {
         ("post", "/conversations/{id}/messages", format!("/api/v1/conversations/{group}/messages"), json!({})),
         ("post", "/conversations/{id}/read", format!("/api/v1/conversations/{group}/read"), json!({"seq": 0})),
         (
+            "patch",
+            "/conversations/{id}/messages/{message_id}",
+            format!("/api/v1/conversations/{group}/messages/{}", uuid::Uuid::now_v7()),
+            json!({"body": "b"}),
+        ),
+        (
             "delete",
             "/push/subscriptions",
             "/api/v1/push/subscriptions".to_string(),

@@ -62,6 +62,9 @@ pub async fn run(
                 body: "seed".into(),
                 attachments: Vec::new(),
                 created_at: Utc::now(),
+                reply_to: None,
+                reply: None,
+                mentions: Vec::new(),
             })
             .collect();
         store.persist_batch(&batch).await?;

@@ -34,13 +34,16 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{cache::Caches, fanout::Fanout, limits, media::MediaLinks, push::Push, receipts::Receipts};
+use super::{
+    cache::Caches, changes::mentioned_usernames, fanout::Fanout, limits, media::MediaLinks, push::Push,
+    receipts::Receipts,
+};
 use crate::{
     bus::{Bus, Quota, keys},
     config::MessagesConfig,
     error::{Error, Result},
     protocol::{ServerEvent, client::check_send},
-    store::{Attachment, NewMessage, Store},
+    store::{Attachment, NewMessage, Reply, Store},
 };
 
 /// How long an attempt holds its claim on a `client_id` while it attaches images and
@@ -145,12 +148,13 @@ impl Messages {
 
     /// Accept a message for delivery. Resolves quickly; [`Pending::wait`] gives the ack.
     pub async fn submit(&self, sender: Uuid, conversation_id: Uuid, client_id: &str, body: &str) -> Result<Pending> {
-        self.accept(sender, conversation_id, client_id, body, &[], "text").await
+        self.accept(sender, conversation_id, client_id, body, &[], None, "text").await
     }
 
     /// [`Messages::submit`] with images: the sender's uploads `attachments` (1 to
     /// [`MAX_ATTACHMENTS`](crate::protocol::client::MAX_ATTACHMENTS), each attached once;
-    /// `body` may then be empty).
+    /// `body` may then be empty), and as a reply to the message `reply_to` (one of the same
+    /// conversation, not deleted).
     pub async fn submit_with(
         &self,
         sender: Uuid,
@@ -158,8 +162,9 @@ impl Messages {
         client_id: &str,
         body: &str,
         attachments: &[Uuid],
+        reply_to: Option<Uuid>,
     ) -> Result<Pending> {
-        self.accept(sender, conversation_id, client_id, body, attachments, "text").await
+        self.accept(sender, conversation_id, client_id, body, attachments, reply_to, "text").await
     }
 
     /// [`Messages::submit`] of any kind. A kind other than `text` is an entry the server
@@ -173,9 +178,10 @@ impl Messages {
         body: &str,
         kind: &str,
     ) -> Result<Pending> {
-        self.accept(sender, conversation_id, client_id, body, &[], kind).await
+        self.accept(sender, conversation_id, client_id, body, &[], None, kind).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn accept(
         &self,
         sender: Uuid,
@@ -183,6 +189,7 @@ impl Messages {
         client_id: &str,
         body: &str,
         attachments: &[Uuid],
+        reply_to: Option<Uuid>,
         kind: &str,
     ) -> Result<Pending> {
         check_send(client_id, body, attachments, self.config.max_body_chars).map_err(Error::validation)?;
@@ -193,6 +200,7 @@ impl Messages {
         if kind == "text" {
             limits::check(&*self.bus, &keys::message_rate(&sender), quota).await?;
         }
+        let extras = self.extras(conversation_id, body, reply_to).await?;
 
         let id = Uuid::now_v7();
         let created_at = uuid_time(id);
@@ -202,7 +210,7 @@ impl Messages {
         // Text only: `enqueue_once` finds a retry itself (the dedupe key is only ever set
         // together with the queue entry), one bus round trip in all.
         if attachments.is_empty() {
-            return self.queue(sender, &ack, kind, body, attachments, &dedupe, &ack_json).await;
+            return self.queue(sender, &ack, kind, body, attachments, extras, &dedupe, &ack_json).await;
         }
         // With images, a retry of a message already queued is found before its uploads are
         // claimed again (finding the key means the first attempt is durable or, embedded, on
@@ -221,7 +229,7 @@ impl Messages {
             }
             return Err(Error::Unavailable("this message is being sent; retry".into()));
         }
-        let result = self.queue(sender, &ack, kind, body, attachments, &dedupe, &ack_json).await;
+        let result = self.queue(sender, &ack, kind, body, attachments, extras, &dedupe, &ack_json).await;
         let _ = self.bus.delete_if_eq(&claim, &ack_json).await;
         result
     }
@@ -235,6 +243,7 @@ impl Messages {
         kind: &str,
         body: &str,
         attachments: &[Uuid],
+        extras: Extras,
         dedupe: &str,
         ack_json: &str,
     ) -> Result<Pending> {
@@ -250,6 +259,9 @@ impl Messages {
             body: body.to_string(),
             attachments,
             created_at,
+            reply_to: extras.reply.as_ref().map(|r| r.id),
+            reply: extras.reply,
+            mentions: extras.mentions,
         };
         let payload = Bytes::from(serde_json::to_vec(&job).map_err(Error::internal)?);
         let rx = (!self.bus.queue_durable()).then(|| {
@@ -295,6 +307,34 @@ impl Messages {
             Some(rx) => Pending::Waiting(rx),
             None => Pending::Done(ack.clone()),
         })
+    }
+
+    /// The quote of the message a reply answers, and the members the body mentions.
+    async fn extras(&self, conversation_id: Uuid, body: &str, reply_to: Option<Uuid>) -> Result<Extras> {
+        let reply = match reply_to {
+            None => None,
+            Some(id) => {
+                let original = self
+                    .store
+                    .message(conversation_id, id)
+                    .await?
+                    .ok_or_else(|| Error::NotFound("reply_to: no such message in this conversation".into()))?;
+                if original.deleted_at.is_some() {
+                    return Err(crate::service::changes::deleted());
+                }
+                Some(Reply::of(&original))
+            }
+        };
+        let names = mentioned_usernames(body);
+        let mut mentions = Vec::new();
+        if !names.is_empty() {
+            for (_, member) in self.store.members_of(&[conversation_id]).await? {
+                if names.contains(&member.user.username) && !mentions.contains(&member.user.id) {
+                    mentions.push(member.user.id);
+                }
+            }
+        }
+        Ok(Extras { reply, mentions })
     }
 
     /// Attach the sender's uploads `ids` to the message `id`, in the order given; all of
@@ -373,6 +413,12 @@ impl Messages {
         }
         true
     }
+}
+
+/// What a message carries besides its body and images.
+struct Extras {
+    reply: Option<Reply>,
+    mentions: Vec<Uuid>,
 }
 
 fn not_found() -> Error {

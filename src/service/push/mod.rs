@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use self::{
-    payload::{Job, first_line, mentions},
+    payload::{Job, first_line},
     worker::PushStats,
 };
 use super::{cache::Caches, receipts::Receipts};
@@ -255,6 +255,7 @@ impl Push {
                 seq: m.seq,
                 sender_id: m.sender_id,
                 image: !m.attachments.is_empty(),
+                mentions: m.mentions,
                 body: m.body,
                 sent_at: m.created_at,
                 users,

@@ -21,7 +21,7 @@ use chrono::Utc;
 use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
-use super::{Job, Push, first_line, mentions};
+use super::{Job, Push, first_line};
 use crate::{
     bus::{QueueEntry, Quota, RateDecision, keys},
     error::{Error, Result},
@@ -152,7 +152,7 @@ impl Push {
         let config = &self.inner.config;
         let now = Utc::now();
         match job {
-            Job::Message { conversation_id, message_id, seq, sender_id, body, image, sent_at, users } => {
+            Job::Message { conversation_id, message_id, seq, sender_id, body, image, mentions, sent_at, users } => {
                 let Some(conversation) = store.conversation(conversation_id).await? else { return Ok(Vec::new()) };
                 let members = store.members_of(&[conversation_id]).await?;
                 let user = |id: Uuid| members.iter().map(|(_, m)| &m.user).find(|u| u.id == id);
@@ -162,7 +162,7 @@ impl Push {
                 let mut out = Vec::new();
                 for target in store.push_targets(conversation_id, &users).await? {
                     let Some(person) = user(target.user_id) else { continue };
-                    let mention = group && mentions(&body, &person.username);
+                    let mention = group && mentions.contains(&person.id);
                     let muted = target.muted_until.is_some_and(|t| t > now);
                     let dnd = target.dnd_until.is_some_and(|t| t > now);
                     if dnd || (muted && !(mention && config.mentions_when_muted)) || self.silenced(target.user_id) {

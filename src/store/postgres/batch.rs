@@ -77,14 +77,17 @@ impl PgStore {
             let clients: Vec<Option<String>> = stored.iter().map(|(_, m)| m.client_id.clone()).collect();
             let kinds: Vec<String> = stored.iter().map(|(_, m)| m.kind.clone()).collect();
             let bodies: Vec<String> = stored.iter().map(|(_, m)| m.body.clone()).collect();
-            let attachments: Vec<String> = stored.iter().map(|(_, m)| sql::attachments_json(&m.attachments)).collect();
+            let attachments: Vec<String> = stored.iter().map(|(_, m)| sql::to_json(&m.attachments)).collect();
             let times: Vec<DateTime<Utc>> = stored.iter().map(|(_, m)| m.created_at).collect();
+            let replies: Vec<Option<Uuid>> = stored.iter().map(|(_, m)| m.reply_to).collect();
+            let mentions: Vec<String> = stored.iter().map(|(_, m)| sql::to_json(&m.mentions)).collect();
             sqlx::query(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) \
-                 SELECT id, cid, seq, sid, client, kind, body, attachments, at \
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at, \
+                                       reply_to, mentions) \
+                 SELECT id, cid, seq, sid, client, kind, body, attachments, at, reply_to, mentions \
                  FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
-                             $8::text[], $9::timestamptz[]) \
-                 AS t(id, cid, seq, sid, client, kind, body, attachments, at)",
+                             $8::text[], $9::timestamptz[], $10::uuid[], $11::text[]) \
+                 AS t(id, cid, seq, sid, client, kind, body, attachments, at, reply_to, mentions)",
             )
             .bind(col(|m| m.id))
             .bind(col(|m| m.conversation_id))
@@ -95,8 +98,29 @@ impl PgStore {
             .bind(&bodies)
             .bind(&attachments)
             .bind(&times)
+            .bind(&replies)
+            .bind(&mentions)
             .execute(&mut *tx)
             .await?;
+            let mentioned = steps::mentions(&stored);
+            if !mentioned.is_empty() {
+                let users: Vec<Uuid> = mentioned.iter().map(|m| m.0).collect();
+                let convs: Vec<Uuid> = mentioned.iter().map(|m| m.1).collect();
+                let seqs: Vec<i64> = mentioned.iter().map(|m| m.2).collect();
+                let ids: Vec<Uuid> = mentioned.iter().map(|m| m.3).collect();
+                let ats: Vec<DateTime<Utc>> = mentioned.iter().map(|m| m.4).collect();
+                sqlx::query(
+                    "INSERT INTO mentions (user_id, conversation_id, seq, message_id, message_at) \
+                     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::timestamptz[])",
+                )
+                .bind(&users)
+                .bind(&convs)
+                .bind(&seqs)
+                .bind(&ids)
+                .bind(&ats)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(BatchOutcome { results: steps::complete(batch, results, stored), members })
@@ -107,7 +131,8 @@ impl PgStore {
         let mut found = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Postgres>::new(
-                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
+                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at, \
+                 reply_to, mentions, change_seq, edited_at, deleted_at, deleted_by, pinned_at, pinned_by, reactions \
                  FROM messages WHERE (sender_id, client_id) IN ",
             );
             qb.push_tuples(chunk, |mut t, m| {

@@ -8,6 +8,8 @@
 
 mod admin;
 mod batch;
+mod changes;
+mod history;
 mod partitions;
 mod push;
 mod retention;
@@ -28,7 +30,7 @@ pub use partitions::partition_name;
 use super::{
     BatchOutcome, Conversation, Member, Message, NewMessage, NewRefreshToken, NewUser, Page, Receipt, RefreshUse,
     Store, StoreResult, User, UserCredentials,
-    sql::{self, CHUNK, ConversationRow, CredentialsRow, MemberRow, MessageRow, ReceiptRow, UserRow, map_unique},
+    sql::{self, CHUNK, ConversationRow, CredentialsRow, MemberRow, ReceiptRow, UserRow, map_unique},
 };
 
 /// Advisory lock keys (one namespace for Nexus, `0x4e58` = "NX").
@@ -276,7 +278,7 @@ impl Store for PgStore {
         let created: Option<ConversationRow> = sqlx::query_as(
             "INSERT INTO conversations (id, kind, direct_key, created_by, created_at) \
              VALUES ($1, 'direct', $2, $3, $4) ON CONFLICT (direct_key) DO NOTHING \
-             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
+             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at, last_change",
         )
         .bind(id)
         .bind(&key)
@@ -300,7 +302,7 @@ impl Store for PgStore {
             }
             None => {
                 let c: ConversationRow = sqlx::query_as(
-                    "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at \
+                    "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at, last_change \
                      FROM conversations WHERE direct_key = $1",
                 )
                 .bind(&key)
@@ -325,7 +327,7 @@ impl Store for PgStore {
         let c: ConversationRow = sqlx::query_as(
             "INSERT INTO conversations (id, kind, name, created_by, created_at) \
              VALUES ($1, 'group', $2, $3, $4) \
-             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at",
+             RETURNING id, kind, name, created_by, created_at, last_seq, last_message_at, last_change",
         )
         .bind(id)
         .bind(name)
@@ -357,7 +359,7 @@ impl Store for PgStore {
 
     async fn conversation(&self, id: Uuid) -> StoreResult<Option<Conversation>> {
         let row: Option<ConversationRow> = sqlx::query_as(
-            "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at FROM conversations WHERE id = $1",
+            "SELECT id, kind, name, created_by, created_at, last_seq, last_message_at, last_change FROM conversations WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -367,7 +369,7 @@ impl Store for PgStore {
 
     async fn conversations_of(&self, user: Uuid) -> StoreResult<Vec<Conversation>> {
         let rows: Vec<ConversationRow> = sqlx::query_as(
-            "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_message_at \
+            "SELECT c.id, c.kind, c.name, c.created_by, c.created_at, c.last_seq, c.last_message_at, c.last_change \
              FROM conversations c JOIN members m ON m.conversation_id = c.id \
              WHERE m.user_id = $1 ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC",
         )
@@ -475,60 +477,11 @@ impl Store for PgStore {
     }
 
     async fn messages(&self, conversation: Uuid, page: Page, limit: u32) -> StoreResult<Vec<Message>> {
-        let limit = i64::from(limit);
-        let rows: Vec<MessageRow> = match page {
-            Page::Latest => {
-                sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
-                     FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2",
-                )
-                .bind(conversation)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Page::Before(seq) => {
-                sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
-                     FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-                )
-                .bind(conversation)
-                .bind(seq)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Page::After(seq) => {
-                sqlx::query_as(
-                    "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
-                     FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3",
-                )
-                .bind(conversation)
-                .bind(seq)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-        };
-        let mut messages: Vec<Message> = sql::all(rows);
-        messages.sort_by_key(|m| m.seq);
-        Ok(messages)
+        self.read_page(conversation, page, limit).await
     }
 
     async fn last_messages(&self, conversations: &[Uuid]) -> StoreResult<Vec<Message>> {
-        let mut out = Vec::new();
-        for chunk in conversations.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Postgres>::new(
-                "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_id, m.kind, m.body, m.attachments, m.created_at \
-                 FROM conversations c JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq \
-                 WHERE c.last_seq > 0 AND c.id IN ",
-            );
-            qb.push_tuples(chunk, |mut t, c| {
-                t.push_bind(*c);
-            });
-            out.extend(sql::all(qb.build_query_as::<MessageRow>().fetch_all(&self.pool).await?));
-        }
-        Ok(out)
+        self.read_last(conversations).await
     }
 
     async fn receipts_of(&self, conversation: Uuid) -> StoreResult<Vec<Receipt>> {

@@ -89,6 +89,12 @@ async fn drop_oldest(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> StoreRes
     .bind(&seqs)
     .execute(&mut *tx)
     .await?;
+    // Their edit history and mentions go with them.
+    for table in ["message_versions", "mentions"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE message_id IN (SELECT id FROM {name})")))
+            .execute(&mut *tx)
+            .await?;
+    }
     let keys: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "DELETE FROM uploads WHERE message_id IN (SELECT id FROM {name}) RETURNING storage_key"
     )))

@@ -45,10 +45,11 @@ impl SqliteStore {
                 new_last.extend(rows);
             }
             let stored = steps::number(batch, &to_store, &counts, &new_last);
-            // Nine values a row: 55 rows a statement stays under the parameter limit.
-            for chunk in stored.chunks(CHUNK / 9) {
+            // Eleven values a row: 45 rows a statement stays under the parameter limit.
+            for chunk in stored.chunks(CHUNK / 11) {
                 let mut qb = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at) ",
+                    "INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, body, attachments, \
+                     created_at, reply_to, mentions) ",
                 );
                 qb.push_values(chunk, |mut t, (_, m)| {
                     t.push_bind(m.id)
@@ -58,8 +59,19 @@ impl SqliteStore {
                         .push_bind(m.client_id.clone())
                         .push_bind(m.kind.clone())
                         .push_bind(m.body.clone())
-                        .push_bind(sql::attachments_json(&m.attachments))
-                        .push_bind(m.created_at);
+                        .push_bind(sql::to_json(&m.attachments))
+                        .push_bind(m.created_at)
+                        .push_bind(m.reply_to)
+                        .push_bind(sql::to_json(&m.mentions));
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in steps::mentions(&stored).chunks(CHUNK / 5) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO mentions (user_id, conversation_id, seq, message_id, message_at) ",
+                );
+                qb.push_values(chunk, |mut t, (u, c, seq, id, at)| {
+                    t.push_bind(*u).push_bind(*c).push_bind(*seq).push_bind(*id).push_bind(*at);
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -76,7 +88,8 @@ impl SqliteStore {
         let mut found = Vec::new();
         for chunk in batch.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at \
+                "SELECT id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at, \
+                 reply_to, mentions, change_seq, edited_at, deleted_at, deleted_by, pinned_at, pinned_by, reactions \
                  FROM messages WHERE (sender_id, client_id) IN ",
             );
             qb.push_tuples(chunk, |mut t, m| {

@@ -46,6 +46,16 @@ impl RetentionStore for SqliteStore {
                 );
                 qb.build().execute(&mut *tx).await?;
             }
+            // Their edit history and mentions go with them.
+            for table in ["message_versions", "mentions"] {
+                for chunk in removed.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} WHERE message_id IN "));
+                    qb.push_tuples(chunk, |mut t, (id, _, _)| {
+                        t.push_bind(*id);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+            }
             let mut keys = Vec::new();
             for chunk in removed.chunks(CHUNK) {
                 let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM uploads WHERE message_id IN ");

@@ -94,6 +94,9 @@ fn new_message(conversation: Uuid, sender: Uuid, client_id: &str, at: DateTime<U
         body: format!("body of {client_id}"),
         attachments: Vec::new(),
         created_at: at,
+        reply_to: None,
+        reply: None,
+        mentions: Vec::new(),
     }
 }
 
