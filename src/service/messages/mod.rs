@@ -200,12 +200,20 @@ impl Messages {
         if kind == "text" {
             limits::check(&*self.bus, &keys::message_rate(&sender), quota).await?;
         }
-        let extras = self.extras(conversation_id, body, reply_to).await?;
+        let dedupe = keys::dedupe(&sender, client_id);
+        let extras = match self.extras(conversation_id, body, reply_to).await {
+            Ok(extras) => extras,
+            // A retry of a reply whose original was deleted since is still the message
+            // sent the first time.
+            Err(e) => match self.bus.get(&dedupe).await? {
+                Some(first) => return self.retry_of(&first, conversation_id),
+                None => return Err(e),
+            },
+        };
 
         let id = Uuid::now_v7();
         let created_at = uuid_time(id);
         let ack = Ack { id, conversation_id, client_id: client_id.to_string(), created_at };
-        let dedupe = keys::dedupe(&sender, client_id);
         let ack_json = serde_json::to_string(&ack).map_err(Error::internal)?;
         // Text only: `enqueue_once` finds a retry itself (the dedupe key is only ever set
         // together with the queue entry), one bus round trip in all.

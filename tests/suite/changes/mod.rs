@@ -69,6 +69,7 @@ async fn replies_quote_their_original_as_it_is_now(scale: Scale) {
         .await;
     let ack = b.wait_for("ack", |v| v["client_id"] == "r1").await;
     assert_eq!(ack["type"], "message.ack", "{ack}");
+    let reply_id = ack["id"].clone();
     let new = a.wait_for("the reply", |v| v["type"] == "message.new" && v["message"]["client_id"] == "r1").await;
     let quote = &new["message"]["reply_to"];
     assert_eq!(quote["id"], original["id"]);
@@ -96,6 +97,12 @@ async fn replies_quote_their_original_as_it_is_now(scale: Scale) {
     assert_eq!(history[1]["reply_to"]["snippet"], "Dinner at nine?");
     assert_eq!(history[0]["reply_to"], Value::Null, "not a reply");
     assert_eq!(change(&mut a, delete(&cid, &id(&original), "d1")).await["type"], "change.ack");
+    // A retry of the reply sent before is still answered with its ack.
+    b.send(json!({"type": "message.send", "client_id": "r1", "conversation_id": cid, "body": "yes!",
+                  "reply_to": id(&original)}))
+        .await;
+    let again = b.wait_for("the retry's ack", |v| v["client_id"] == "r1").await;
+    assert_eq!((again["type"].as_str(), again["id"].clone()), (Some("message.ack"), reply_id), "{again}");
     let history = app.history(&bob, &cid, "").await;
     assert_eq!(history[1]["reply_to"]["deleted"], true);
     assert_eq!(history[1]["reply_to"]["snippet"], "");
