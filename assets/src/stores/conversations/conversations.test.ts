@@ -153,6 +153,14 @@ describe('conversationsReducer: messages and unread counts', () => {
     expect(c(s).last_change_seq).toBe(9);
   });
 
+  it('a change of the last message updates the preview; an older state or another message does not', () => {
+    let s = conversationsReducer(base, { type: 'messageReceived', message: message(3), myId: 'me' });
+    s = conversationsReducer(s, { type: 'messageChanged', message: message(3, { body: '', deleted_at: at(9), change_seq: 2 }) });
+    expect(c(s).last_message).toMatchObject({ body: '', change_seq: 2 });
+    expect(conversationsReducer(s, { type: 'messageChanged', message: message(3, { change_seq: 1 }) })).toBe(s);
+    expect(conversationsReducer(s, { type: 'messageChanged', message: message(2, { change_seq: 5 }) })).toBe(s);
+  });
+
   it('totalUnread sums the badges', () => {
     const s = run({ type: 'listLoaded', conversations: [conversation({ unread_count: 2, last_seq: 2 }), { ...group, unread_count: 3, last_seq: 3 }] });
     expect(conversationsSelectors.totalUnread(wrap(s))).toBe(5);

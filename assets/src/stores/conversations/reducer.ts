@@ -49,6 +49,8 @@ export type ConversationsAction =
   | { type: 'removed'; conversationId: string }
   | { type: 'activated'; conversationId: string | null }
   | { type: 'messageReceived'; message: Message; myId: string | null }
+  /** A stored message changed (edited, deleted, …): the list's preview follows if it is the last one. */
+  | { type: 'messageChanged'; message: Message }
   /** Optimistic: the user sent a message here, so it moves to the top of the list now. */
   | { type: 'messageQueued'; conversationId: string; at: string }
   | {
@@ -129,6 +131,13 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
         delivered_seq: fromOther ? c.delivered_seq : Math.max(c.delivered_seq, m.seq),
       };
       return { ...state, byId: { ...state.byId, [c.id]: next }, typing };
+    }
+    case 'messageChanged': {
+      const m = action.message;
+      const c = state.byId[m.conversation_id];
+      const last = c?.last_message;
+      if (!c || !last || last.id !== m.id || (m.change_seq ?? 0) <= (last.change_seq ?? 0)) return state;
+      return { ...state, byId: { ...state.byId, [c.id]: { ...c, last_message: m } } };
     }
     case 'messageQueued': {
       const c = state.byId[action.conversationId];

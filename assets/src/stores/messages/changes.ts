@@ -107,10 +107,14 @@ export function applyChanged(t: Thread, messages: readonly Message[], live: bool
   return { ...t, items, changeSeq, changeGap };
 }
 
-/** A page of `GET …/changes`; `done` when it was the last page. */
+/**
+ * A page of `GET …/changes`; `done` when it was the last page. Before the last page the
+ * history is current up to the page's newest change only; after it, up to the
+ * conversation's `last_change_seq`.
+ */
 export function changesLoaded(t: Thread, messages: readonly Message[], lastChangeSeq: number, done: boolean): Thread {
   const applied = applyChanged(t, messages, false);
-  const top = Math.max(applied.changeSeq, lastChangeSeq, ...messages.map((m) => m.change_seq ?? 0));
+  const top = Math.max(applied.changeSeq, done ? lastChangeSeq : 0, ...messages.map((m) => m.change_seq ?? 0));
   const changeGap = done ? false : applied.changeGap;
   if (top === applied.changeSeq && changeGap === applied.changeGap) return applied;
   return { ...applied, changeSeq: top, changeGap };
