@@ -13,4 +13,3 @@ export { cn } from './cn';
 export { avatarName, initialsOf } from './initials';
 export { useMediaQuery } from './useMediaQuery';
 export { Popover } from './Popover';
-export { SidePanel } from './SidePanel';
