@@ -8,6 +8,16 @@ import type { Message, ReactionView, ReplyView } from './types';
 /** At most this many distinct emoji per message (the server's limit). */
 export const MAX_REACTIONS = 20;
 
+/** A reply's snippet of its original: at most this many characters. */
+export const SNIPPET_MAX = 140;
+
+/** The first line, at most 140 characters (Unicode scalar values), as the server quotes it. */
+export function snippetOf(body: string): string {
+  const first = body.split('\n', 1)[0]!.trim();
+  const chars = Array.from(first);
+  return chars.length > SNIPPET_MAX ? `${chars.slice(0, SNIPPET_MAX - 1).join('')}…` : first;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -81,7 +81,7 @@ export function Popover({ anchor, label, role = 'dialog', onClose, children, cla
       animate={{ opacity: 1, scale: 1, transition: { duration: 0.14 } }}
       style={{ position: 'fixed', top: pos?.top ?? -9999, left: pos?.left ?? -9999, visibility: pos ? 'visible' : 'hidden' }}
       className={cn(
-        'glass z-50 rounded-2xl bg-white/95 p-1.5 text-slate-900 shadow-lg outline-none dark:bg-[rgb(15_20_38/0.96)] dark:text-slate-100',
+        'glass z-50 rounded-2xl bg-white p-1.5 text-slate-900 shadow-lg outline-none dark:bg-[rgb(15_20_38)] dark:text-slate-100',
         className,
       )}
     >

@@ -35,7 +35,7 @@ export function SidePanel({ title, onClose, children, className }: { title: stri
       tabIndex={-1}
       aria-labelledby={`${id}-title`}
       className={cn(
-        'glass absolute inset-y-0 right-0 z-30 flex w-full flex-col bg-white/92 outline-none sm:w-[24rem] sm:border-l sm:border-slate-900/5 dark:bg-[rgb(15_20_38/0.95)] dark:sm:border-white/8',
+        'absolute inset-y-0 right-0 z-30 flex w-full flex-col bg-white shadow-[-12px_0_40px_-20px_rgb(30_41_80/0.35)] outline-none sm:w-[24rem] sm:rounded-r-[inherit] sm:border-l sm:border-slate-900/8 dark:bg-[rgb(15_20_38)] dark:sm:border-white/10',
         className,
       )}
     >

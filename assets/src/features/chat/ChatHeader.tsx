@@ -36,7 +36,10 @@ export function ChatHeader({ conversation: c, title, panel, onPanel }: { convers
   }
 
   const pinsItem: MenuItem[] = onPanel
-    ? [{ id: 'pins', label: 'Pinned messages', icon: <Pin className="size-4" aria-hidden />, onSelect: () => onPanel('pins') }]
+    ? [
+        { id: 'search', label: 'Search messages', icon: <Search className="size-4" aria-hidden />, onSelect: () => onPanel('search') },
+        { id: 'pins', label: 'Pinned messages', icon: <Pin className="size-4" aria-hidden />, onSelect: () => onPanel('pins') },
+      ]
     : [];
   const items: MenuItem[] = [
     ...pinsItem,
@@ -99,17 +102,17 @@ export function ChatHeader({ conversation: c, title, panel, onPanel }: { convers
       {c.kind === 'group' && (
         <>
           <RoomButtons conversationId={c.id} />
-          <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">
+          <IconButton label="Show members" onClick={() => setDialog('members')} className="max-sm:hidden">
             <Users className="size-[18px]" aria-hidden />
           </IconButton>
         </>
       )}
       {onPanel && (
         <>
-          <IconButton label="Search messages" aria-pressed={panel === 'search'} onClick={() => onPanel(panel === 'search' ? null : 'search')}>
+          <IconButton label="Search messages" aria-pressed={panel === 'search'} onClick={() => onPanel(panel === 'search' ? null : 'search')} className="max-sm:hidden">
             <Search className="size-[18px]" aria-hidden />
           </IconButton>
-          <IconButton label="Pinned messages" aria-pressed={panel === 'pins'} onClick={() => onPanel(panel === 'pins' ? null : 'pins')} className="hidden sm:inline-grid">
+          <IconButton label="Pinned messages" aria-pressed={panel === 'pins'} onClick={() => onPanel(panel === 'pins' ? null : 'pins')} className="max-sm:hidden">
             <Pin className="size-[18px]" aria-hidden />
           </IconButton>
         </>

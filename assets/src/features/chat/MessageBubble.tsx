@@ -102,13 +102,13 @@ export const MessageBubble = memo(function MessageBubble({
           {last && <Avatar name={senderName} seed={m.sender_id} size="sm" />}
         </div>
       )}
-      <div className={cn('flex min-w-0 max-w-[min(80%,34rem)] flex-col', own ? 'items-end' : 'items-start')}>
+      <div data-testid="message-column" className={cn('flex min-w-0 max-w-[min(80%,34rem)] flex-col', own ? 'items-end' : 'items-start')}>
         {showName && (
           <span className="px-3 pb-0.5 text-xs font-semibold text-accent-700 dark:text-accent-300" aria-hidden="true">
             {senderName}
           </span>
         )}
-        <div className="group/bubble relative min-w-0 max-w-full">
+        <div className={cn('group/bubble relative flex min-w-0 max-w-full flex-col', own ? 'items-end' : 'items-start')}>
         {anyAction && actions && !editing && (
           <MessageToolbar m={m} own={own} allowed={allowed} actions={actions} open={toolbarOpen} onOpenChange={setToolbarOpen} />
         )}

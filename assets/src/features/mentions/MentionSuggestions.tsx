@@ -8,7 +8,7 @@ export function MentionSuggestions({ id, users, active, onPick }: { id: string; 
       id={id}
       role="listbox"
       aria-label="Mention someone"
-      className="glass absolute bottom-full left-2 right-2 z-30 mb-2 max-h-64 overflow-y-auto rounded-2xl bg-white/95 p-1.5 shadow-lg sm:right-auto sm:w-72 dark:bg-[rgb(15_20_38/0.96)]"
+      className="glass absolute bottom-full left-2 right-2 z-30 mb-2 max-h-64 overflow-y-auto rounded-2xl bg-white p-1.5 shadow-lg sm:right-auto sm:w-72 dark:bg-[rgb(15_20_38)]"
     >
       {users.map((u, i) => (
         <li

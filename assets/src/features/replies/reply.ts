@@ -1,15 +1,9 @@
 /** What a reply shows of the message it answers (the server's `ReplyView`, built locally for the preview). */
 import type { ReplyView } from '../../api';
+import { snippetOf } from '../../api/messageView';
 import type { ChatMessage } from '../../stores';
 
-export const SNIPPET_MAX = 140;
-
-/** The first line, at most 140 characters (Unicode scalar values). */
-export function snippetOf(body: string): string {
-  const first = body.split('\n', 1)[0]!.trim();
-  const chars = Array.from(first);
-  return chars.length > SNIPPET_MAX ? `${chars.slice(0, SNIPPET_MAX - 1).join('')}…` : first;
-}
+export { snippetOf };
 
 export function replyViewOf(m: ChatMessage): ReplyView {
   return {

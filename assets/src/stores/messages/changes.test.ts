@@ -100,6 +100,15 @@ describe('message changes: applying by change_seq', () => {
     expect(item(s, 2)).toMatchObject({ body: '', attachments: [], reactions: [], reply_to, deleted_by: 'bob', seq: 2, key: 'm2' });
   });
 
+  it('the quote of every loaded reply follows an edit or a deletion of its original', () => {
+    const reply_to = { id: 'm1', seq: 1, sender_id: 'bob', snippet: 'message 1', deleted: false, attachments: 0 };
+    let s = run({ type: 'pageLoaded', conversationId: 'c1', kind: 'latest', messages: [message(1), message(2, { reply_to }), message(3, { reply_to })] });
+    s = messagesReducer(s, changed(state(1, 1, { body: 'first line\nsecond' })));
+    expect([item(s, 2).reply_to, item(s, 3).reply_to]).toEqual([{ ...reply_to, snippet: 'first line' }, { ...reply_to, snippet: 'first line' }]);
+    s = messagesReducer(s, changed(state(1, 2, { body: '', deleted_at: 't' })));
+    expect(item(s, 2).reply_to).toMatchObject({ snippet: '', deleted: true });
+  });
+
   it('reactions, pins and mentions come in with the message', () => {
     const s = run(latest(1, 2), changed(state(2, 1, { reactions: [{ emoji: '🎉', count: 2, user_ids: ['bob', 'me'] }], pinned_at: 't', pinned_by: 'bob', mentions: ['me'] })));
     expect(item(s, 2)).toMatchObject({ reactions: [{ emoji: '🎉', count: 2 }], pinned_by: 'bob', mentions: ['me'] });

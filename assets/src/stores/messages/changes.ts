@@ -15,9 +15,11 @@
  *   (`shown`): an edit and a reaction show at once (optimistic), a deletion and a pin show
  *   as in progress only. The ack (or a failure: rollback) removes the op; the stored state
  *   comes from the ack's message or the server's event, whichever is newer.
+ * - A loaded reply quotes its original as it is now: a change of the original (an edit, a
+ *   deletion) updates the quote of every loaded reply to it.
  */
 import type { Message, ReactionView } from '../../api/types';
-import { normalizeMessage } from '../../api/messageView';
+import { normalizeMessage, snippetOf } from '../../api/messageView';
 import type { ChatMessage, Thread } from './reducer';
 
 export type ChangeKind = 'edit' | 'delete' | 'reaction' | 'pin';
@@ -102,6 +104,12 @@ export function applyChanged(t: Thread, messages: readonly Message[], live: bool
     if (next === items[i]) continue;
     if (items === t.items) items = items.slice();
     items[i] = next;
+    for (let j = 0; j < items.length; j++) {
+      const r = items[j]!.reply_to;
+      if (r?.id !== m.id) continue;
+      const quoted = { ...r, snippet: next.deleted_at ? '' : snippetOf(next.body), deleted: next.deleted_at !== null, attachments: next.attachments.length };
+      if (quoted.snippet !== r.snippet || quoted.deleted !== r.deleted || quoted.attachments !== r.attachments) items[j] = { ...items[j]!, reply_to: quoted };
+    }
   }
   if (items === t.items && changeSeq === t.changeSeq && changeGap === t.changeGap) return t;
   return { ...t, items, changeSeq, changeGap };
