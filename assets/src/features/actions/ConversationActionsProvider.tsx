@@ -2,6 +2,7 @@ import { lazy, Suspense, useCallback, useMemo, useState, type ReactNode } from '
 import { toast } from 'sonner';
 import type { Conversation } from '../../api';
 import { conversationsSelectors, type ChatMessage } from '../../stores';
+import { canonicalEmoji } from '../reactions/emoji';
 import { replyViewOf } from '../replies/reply';
 import { useAppState, useServices } from '../services';
 import { ConversationActionsContext, type ConversationActions } from './context';
@@ -50,7 +51,7 @@ export function ConversationActionsProvider({ conversation: c, children }: { con
       cancelEdit: () => s().draftEditSet(cid, null),
       remove: (m) => setDeleting(m),
       react: (m, emoji) => {
-        if (m.id) changes.react(cid, m.id, emoji).catch(failed('Could not react'));
+        if (m.id) changes.react(cid, m.id, canonicalEmoji(emoji)).catch(failed('Could not react'));
       },
       pin: (m, pinned) => {
         if (m.id) changes.pin(cid, m.id, pinned).catch(failed(pinned ? 'Could not pin the message' : 'Could not unpin the message'));

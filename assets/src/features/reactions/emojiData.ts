@@ -4,6 +4,7 @@
  * only emoji up to a version most systems can draw.
  */
 import type { EmojiDataResolver } from 'frimousse';
+import { canonicalEmoji } from './emoji';
 
 /** Emoji 15.0 (2022): drawn by current Android, iOS, macOS, Windows and Noto. */
 export const MAX_EMOJI_VERSION = 15;
@@ -26,9 +27,9 @@ export const resolveEmojiData: EmojiDataResolver = async (locale) => {
       .filter((e) => e.group !== undefined && shown.has(e.group) && e.version <= MAX_EMOJI_VERSION)
       .map((e) => {
         const skins: Partial<Record<(typeof TONES)[number], string>> = {};
-        for (const s of e.skins ?? []) if (typeof s.tone === 'number') skins[TONES[s.tone - 1]!] = s.emoji;
+        for (const s of e.skins ?? []) if (typeof s.tone === 'number') skins[TONES[s.tone - 1]!] = canonicalEmoji(s.emoji);
         return {
-          emoji: e.emoji,
+          emoji: canonicalEmoji(e.emoji),
           category: e.group!,
           label: capital(e.label),
           version: e.version,
