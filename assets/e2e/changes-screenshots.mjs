@@ -72,6 +72,7 @@ try {
   const shoot = async (file) => shots.push(await screenshotTo(page, OUT, file));
   // A bubble by its own text (not one that only quotes it).
   const bubble = (text, pg = page) => pg.getByTestId('message').filter({ hasText: text, hasNot: pg.getByTestId('quoted-reply').filter({ hasText: text }) });
+  const column = (text) => page.getByTestId('message-column').filter({ has: bubble(text) });
   const settle = () => sleep(500);
 
   await page.goto(base, { waitUntil: 'domcontentloaded' });
@@ -81,7 +82,7 @@ try {
 
   // ---- the hover menu, with "More" open on someone else's message ----
   await bubble('Amazing!! Who is driving?').hover();
-  await bubble('Amazing!! Who is driving?').locator('xpath=ancestor::*[@data-testid="message-column"][1]').getByRole('button', { name: 'More actions' }).click();
+  await column('Amazing!! Who is driving?').getByRole('button', { name: 'More actions' }).click();
   await page.getByRole('menuitem', { name: 'Reply' }).waitFor();
   await settle();
   await shoot('changes-hover-menu-desktop.png');
@@ -89,7 +90,7 @@ try {
 
   // ---- reactions and the picker ----
   await bubble('I will bring the board games').hover();
-  await bubble('I will bring the board games').locator('xpath=ancestor::*[@data-testid="message-column"][1]').getByRole('button', { name: 'React' }).click();
+  await column('I will bring the board games').getByRole('button', { name: 'React', exact: true }).click();
   await page.getByRole('button', { name: 'More reactions' }).click();
   await page.getByRole('gridcell').first().waitFor();
   await settle();
@@ -98,7 +99,7 @@ try {
 
   // ---- an inline edit of my own message ----
   await bubble('Leaving at 8:00 sharp').hover();
-  await bubble('Leaving at 8:00 sharp').locator('xpath=ancestor::*[@data-testid="message-column"][1]').getByRole('button', { name: 'More actions' }).click();
+  await column('Leaving at 8:00 sharp').getByRole('button', { name: 'More actions' }).click();
   await page.getByRole('menuitem', { name: 'Edit' }).click();
   const editor = page.getByRole('textbox', { name: 'Edit message' });
   await editor.fill('Leaving at 7:30 sharp — earlier, the roads are icy. Bring snacks and warm socks 🧦');
@@ -109,7 +110,7 @@ try {
 
   // ---- a reply: the preview above the composer, quoted replies in the list ----
   await bubble('It sleeps six').hover();
-  await bubble('It sleeps six').locator('xpath=ancestor::*[@data-testid="message-column"][1]').getByRole('button', { name: 'Reply' }).click();
+  await column('It sleeps six').getByRole('button', { name: 'Reply' }).click();
   await page.getByTestId('reply-preview').waitFor();
   await page.getByRole('textbox', { name: 'Message' }).fill('Does the sauna need booking?');
   await page.mouse.move(5, 400);

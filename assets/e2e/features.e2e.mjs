@@ -95,7 +95,7 @@ async function open(p, name) {
 /** Hovers a bubble and clicks one of its hover-menu buttons. */
 async function hoverAction(p, text, label) {
   await bubble(p, text).hover();
-  await around(p, text).getByRole('button', { name: label }).click();
+  await around(p, text).getByRole('button', { name: label, exact: true }).click();
 }
 
 async function goOffline(p) {

@@ -20,7 +20,7 @@ export default function ActionSheet({ m, actions, onClose }: { m: ChatMessage; a
   };
   const who = m.sender_id === actions.myId ? 'your message' : `${actions.nameOf(m.sender_id)}’s message`;
   return (
-    <Dialog title="Message" description={`${snippetOf(m.body) || 'Images'} — ${who}`} onClose={onClose} className="max-sm:mb-0 max-sm:mt-auto max-sm:w-screen max-sm:max-w-none max-sm:rounded-b-none max-sm:pb-[env(safe-area-inset-bottom)]">
+    <Dialog title="Message" description={`${snippetOf(m.body) || 'Images'} — ${who}`} onClose={onClose} className="bg-white! dark:bg-slate-900! max-sm:mb-0 max-sm:mt-auto max-sm:w-screen max-sm:max-w-none max-sm:rounded-b-none max-sm:pb-[env(safe-area-inset-bottom)]">
       {allowed.react && (
         <div className="-mx-1 mb-3 flex justify-center">
           {full ? <LazyEmojiPicker onPick={pick} onClose={() => setFull(false)} /> : <QuickReactions mine={mine} onPick={pick} onMore={() => setFull(true)} />}
