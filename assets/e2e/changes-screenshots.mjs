@@ -2,7 +2,8 @@
 /**
  * Screenshots of the conversation features for docs/screenshots/: the hover menu, reactions
  * with the emoji picker, an inline edit, a reply (preview and quoted bubble), the mention
- * autocomplete, the search panel, and the phone layout (a chat and the long-press sheet).
+ * autocomplete, the search panel, and the phone layout (a chat, the long-press sheet and
+ * the search panel).
  *
  *   NEXUS_URL=http://127.0.0.1:8080 npm run screenshots:changes
  *   NEXUS_E2E_FAKE=1 npm run screenshots:changes      # against the in-memory fake server
@@ -153,6 +154,15 @@ try {
   await p.getByRole('dialog', { name: 'Message' }).waitFor();
   await sleep(500);
   shots.push(await screenshotTo(p, OUT, 'changes-sheet-mobile.png'));
+  await p.keyboard.press('Escape');
+  await p.getByRole('dialog', { name: 'Message' }).waitFor({ state: 'detached' });
+  await p.getByRole('button', { name: 'Group options' }).click();
+  await p.getByRole('menuitem', { name: 'Search messages' }).click();
+  await p.getByRole('searchbox', { name: 'Search for' }).fill('cabin');
+  await p.getByTestId('search-result').first().waitFor();
+  await p.getByRole('searchbox', { name: 'Search for' }).blur();
+  await sleep(500);
+  shots.push(await screenshotTo(p, OUT, 'changes-search-mobile.png'));
 
   for (const { file, bytes } of shots) console.log(`${file}  ${(bytes / 1024).toFixed(0)} KB`);
   const big = shots.filter((x) => x.bytes > SCREENSHOT_MAX_BYTES);

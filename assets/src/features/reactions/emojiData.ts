@@ -13,10 +13,7 @@ const TONES = ['light', 'medium-light', 'medium', 'medium-dark', 'dark'] as cons
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const resolveEmojiData: EmojiDataResolver = async (locale) => {
-  const [{ default: emojis }, { default: messages }] = await Promise.all([
-    import('emojibase-data/en/data.json'),
-    import('emojibase-data/en/messages.json'),
-  ]);
+  const { emojis, messages } = await import('./emojibaseData');
   const groups = messages.groups.filter((g) => g.key !== 'component');
   const shown = new Set(groups.map((g) => g.order));
   return {
