@@ -62,7 +62,7 @@ export function createChanges(deps) {
   }
 
   function snippet(body) {
-    const first = body.split('\n', 1)[0].trim();
+    const first = body.split('\n').find((l) => l.trim())?.trim() ?? '';
     const cs = Array.from(first);
     return cs.length > SNIPPET_MAX ? `${cs.slice(0, SNIPPET_MAX - 1).join('')}…` : first;
   }
@@ -97,7 +97,7 @@ export function createChanges(deps) {
         if (m.deleted_at) return { error: ['message_deleted', 'that message was deleted'] };
         if (age > editWindowMs) return { error: ['edit_window_passed', 'too late to edit that message'] };
         const body = typeof args.body === 'string' ? args.body.trim() : '';
-        if (!body || chars(body) > 4000) return { error: ['validation_failed', 'body must be 1–4000 characters'] };
+        if ((!body && !m.attachments?.length) || chars(body) > 4000) return { error: ['validation_failed', 'body must be 1–4000 characters'] };
         if (body === m.body) return { message: m };
         const list = versions.get(m.id) ?? [{ version: 1, body: m.body, created_at: m.created_at }];
         const at = now();
@@ -110,7 +110,7 @@ export function createChanges(deps) {
       case 'delete': {
         if (m.deleted_at) return { message: m };
         if (m.sender_id !== me && !admin) return { error: ['forbidden', 'only the author or a group admin can delete a message'] };
-        if (!admin && age > deleteWindowMs) return { error: ['forbidden', 'too late to delete that message'] };
+        if (!admin && age > deleteWindowMs) return { error: ['delete_window_passed', 'too late to delete that message'] };
         Object.assign(m, { body: '', attachments: [], reactions: [], deleted_at: now(), deleted_by: me, pinned_at: null, pinned_by: null });
         return { message: changed(c, m, { type: 'message.deleted', by: me }) };
       }
@@ -181,7 +181,7 @@ export function createChanges(deps) {
     return true;
   }
 
-  const STATUS = { not_found: 404, forbidden: 403, edit_window_passed: 403, message_deleted: 409, too_many_reactions: 409, validation_failed: 422 };
+  const STATUS = { not_found: 404, forbidden: 403, edit_window_passed: 403, delete_window_passed: 403, message_deleted: 409, too_many_reactions: 409, validation_failed: 422 };
 
   /** `/conversations/{id}/…` routes of ours; returns false for any other. */
   function rest(req, res, c, me, parts, url, body, { send, problem }) {
@@ -213,7 +213,7 @@ export function createChanges(deps) {
     return false;
   }
 
-  /** `GET /messages?around=SEQ`: the page centred on it. */
+  /** `GET /messages?around_seq=SEQ`: up to half of `limit` before it, then it and those after. */
   function around(c, seq, limit) {
     const i = Math.max(0, Math.min(c.messages.length, seq) - 1);
     const start = Math.max(0, i - Math.floor(limit / 2));

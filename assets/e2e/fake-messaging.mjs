@@ -14,7 +14,7 @@
  * - `attachments` (upload ids of fake-media.mjs) are claimed once: another user's or an
  *   unknown id is `not_found`, one attached before `attachment_used`. With attachments the
  *   body may be empty. Every message carries `attachments` (`[]` when none).
- * - Replies, mentions, edits, deletions, reactions, pins, the change feed, `?around=` and
+ * - Replies, mentions, edits, deletions, reactions, pins, the change feed, `?around_seq=` and
  *   search are in fake-changes.mjs.
  * - FAKE_MESSAGE_RATE=10 limits each user to 10 messages/s (burst 30), answered with
  *   `rate_limited` + `retry_after_ms` (429 over REST), like the server's default.
@@ -263,7 +263,7 @@ export function createMessaging(deps) {
     const limit = Math.min(Math.max(Number(q.get('limit') ?? 50) || 50, 1), 100);
     const after = q.get('after_seq');
     const before = q.get('before_seq');
-    const around = q.get('around');
+    const around = q.get('around_seq');
     if (around !== null) return changes.around(c, Number(around) || 1, limit);
     if (after !== null) return c.messages.slice(Number(after), Number(after) + limit);
     const end = before !== null ? Math.max(0, Math.min(Number(before) - 1, c.messages.length)) : c.messages.length;

@@ -11,9 +11,9 @@ export const MAX_REACTIONS = 20;
 /** A reply's snippet of its original: at most this many characters. */
 export const SNIPPET_MAX = 140;
 
-/** The first line, at most 140 characters (Unicode scalar values), as the server quotes it. */
+/** The first line that is not blank, at most 140 characters (Unicode scalar values), as the server quotes it. */
 export function snippetOf(body: string): string {
-  const first = body.split('\n', 1)[0]!.trim();
+  const first = body.split('\n').find((l) => l.trim())?.trim() ?? '';
   const chars = Array.from(first);
   return chars.length > SNIPPET_MAX ? `${chars.slice(0, SNIPPET_MAX - 1).join('')}…` : first;
 }

@@ -73,6 +73,7 @@ export type KnownErrorCode =
   | 'not_found'
   | 'message_deleted'
   | 'edit_window_passed'
+  | 'delete_window_passed'
   | 'too_many_reactions'
   | 'unavailable';
 
@@ -251,8 +252,8 @@ export interface Presence {
 export interface MessagePageQuery {
   before_seq?: number;
   after_seq?: number;
-  /** History around this seq (jumping to a reply's original or a search hit). */
-  around?: number;
+  /** History around this seq: up to half of `limit` before it, then it and those after (a jump). */
+  around_seq?: number;
   /** 1–100, default 50. */
   limit?: number;
 }

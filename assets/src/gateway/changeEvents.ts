@@ -56,7 +56,7 @@ export type ChangeServerEvent = ChangeAckEvent | MessageChangeEvent;
 
 export const CHANGE_EVENT_TYPES: readonly string[] = ['change.ack', 'message.updated', 'message.deleted', 'message.reaction'];
 
-export type ChangeErrorCode = 'forbidden' | 'message_deleted' | 'edit_window_passed' | 'too_many_reactions';
+export type ChangeErrorCode = 'forbidden' | 'message_deleted' | 'edit_window_passed' | 'delete_window_passed' | 'too_many_reactions';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';

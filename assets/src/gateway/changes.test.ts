@@ -57,7 +57,7 @@ function setup() {
     const all = server.messages.filter((m) => m.conversation_id === cid);
     const limit = q.limit ?? 50;
     if (q.after_seq !== undefined) return all.filter((m) => m.seq > q.after_seq!).slice(0, limit);
-    if (q.around !== undefined) return all.filter((m) => Math.abs(m.seq - q.around!) <= limit / 2);
+    if (q.around_seq !== undefined) return all.filter((m) => Math.abs(m.seq - q.around_seq!) <= limit / 2);
     return all.slice(-limit);
   };
   const api = {
@@ -298,7 +298,7 @@ describe('ChangeSync: replies and jumps', () => {
     await opened(h);
     expect(thread(h).items[0]?.seq).toBe(351);
     await h.client.changes.loadAround('c1', 10);
-    expect(h.api.messages).toHaveBeenLastCalledWith('c1', { around: 10, limit: 50 });
+    expect(h.api.messages).toHaveBeenLastCalledWith('c1', { around_seq: 10, limit: 50 });
     expect(thread(h)).toMatchObject({ holeAfter: 35, base: 351, gap: false });
     await h.client.changes.loadHole('c1');
     expect(h.api.messages).toHaveBeenLastCalledWith('c1', { after_seq: 35, limit: 100 });

@@ -13,7 +13,7 @@
  *   (replaced by id when their change_seq is higher). A skipped change number, and after
  *   every reconnect a conversation list whose `last_change_seq` is ahead of what a loaded
  *   history holds, fetch `GET …/changes?after=N` page by page (one run per conversation).
- * - Jumps (a reply's original, a search hit, a pin): history `?around=SEQ` when the message
+ * - Jumps (a reply's original, a search hit, a pin): history `?around_seq=SEQ` when the message
  *   is not loaded, and the pages of the hole between that page and the latest ones.
  */
 import type { NexusApi } from '../api/endpoints';
@@ -204,7 +204,7 @@ export class ChangeSync {
     const t = messagesSelectors.thread(this.state, conversationId);
     if (t.status !== 'ready' || t.items.some((m) => m.seq === seq)) return;
     try {
-      const page = await this.deps.historyApi.messages(conversationId, { around: seq, limit: AROUND_PAGE });
+      const page = await this.deps.historyApi.messages(conversationId, { around_seq: seq, limit: AROUND_PAGE });
       if (this.deps.running()) this.state.messagesPageLoaded(conversationId, 'around', page);
     } catch {
       // The jump simply does not land; the list stays where it was.

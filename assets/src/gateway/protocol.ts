@@ -314,6 +314,7 @@ export type GatewayErrorCode =
   | 'forbidden'
   | 'message_deleted'
   | 'edit_window_passed'
+  | 'delete_window_passed'
   | 'too_many_reactions';
 
 export interface ErrorEvent {

@@ -5,12 +5,25 @@ import { cn } from '../../ui';
 const MAX_HEIGHT_PX = 220;
 
 /** Edits an own message in its bubble: Enter saves, Shift+Enter breaks the line, Escape cancels. */
-export function InlineEditor({ body, own, onSave, onCancel }: { body: string; own: boolean; onSave(body: string): void; onCancel(): void }) {
+export function InlineEditor({
+  body,
+  own,
+  allowEmpty = false,
+  onSave,
+  onCancel,
+}: {
+  body: string;
+  own: boolean;
+  /** A message with images may lose its text. */
+  allowEmpty?: boolean;
+  onSave(body: string): void;
+  onCancel(): void;
+}) {
   const [text, setText] = useState(body);
   const ref = useRef<HTMLTextAreaElement>(null);
   const id = useId();
   const over = charCount(text) > MESSAGE_MAX_CHARS;
-  const empty = !text.trim();
+  const empty = !text.trim() && !allowEmpty;
 
   useEffect(() => {
     const el = ref.current;

@@ -3,6 +3,7 @@ const TEXT: Record<string, string> = {
   forbidden: 'You cannot change this message.',
   message_deleted: 'That message was deleted.',
   edit_window_passed: 'It is too late to edit this message.',
+  delete_window_passed: 'It is too late to delete this message.',
   too_many_reactions: 'This message has too many different reactions.',
   validation_failed: 'The message is empty, too long, or not a single emoji.',
   not_found: 'That message is not available any more.',

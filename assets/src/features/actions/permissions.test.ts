@@ -42,13 +42,14 @@ describe('messageActions', () => {
     expect(messageActions(msg({ status: 'pending', id: null }), direct, 'me')).toBe(NO_ACTIONS);
     expect(messageActions(msg({ kind: 'call' }), direct, 'me')).toBe(NO_ACTIONS);
     expect(messageActions(msg({ deleted_at: 't', body: '' }), direct, 'me')).toBe(NO_ACTIONS);
-    expect(messageActions(msg({ body: '' }), direct, 'me')).toMatchObject({ edit: false, copy: false, reply: true });
+    expect(messageActions(msg({ body: '' }), direct, 'me')).toMatchObject({ edit: true, copy: false, reply: true });
   });
 });
 
 describe('replies', () => {
   it('the snippet is the first line, at most 140 characters', () => {
     expect(snippetOf('hello\nworld')).toBe('hello');
+    expect(snippetOf('\n  \nsecond')).toBe('second');
     expect(Array.from(snippetOf('😀'.repeat(200)))).toHaveLength(140);
   });
 

@@ -32,7 +32,7 @@ export function messageActions(m: ChatMessage, c: Pick<Conversation, 'kind' | 'm
   return {
     reply: true,
     react: true,
-    edit: own && m.body.length > 0,
+    edit: own,
     delete: own || admin,
     pin: c.kind === 'direct' || admin,
     copy: m.body.length > 0,

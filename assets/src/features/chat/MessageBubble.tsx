@@ -147,7 +147,7 @@ export const MessageBubble = memo(function MessageBubble({
               reply={m.reply_to}
               own={own && !deleted}
               name={actions?.nameOf(m.reply_to.sender_id) ?? 'Someone'}
-              onJump={actions ? actions.jumpTo : undefined}
+              onJump={actions && m.reply_to.seq > 0 ? actions.jumpTo : undefined}
             />
           )}
           {hasImages && <ImageGrid images={images} onOpen={onOpenImage} pending={m.status !== 'stored'} />}
@@ -158,7 +158,7 @@ export const MessageBubble = memo(function MessageBubble({
               Message deleted
             </span>
           ) : editing && actions ? (
-            <InlineEditor body={m.body} own={own} onSave={(body) => actions.saveEdit(m, body)} onCancel={actions.cancelEdit} />
+            <InlineEditor body={m.body} own={own} allowEmpty={hasImages} onSave={(body) => actions.saveEdit(m, body)} onCancel={actions.cancelEdit} />
           ) : (
             m.body && (
               <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
