@@ -35,6 +35,8 @@ const pwa = VitePWA({
   },
   injectManifest: {
     globPatterns: ['**/*.{js,css,html,webmanifest}', 'icons/icon-192.png'],
+    // The emoji picker's data (~100 kB gzipped) loads when the picker first opens, not at install.
+    globIgnores: ['**/emojibaseData-*.js'],
     // Hashed files are their own revision.
     dontCacheBustURLsMatching: /^assets\//,
     maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,

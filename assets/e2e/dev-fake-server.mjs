@@ -5,7 +5,9 @@
  * Serves the built client (`dist/`) and fakes /api/v1 in memory, following the API contract
  * (problem JSON errors with `code`, the HttpOnly `nexus_refresh` cookie on
  * Path=/api/v1/auth, rotation on refresh): auth, users and server here; conversations,
- * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs;
+ * messages, receipts and the WebSocket gateway (docs/protocol.md) in fake-messaging.mjs
+ * (replies, mentions, edits, deletions, reactions, pins, changes and search in
+ * fake-changes.mjs);
  * uploads and media in fake-media.mjs; call signaling (no TURN) in fake-calls.mjs; group
  * call state (no SFU) in fake-rooms.mjs; push subscriptions and notification settings (no
  * pushes sent) in fake-push.mjs.
@@ -21,7 +23,8 @@
  * default 5), FAKE_MESSAGE_RATE (messages/s per user, default unlimited), FAKE_RING_SECS
  * (call ring timeout, default 30), FAKE_CALL_GRACE_SECS (default 30), FAKE_ICE_SERVERS (JSON
  * list for GET /calls/ice-servers, default []), FAKE_UPLOAD_DELAY_MS (holds each upload's
- * answer back), FAKE_MAX_UPLOAD_BYTES, FAKE_QUOTA_BYTES. Listens on 127.0.0.1 only.
+ * answer back), FAKE_MAX_UPLOAD_BYTES, FAKE_QUOTA_BYTES, FAKE_EDIT_WINDOW_SECS,
+ * FAKE_DELETE_WINDOW_SECS. Listens on 127.0.0.1 only.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -214,6 +217,9 @@ export async function startFakeServer(opts = {}) {
         me.display_name = name;
       }
       return send(res, 200, me);
+    }
+    if (method === 'GET' && (path === '/search' || path.startsWith('/search?'))) {
+      return send(res, 200, messaging.search(me.id, new URL(path, 'http://fake').searchParams));
     }
     if (await messaging.rest(req, res, path, me, body)) return;
     if (push.rest(req, res, path, me, body, (cid) => messaging.isMember(cid, me.id))) return;

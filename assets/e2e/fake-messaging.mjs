@@ -14,6 +14,8 @@
  * - `attachments` (upload ids of fake-media.mjs) are claimed once: another user's or an
  *   unknown id is `not_found`, one attached before `attachment_used`. With attachments the
  *   body may be empty. Every message carries `attachments` (`[]` when none).
+ * - Replies, mentions, edits, deletions, reactions, pins, the change feed, `?around_seq=` and
+ *   search are in fake-changes.mjs.
  * - FAKE_MESSAGE_RATE=10 limits each user to 10 messages/s (burst 30), answered with
  *   `rate_limited` + `retry_after_ms` (429 over REST), like the server's default.
  */
@@ -21,6 +23,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { createRooms } from './fake-rooms.mjs';
 import { createCalls } from './fake-calls.mjs';
+import { createChanges } from './fake-changes.mjs';
 
 const MAX_BODY = 4000;
 const PING_MS = 20_000;
@@ -91,6 +94,8 @@ export function createMessaging(deps) {
       unread_count: c.messages.filter((m) => m.seq > mine.read_seq && m.sender_id !== me).length,
       read_seq: mine.read_seq,
       delivered_seq: Math.max(mine.delivered_seq, mine.read_seq),
+      last_change_seq: c.changeSeq ?? 0,
+      mention_count: changes.mentionCount(c, me, mine.read_seq),
     };
   }
 
@@ -113,6 +118,9 @@ export function createMessaging(deps) {
 
   const membersOf = (c) => [...c.members.keys()];
 
+  // Replies, mentions, edits, deletions, reactions, pins and search (fake-changes.mjs).
+  const changes = createChanges({ conversations, emit, userById, now: () => now() });
+
   // Group calls (fake-rooms.mjs): the room state only, no SFU.
   const rooms = createRooms({ emit, conversation: (id) => conversations.get(id) });
 
@@ -123,7 +131,7 @@ export function createMessaging(deps) {
     storeCallMessage: (cid, senderId, body) => {
       const c = conversations.get(cid);
       if (!c) return;
-      const message = { id: uuidv7(), conversation_id: cid, seq: c.messages.length + 1, sender_id: senderId, body, kind: 'call', created_at: now(), client_id: null, attachments: [] };
+      const message = { id: uuidv7(), conversation_id: cid, seq: c.messages.length + 1, sender_id: senderId, body, kind: 'call', created_at: now(), client_id: null, attachments: [], ...changes.fresh(c, '', null) };
       c.messages.push(message);
       c.last_activity_at = message.created_at;
       emit(membersOf(c), { type: 'message.new', message });
@@ -163,7 +171,7 @@ export function createMessaging(deps) {
   }
 
   /** The message pipeline: validate, ack (durable), then store with the next seq and fan out. */
-  function submit(me, cid, clientId, body, attachmentIds) {
+  function submit(me, cid, clientId, body, attachmentIds, replyToId) {
     if (typeof clientId !== 'string' || clientId.length < 1 || clientId.length > 64) {
       return { error: ['validation_failed', 'client_id must be 1–64 characters'] };
     }
@@ -181,6 +189,8 @@ export function createMessaging(deps) {
     const key = `${me}:${clientId}`;
     const seen = acks.get(key);
     if (seen) return { ack: seen };
+    const reply = changes.replyTarget(c, replyToId);
+    if (reply.error) return { error: reply.error };
     const wait = limited(me);
     if (wait) return { error: ['rate_limited', `too many messages; retry in ${wait} ms`], retry_after_ms: wait };
     let attachments = [];
@@ -203,6 +213,7 @@ export function createMessaging(deps) {
         created_at: ack.created_at,
         client_id: clientId,
         attachments,
+        ...changes.fresh(c, body, reply.target),
       };
       c.messages.push(message);
       c.last_activity_at = message.created_at;
@@ -252,6 +263,8 @@ export function createMessaging(deps) {
     const limit = Math.min(Math.max(Number(q.get('limit') ?? 50) || 50, 1), 100);
     const after = q.get('after_seq');
     const before = q.get('before_seq');
+    const around = q.get('around_seq');
+    if (around !== null) return changes.around(c, Number(around) || 1, limit);
     if (after !== null) return c.messages.slice(Number(after), Number(after) + limit);
     const end = before !== null ? Math.max(0, Math.min(Number(before) - 1, c.messages.length)) : c.messages.length;
     return c.messages.slice(Math.max(0, end - limit), end);
@@ -316,10 +329,11 @@ export function createMessaging(deps) {
       else publishConversation(c);
       return send(res, 204, null), true;
     }
-    if (sub === 'messages' && method === 'GET') return send(res, 200, page(c, url.searchParams)), true;
+    if (changes.rest(req, res, c, me.id, parts, url, body, { send, problem })) return true;
+    if (sub === 'messages' && !sub2 && method === 'GET') return send(res, 200, page(c, url.searchParams)), true;
     if (sub === 'messages' && method === 'POST') {
       const clientId = req.headers['idempotency-key'] ?? randomUUID();
-      const r = submit(me.id, c.id, clientId, body.body, body.attachments);
+      const r = submit(me.id, c.id, clientId, body.body, body.attachments, body.reply_to);
       if (r.retry_after_ms) {
         const status = 429;
         return send(res, status, { type: 'about:blank', title: 'Too Many Requests', status, detail: r.error[1], code: r.error[0], retry_after_ms: r.retry_after_ms }, { 'content-type': 'application/problem+json' }), true;
@@ -411,7 +425,7 @@ export function createMessaging(deps) {
             return fail('invalid_event', 'message.send needs client_id, conversation_id and body', cid);
           }
           if (e.attachments !== undefined && !Array.isArray(e.attachments)) return fail('invalid_event', 'attachments must be an array', cid);
-          const r = submit(me, e.conversation_id, e.client_id, e.body, e.attachments);
+          const r = submit(me, e.conversation_id, e.client_id, e.body, e.attachments, e.reply_to);
           if (r.retry_after_ms) return reply({ type: 'error', code: r.error[0], message: r.error[1], client_id: cid, retry_after_ms: r.retry_after_ms });
           if (r.error) return fail(r.error[0], r.error[1], cid);
           typingIn.delete(e.conversation_id);
@@ -437,6 +451,7 @@ export function createMessaging(deps) {
           return;
         }
         default:
+          if (changes.ws(me, e, reply, fail)) return;
           if (typeof e.type === 'string' && e.type.startsWith('call.')) return calls.handle(ws, e, reply, failCall);
           if (typeof e.type === 'string' && e.type.startsWith('room.')) return rooms.handle(ws, me, e, reply, failCall);
           return fail('unknown_type', `unknown event type ${JSON.stringify(String(e.type ?? '')).slice(0, 40)}`, cid);
@@ -466,5 +481,5 @@ export function createMessaging(deps) {
     wss.close();
   }
 
-  return { rest, upgrade, close, isMember: (cid, uid) => !!isMember(conversations.get(cid), uid), stats: () => ({ conversations: conversations.size }) };
+  return { rest, upgrade, close, search: (uid, q) => changes.search(uid, q), isMember: (cid, uid) => !!isMember(conversations.get(cid), uid), stats: () => ({ conversations: conversations.size }) };
 }

@@ -4,6 +4,7 @@
  */
 import type { HttpClient } from './http';
 import { createAdminApi } from './admin';
+import { createChangesApi } from './changes';
 import { createNotificationsApi } from './notifications';
 import { createUploads } from './uploads';
 import type {
@@ -113,6 +114,7 @@ export function createNexusApi(http: HttpClient) {
         http.request<unknown>(`/conversations/${enc(id)}/receipts`).then(asList<Receipt>),
     },
     uploads: createUploads(http),
+    changes: createChangesApi(http),
     admin: createAdminApi(http),
     notifications: createNotificationsApi(http),
     calls: {

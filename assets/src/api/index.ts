@@ -9,3 +9,6 @@ export type { UploadHandle, UploadOptions } from './uploads';
 export { INVITE_HOURS_MAX, INVITE_NOTE_MAX } from './admin';
 export type { AccountPatch, AdminApi, AdminUser, CreatedInvite, Invite, InviteState, NewInviteRequest, ServerOverview } from './admin';
 export type { ConversationMute, NotificationSettings, NotificationSettingsPatch, NotificationsApi, PushKey, PushSubscriptionBody } from './notifications';
+export { CHANGES_PAGE_LIMIT } from './changes';
+export type { ChangesApi } from './changes';
+export { MAX_REACTIONS, normalizeMessage } from './messageView';

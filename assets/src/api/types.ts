@@ -68,7 +68,14 @@ export type KnownErrorCode =
   | 'invalid_invite'
   | 'account_disabled'
   | 'last_admin'
-  | 'unauthorized';
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'message_deleted'
+  | 'edit_window_passed'
+  | 'delete_window_passed'
+  | 'too_many_reactions'
+  | 'unavailable';
 
 // ---- messaging (docs/protocol.md) ---------------------------------------------------------
 
@@ -90,6 +97,75 @@ export interface Message {
   kind?: MessageKind;
   /** Images attached to the message (`[]` when none; absent from servers before attachments). */
   attachments?: Attachment[];
+  // Conversation features (absent from servers before them: read as never changed).
+  /** The conversation's change number of the last change to this message (0 = never changed). */
+  change_seq?: number;
+  edited_at?: string | null;
+  /** A tombstone: `body` is "", no attachments or reactions; `reply_to` is kept. */
+  deleted_at?: string | null;
+  deleted_by?: string | null;
+  reply_to?: ReplyView | null;
+  /** Ordered by first reaction; at most 20 distinct emoji. */
+  reactions?: ReactionView[];
+  pinned_at?: string | null;
+  pinned_by?: string | null;
+  /** Members mentioned by `@username` in the body (resolved by the server at send). */
+  mentions?: string[];
+}
+
+/** What a reply shows of the message it answers. */
+export interface ReplyView {
+  id: string;
+  seq: number;
+  sender_id: string;
+  /** The original's first line, at most 140 characters ("" when it was deleted). */
+  snippet: string;
+  deleted: boolean;
+  /** How many images the original carries. */
+  attachments: number;
+}
+
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  user_ids: string[];
+}
+
+/** One version of an edited message (`GET …/versions`): version 1 is as sent, the last is current. */
+export interface MessageVersion {
+  version: number;
+  body: string;
+  created_at: string;
+}
+
+/** `GET /conversations/{id}/changes`: changed messages by change_seq ascending. */
+export interface ChangesPage {
+  messages: Message[];
+  last_change_seq: number;
+}
+
+/** `GET /search` filters; `has: "image"` keeps messages with images. */
+export interface SearchQuery {
+  q: string;
+  conversation_id?: string;
+  sender_id?: string;
+  /** RFC 3339 bounds. */
+  after?: string;
+  before?: string;
+  has?: 'image';
+  limit?: number;
+  cursor?: string;
+}
+
+export interface SearchHit {
+  message: Message;
+  /** Plain text with the matches between \u0002 and \u0003. */
+  snippet: string;
+}
+
+export interface SearchPage {
+  results: SearchHit[];
+  next_cursor: string | null;
 }
 
 /** A rendition of an uploaded image: a signed URL and its size. */
@@ -141,6 +217,10 @@ export interface Conversation {
   unread_count: number;
   read_seq: number;
   delivered_seq: number;
+  /** The conversation's change counter (absent from servers before message changes: 0). */
+  last_change_seq?: number;
+  /** Messages after the read pointer that mention the user. */
+  mention_count?: number;
 }
 
 export type CreateConversationRequest =
@@ -172,6 +252,8 @@ export interface Presence {
 export interface MessagePageQuery {
   before_seq?: number;
   after_seq?: number;
+  /** History around this seq: up to half of `limit` before it, then it and those after (a jump). */
+  around_seq?: number;
   /** 1–100, default 50. */
   limit?: number;
 }

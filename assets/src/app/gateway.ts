@@ -12,6 +12,7 @@ import { api, http } from './api';
 export const gateway = new GatewayClient({
   store: useAppStore,
   api: api.conversations,
+  changesApi: api.changes,
   socket: {
     url: (token) => socketUrl(window.location, WS_PATH, token),
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,

@@ -22,6 +22,7 @@ export const services: AppServices = {
   },
   announce: announceToOtherTabs,
   gateway,
+  changes: gateway.changes,
   uploads,
   calls,
   rooms,

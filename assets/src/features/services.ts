@@ -9,6 +9,7 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { AuthResponse, NexusApi } from '../api';
+import type { ChangeSync } from '../gateway/changes';
 import type { GatewayClient } from '../gateway/client';
 import type { AppState, AppStore } from '../stores';
 import type { UploadQueue } from './attachments/queue';
@@ -20,6 +21,9 @@ export type ChatGateway = Pick<
   GatewayClient,
   'send' | 'retry' | 'discard' | 'attachmentUploaded' | 'attachmentFailed' | 'typingActivity' | 'typingStop' | 'loadLatest' | 'loadOlder' | 'markRead' | 'forgetConversation'
 >;
+
+/** Message changes as the chat makes them (each promise rejects with a ChangeError), and jumps. */
+export type ChangeActions = Pick<ChangeSync, 'edit' | 'remove' | 'react' | 'pin' | 'loadAround' | 'loadHole'>;
 
 /** The upload queue as the composer uses it: attach, remove (cancel), send. */
 export type UploadActions = Pick<UploadQueue, 'add' | 'remove' | 'send'>;
@@ -54,6 +58,7 @@ export interface AppServices {
   /** Tells the other tabs. */
   announce(message: TabMessage): void;
   gateway: ChatGateway;
+  changes: ChangeActions;
   uploads: UploadActions;
   calls: CallActions;
   rooms: RoomActions;

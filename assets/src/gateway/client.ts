@@ -20,14 +20,17 @@
  * - Group calls: `ready.rooms` and `room.state` go to the rooms slice; the other room.*
  *   events and room errors (those with a `conversation_id`) go to the room controller
  *   (features/rooms/controller.ts) through `onRoomEvent`.
+ * - Message changes (edit, delete, reactions, pins), their catch-up and jumps: `changes`
+ *   (changes.ts).
  */
-import type { Conversation, Message } from '../api/types';
+import type { Conversation, Message, ReplyView } from '../api/types';
 import { MAX_PAGE_LIMIT } from '../api/endpoints';
 import type { NexusApi } from '../api/endpoints';
 import { isApiError } from '../api/errors';
 import type { AppStore, ChatAttachment } from '../stores';
 import { conversationsSelectors } from '../stores/conversations/selectors';
 import { messagesSelectors } from '../stores/messages/selectors';
+import { ChangeSync, type ChangesRestApi } from './changes';
 import { GatewayConnection, realTimers, type ConnectionOptions, type Timers } from './connection';
 import type { CallSignalEvent, ErrorEvent, RoomSignalEvent, ServerEvent } from './protocol';
 
@@ -51,6 +54,8 @@ export type ConversationApi = Pick<NexusApi['conversations'], 'list' | 'get' | '
 export interface GatewayClientOptions {
   store: AppStore;
   api: ConversationApi;
+  /** Edits, deletions, reactions, pins and their catch-up; absent: the server has none. */
+  changesApi?: ChangesRestApi;
   /** Socket plumbing; the client supplies the token and the event handlers. */
   socket: Omit<ConnectionOptions, 'getToken' | 'onEvent' | 'onStatus' | 'onDown' | 'timers' | 'now'>;
   timers?: Timers;
@@ -65,6 +70,7 @@ export class GatewayClient {
   private readonly now: () => number;
   private readonly newClientId: () => string;
   readonly connection: GatewayConnection;
+  readonly changes: ChangeSync;
 
   private started = false;
   /** client_id → send-timeout timer, for messages written to the current socket. */
@@ -99,6 +105,15 @@ export class GatewayClient {
       onStatus: (status, info) => this.store.getState().connectionChanged(status, info),
       onDown: () => this.socketDown(),
     });
+    this.changes = new ChangeSync({
+      store: this.store,
+      changesApi: options.changesApi,
+      historyApi: this.api,
+      connection: this.connection,
+      timers: this.timers,
+      newClientId: this.newClientId,
+      running: () => this.started,
+    });
   }
 
   private get state() {
@@ -126,6 +141,7 @@ export class GatewayClient {
     this.started = false;
     this.connection.stop();
     this.socketDown();
+    this.changes.stop();
     for (const t of this.readTimers.values()) this.timers.clearTimeout(t);
     this.readTimers.clear();
     if (this.deliveredTimer !== null) this.timers.clearTimeout(this.deliveredTimer);
@@ -183,6 +199,12 @@ export class GatewayClient {
         });
         return;
       }
+      case 'change.ack':
+      case 'message.updated':
+      case 'message.deleted':
+      case 'message.reaction':
+        this.changes.handle(e);
+        return;
       case 'conversation.updated':
         s.conversationsUpserted(e.conversation);
         return;
@@ -216,6 +238,8 @@ export class GatewayClient {
           const callError = { ...e, call_id: e.call_id };
           s.callsError(e.call_id, e.code);
           for (const l of this.callListeners) l(callError);
+        } else if (e.client_id && this.changes.owns(e.client_id)) {
+          this.changes.failed(e.client_id, e.code, e.message);
         } else if (e.client_id) {
           const p = messagesSelectors.findPending(s, e.client_id);
           this.settle(e.client_id);
@@ -277,6 +301,7 @@ export class GatewayClient {
     const loaded = messagesSelectors.loadedConversationIds(this.state);
     await Promise.allSettled(loaded.map((cid) => this.catchUp(cid)));
     this.flushOutbox();
+    void this.changes.resync();
     const active = this.state.conversations.activeId;
     if (active) void this.loadReceipts(active);
   }
@@ -310,10 +335,13 @@ export class GatewayClient {
 
   async loadLatest(conversationId: string): Promise<void> {
     this.state.messagesLatestRequested(conversationId);
+    // Known before asking: the page is current at least up to this change number.
+    const changeSeq = conversationsSelectors.byId(this.state, conversationId)?.last_change_seq ?? 0;
     try {
       const page = await this.api.messages(conversationId, { limit: LATEST_PAGE });
       if (!this.started) return;
       this.state.messagesPageLoaded(conversationId, 'latest', page);
+      this.state.messagesChangeSynced(conversationId, changeSeq);
       this.received(page, false);
     } catch {
       this.state.messagesPageFailed(conversationId, 'latest');
@@ -396,11 +424,11 @@ export class GatewayClient {
    * Shows the message at once (pending) and sends it when the socket is ready — and, when it
    * carries images, once each has its upload id (`attachmentUploaded`). Returns its client_id.
    */
-  send(conversationId: string, body: string, attachments: ChatAttachment[] = []): string {
+  send(conversationId: string, body: string, attachments: ChatAttachment[] = [], replyTo: ReplyView | null = null): string {
     const me = this.myId ?? '';
     const clientId = this.newClientId();
     const createdAt = new Date(this.now()).toISOString();
-    this.state.messagesQueued({ conversationId, clientId, senderId: me, body, createdAt, attachments });
+    this.state.messagesQueued({ conversationId, clientId, senderId: me, body, createdAt, attachments, replyTo });
     this.state.conversationsMessageQueued(conversationId, createdAt);
     this.typingStop(conversationId);
     this.flushOutbox();
@@ -438,6 +466,7 @@ export class GatewayClient {
         conversation_id: m.conversation_id,
         body: m.body,
         ...(m.attachments.length ? { attachments: m.attachments.map((a) => a.id!) } : {}),
+        ...(m.reply_to ? { reply_to: m.reply_to.id } : {}),
       });
       if (!sent) return;
       const clientId = m.client_id;
@@ -465,6 +494,7 @@ export class GatewayClient {
     for (const t of this.inFlight.values()) this.timers.clearTimeout(t);
     this.inFlight.clear();
     this.typingSentAt.clear();
+    this.changes.socketDown();
   }
 
   // ---- receipts we send --------------------------------------------------------------------

@@ -3,6 +3,10 @@
  * tagged by `type`. These are the wire shapes, snake_case as the server sends them.
  */
 import type { Conversation, Message, Presence, User } from '../api/types';
+import { normalizeMessage } from '../api/messageView';
+import { CHANGE_EVENT_TYPES, isMessage, parseChangeEvent, type ChangeClientEvent, type ChangeServerEvent } from './changeEvents';
+
+export type * from './changeEvents';
 
 export const WS_PATH = '/api/v1/ws';
 
@@ -28,13 +32,17 @@ export const MESSAGE_MAX_ATTACHMENTS = 10;
 // ---- client → server ----------------------------------------------------------------------
 
 export type ClientEvent =
-  /** `attachments`: 1–10 upload ids (then `body` may be empty); left out when there are none. */
-  | { type: 'message.send'; client_id: string; conversation_id: string; body: string; attachments?: string[] }
+  /**
+   * `attachments`: 1–10 upload ids (then `body` may be empty); left out when there are none.
+   * `reply_to`: a message of the same conversation, not deleted; left out when not a reply.
+   */
+  | { type: 'message.send'; client_id: string; conversation_id: string; body: string; attachments?: string[]; reply_to?: string }
   | { type: 'typing.start'; conversation_id: string }
   | { type: 'typing.stop'; conversation_id: string }
   | { type: 'receipt.delivered'; conversation_id: string; seq: number }
   | { type: 'receipt.read'; conversation_id: string; seq: number }
   | { type: 'ping' }
+  | ChangeClientEvent
   | CallClientEvent
   | RoomClientEvent;
 
@@ -302,7 +310,12 @@ export type GatewayErrorCode =
   | 'room_full'
   | 'already_in_call'
   | 'room_not_joined'
-  | 'invalid_sdp';
+  | 'invalid_sdp'
+  | 'forbidden'
+  | 'message_deleted'
+  | 'edit_window_passed'
+  | 'delete_window_passed'
+  | 'too_many_reactions';
 
 export interface ErrorEvent {
   type: 'error';
@@ -337,7 +350,8 @@ export type ServerEvent =
   | CallSdpEvent
   | CallIceEvent
   | RoomStateEvent
-  | RoomSignalEvent;
+  | RoomSignalEvent
+  | ChangeServerEvent;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -424,17 +438,6 @@ function isIceCandidate(v: unknown): v is IceCandidateJson {
   );
 }
 
-function isMessage(v: unknown): v is Message {
-  return (
-    isObject(v) &&
-    isString(v.id) &&
-    isString(v.conversation_id) &&
-    isSeq(v.seq) &&
-    isString(v.sender_id) &&
-    isString(v.body) &&
-    isString(v.created_at)
-  );
-}
 
 /**
  * Parses one text frame. Returns null for anything that is not a known event with the
@@ -462,7 +465,7 @@ export function parseServerEvent(data: unknown): ServerEvent | null {
     case 'message.ack':
       return isString(v.client_id) && isString(v.id) && isString(v.conversation_id) ? (v as unknown as AckEvent) : null;
     case 'message.new':
-      return isMessage(v.message) ? (v as unknown as MessageNewEvent) : null;
+      return isMessage(v.message) ? { type: 'message.new', message: normalizeMessage(v.message) } : null;
     case 'typing':
       return isString(v.conversation_id) && isString(v.user_id) && typeof v.active === 'boolean'
         ? (v as unknown as TypingEvent)
@@ -526,7 +529,7 @@ export function parseServerEvent(data: unknown): ServerEvent | null {
     case 'room.left':
       return isString(v.conversation_id) ? { type: 'room.left', conversation_id: v.conversation_id, reason: isString(v.reason) ? v.reason : 'left' } : null;
     default:
-      return null;
+      return CHANGE_EVENT_TYPES.includes(v.type) ? parseChangeEvent(v) : null;
   }
 }
 

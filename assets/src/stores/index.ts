@@ -94,6 +94,7 @@ export type { CallPhase, CallRole, CallsState, CurrentCall, ElsewhereCall } from
 export { roomsSelectors, leftReasonText } from './rooms/selectors';
 export { pickActiveSpeaker } from './rooms/reducer';
 export type { LiveRoom, Participant, RoomMedia, RoomPhase, RoomSession, RoomsState } from './rooms/reducer';
-export type { ChatAttachment, ChatMessage, Thread } from './messages/reducer';
+export type { ChatAttachment, ChatMessage, JumpRequest, Thread } from './messages/reducer';
+export type { ChangeKind, ChangeOp } from './messages/changes';
 export type { ConversationImage } from './messages/selectors';
 export type { ConnectionStatus } from './connection/reducer';

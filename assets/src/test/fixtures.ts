@@ -1,5 +1,7 @@
 /** Builders for tests: users, conversations and messages shaped like the server's JSON. */
 import type { Conversation, Message, User } from '../api/types';
+import { UNCHANGED } from '../stores/messages/changes';
+import type { ChatMessage } from '../stores/messages/reducer';
 
 export const user = (id: string, display_name = id[0]!.toUpperCase() + id.slice(1)): User => ({
   id,
@@ -50,3 +52,6 @@ export function conversation(overrides: Partial<Conversation> = {}): Conversatio
     ...overrides,
   };
 }
+
+/** The change fields of a chat message that was never edited, reacted to or pinned. */
+export const unchanged: Pick<ChatMessage, keyof typeof UNCHANGED | 'changing'> = { ...UNCHANGED, changing: [] };

@@ -7,7 +7,7 @@ import { act, createElement, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { vi } from 'vitest';
 import type { NexusApi } from '../api';
-import type { AppServices, CallActions, ChatGateway, NotificationDevice, RoomActions, UploadActions } from '../features/services';
+import type { AppServices, CallActions, ChangeActions, ChatGateway, NotificationDevice, RoomActions, UploadActions } from '../features/services';
 import { NO_ROOM_MEDIA } from '../features/rooms/mediaView';
 import { ServicesProvider } from '../features/services';
 import { createAppStore } from '../stores';
@@ -15,6 +15,7 @@ import { ME } from './fixtures';
 
 export interface FakeServices extends AppServices {
   gateway: { [K in keyof ChatGateway]: ReturnType<typeof vi.fn> & ChatGateway[K] };
+  changes: { [K in keyof ChangeActions]: ReturnType<typeof vi.fn> & ChangeActions[K] };
   uploads: { [K in keyof UploadActions]: ReturnType<typeof vi.fn> & UploadActions[K] };
   calls: { [K in keyof CallActions]: ReturnType<typeof vi.fn> & CallActions[K] };
   rooms: { [K in keyof RoomActions]: ReturnType<typeof vi.fn> & RoomActions[K] };
@@ -50,6 +51,14 @@ export function fakeServices(): FakeServices {
       loadOlder: fn(),
       markRead: fn(),
       forgetConversation: fn(),
+    },
+    changes: {
+      edit: fn<ChangeActions['edit']>().mockResolvedValue(undefined),
+      remove: fn<ChangeActions['remove']>().mockResolvedValue(undefined),
+      react: fn<ChangeActions['react']>().mockResolvedValue(undefined),
+      pin: fn<ChangeActions['pin']>().mockResolvedValue(undefined),
+      loadAround: fn<ChangeActions['loadAround']>().mockResolvedValue(undefined),
+      loadHole: fn<ChangeActions['loadHole']>().mockResolvedValue(undefined),
     },
     uploads: { add: fn(), remove: fn(), send: fn() },
     calls: {

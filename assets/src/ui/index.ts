@@ -12,3 +12,4 @@ export { SegmentedTabs, tabId, tabPanelId, type TabItem } from './Tabs';
 export { cn } from './cn';
 export { avatarName, initialsOf } from './initials';
 export { useMediaQuery } from './useMediaQuery';
+export { Popover } from './Popover';

@@ -7,6 +7,7 @@
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChatAttachment, ChatMessage } from '../../stores';
+import { unchanged } from '../../test/fixtures';
 import { click, fakeServices, render, type Rendered } from '../../test/services';
 import { MessageBubble } from '../chat/MessageBubble';
 
@@ -41,6 +42,7 @@ const msg = (attachments: ChatAttachment[], overrides: Partial<ChatMessage> = {}
   status: 'stored',
   error: null,
   attachments,
+  ...unchanged,
   ...overrides,
 });
 

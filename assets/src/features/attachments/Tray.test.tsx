@@ -80,7 +80,7 @@ describe('the tray', () => {
     view = render(<Composer conversationId="c1" title="Bob" />, services);
     expect(view.button('Send message').disabled).toBe(false);
     click(view.button('Send message'));
-    expect(services.uploads.send).toHaveBeenCalledWith('c1', '');
+    expect(services.uploads.send).toHaveBeenCalledWith('c1', '', null);
     expect(services.gateway.send).not.toHaveBeenCalled();
   });
 

@@ -15,7 +15,7 @@
  *   uploads are forgotten and their object URLs revoked; a discarded message's uploads
  *   still running are cancelled.
  */
-import type { UploadHandle, UploadOptions } from '../../api';
+import type { ReplyView, UploadHandle, UploadOptions } from '../../api';
 import { ACCEPTED_IMAGE_TYPES, MAX_UPLOAD_BYTES, uploadErrorText } from '../../api';
 import { isApiError } from '../../api/errors';
 import { MESSAGE_MAX_ATTACHMENTS } from '../../gateway/protocol';
@@ -133,13 +133,13 @@ export class UploadQueue {
   }
 
   /**
-   * Sends `body` with the tray's images (those that did not fail) as one message, at once
-   * as a pending bubble. Returns its client_id, or null when there is nothing to send.
+   * Sends `body` with the tray's images (those that did not fail) as one message (a reply
+   * to `replyTo` when given), at once as a pending bubble. Returns its client_id, or null when there is nothing to send.
    */
-  send(conversationId: string, body: string): string | null {
+  send(conversationId: string, body: string, replyTo: ReplyView | null = null): string | null {
     const going = uploadsSelectors.tray(this.state, conversationId).filter((u) => u.status !== 'failed');
     if (!going.length && !body.trim()) return null;
-    const clientId = this.deps.gateway.send(conversationId, body, going.map(localAttachment));
+    const clientId = this.deps.gateway.send(conversationId, body, going.map(localAttachment), replyTo);
     if (going.length) this.state.uploadsSent(conversationId, clientId);
     return clientId;
   }

@@ -1,4 +1,4 @@
-import { ArrowLeft, BellOff, LogOut, Users } from 'lucide-react';
+import { ArrowLeft, BellOff, LogOut, Pin, Search, Users } from 'lucide-react';
 import { lazy, Suspense, useState } from 'react';
 import type { Conversation } from '../../api';
 import { conversationsSelectors, notificationsSelectors, otherMember } from '../../stores';
@@ -12,8 +12,10 @@ import { useAppState, useServices } from '../services';
 const MembersDialog = lazy(() => import('./MembersDialog'));
 const LeaveDialog = lazy(() => import('./LeaveDialog'));
 
-/** Who the conversation is with: back (on a phone), avatar, name, presence or members, and options. */
-export function ChatHeader({ conversation: c, title }: { conversation: Conversation; title: string }) {
+export type ChatPanel = 'search' | 'pins';
+
+/** Who the conversation is with: back (on a phone), avatar, name, presence or members, search, pins, and options. */
+export function ChatHeader({ conversation: c, title, panel, onPanel }: { conversation: Conversation; title: string; panel?: ChatPanel | null; onPanel?(p: ChatPanel | null): void }) {
   const { navigation } = useServices();
   const myId = useAppState((s) => s.session.user?.id ?? null);
   const wide = useMediaQuery('(min-width: 768px)');
@@ -33,9 +35,16 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
     subtitle = other ? (presence ? lastSeenLabel(presence.last_seen) : `@${other.username}`) : '';
   }
 
-  const items: MenuItem[] =
-    c.kind === 'group'
-      ? [
+  const pinsItem: MenuItem[] = onPanel
+    ? [
+        { id: 'search', label: 'Search messages', icon: <Search className="size-4" aria-hidden />, onSelect: () => onPanel('search') },
+        { id: 'pins', label: 'Pinned messages', icon: <Pin className="size-4" aria-hidden />, onSelect: () => onPanel('pins') },
+      ]
+    : [];
+  const items: MenuItem[] = [
+    ...pinsItem,
+    ...(c.kind === 'group'
+      ? ([
           {
             id: 'members',
             label: 'Members',
@@ -53,8 +62,9 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
             separated: true,
             onSelect: () => setDialog('leave'),
           },
-        ]
-      : muteItems.map((item, i) => (i === 0 ? { ...item, separated: false } : item));
+        ] satisfies MenuItem[])
+      : muteItems.map((item, i) => (i === 0 && !pinsItem.length ? { ...item, separated: false } : item))),
+  ];
 
   return (
     <header className="flex items-center gap-3 border-b border-slate-900/5 px-3 pb-3 pt-[max(0.75rem,env(safe-area-inset-top))] sm:px-5 dark:border-white/5">
@@ -92,8 +102,18 @@ export function ChatHeader({ conversation: c, title }: { conversation: Conversat
       {c.kind === 'group' && (
         <>
           <RoomButtons conversationId={c.id} />
-          <IconButton label="Show members" onClick={() => setDialog('members')} className="hidden sm:inline-grid">
+          <IconButton label="Show members" onClick={() => setDialog('members')} className="max-sm:hidden">
             <Users className="size-[18px]" aria-hidden />
+          </IconButton>
+        </>
+      )}
+      {onPanel && (
+        <>
+          <IconButton label="Search messages" aria-pressed={panel === 'search'} onClick={() => onPanel(panel === 'search' ? null : 'search')} className="max-sm:hidden">
+            <Search className="size-[18px]" aria-hidden />
+          </IconButton>
+          <IconButton label="Pinned messages" aria-pressed={panel === 'pins'} onClick={() => onPanel(panel === 'pins' ? null : 'pins')} className="max-sm:hidden">
+            <Pin className="size-[18px]" aria-hidden />
           </IconButton>
         </>
       )}

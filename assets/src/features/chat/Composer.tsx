@@ -1,11 +1,14 @@
 import { ImagePlus, SendHorizontal } from 'lucide-react';
-import { useEffect, useId, useLayoutEffect, useRef, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, type ClipboardEvent, type KeyboardEvent } from 'react';
 import { ACCEPTED_IMAGE_TYPES } from '../../api';
 import { charCount, MESSAGE_MAX_CHARS } from '../../gateway/protocol';
-import { draftsSelectors, uploadsSelectors } from '../../stores';
+import { conversationsSelectors, draftsSelectors, uploadsSelectors } from '../../stores';
 import { cn, useMediaQuery } from '../../ui';
 import { Tray } from '../attachments/Tray';
 import { pastedFiles } from '../attachments/useFileDrop';
+import { MentionSuggestions } from '../mentions/MentionSuggestions';
+import { useMentions } from '../mentions/useMentions';
+import { ReplyPreview } from '../replies/ReplyPreview';
 import { useAppState, useServices } from '../services';
 
 /** Show the counter from this many characters on. */
@@ -18,6 +21,8 @@ const MAX_HEIGHT_PX = 176;
  * `typing.start` (throttled by the gateway) and stops on send, blur or an empty box.
  * Images come in by the attach button or a paste (drops are handled by the chat view) and
  * wait in the tray above the text, uploading; Send takes them along (the upload queue).
+ * A reply shows what it answers above the text (× or Escape cancels). In groups, `@`
+ * suggests members (arrows, Enter or Tab, Escape).
  */
 export function Composer({ conversationId, title }: { conversationId: string; title: string }) {
   const { gateway, uploads } = useServices();
@@ -28,6 +33,21 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
   const setDraft = useAppState((s) => s.draftChanged);
   const ref = useRef<HTMLTextAreaElement>(null);
   const wide = useMediaQuery('(min-width: 768px)');
+  const replyTo = useAppState((s) => draftsSelectors.replyTo(s, conversationId));
+  const clearReply = useAppState((s) => s.draftReplySet);
+  const c = useAppState((s) => conversationsSelectors.byId(s, conversationId));
+  const myId = useAppState((s) => s.session.user?.id ?? null);
+  const users = useAppState(conversationsSelectors.users);
+  const members = useMemo(() => (c?.members ?? []).map((m) => m.user), [c?.members]);
+  const mentions = useMentions({
+    enabled: c?.kind === 'group',
+    members,
+    myId,
+    text: draft,
+    ref,
+    setText: (text) => setDraft(conversationId, text),
+  });
+  const replyName = replyTo ? (replyTo.sender_id === myId ? 'yourself' : (users[replyTo.sender_id]?.display_name ?? 'Former member')) : '';
   const chars = charCount(draft);
   const over = chars > MESSAGE_MAX_CHARS;
   const near = chars >= COUNTER_FROM;
@@ -51,9 +71,10 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
 
   const send = () => {
     if (!canSend) return;
-    uploads.send(conversationId, draft.trim());
+    uploads.send(conversationId, draft.trim(), replyTo);
     gateway.typingStop(conversationId);
     setDraft(conversationId, '');
+    if (replyTo) clearReply(conversationId, null);
     ref.current?.focus();
   };
 
@@ -65,6 +86,12 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (mentions.onKeyDown(e)) return;
+    if (e.key === 'Escape' && replyTo) {
+      e.preventDefault();
+      clearReply(conversationId, null);
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       send();
@@ -81,13 +108,15 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
     >
       <div
         className={cn(
-          'rounded-[1.4rem] border bg-white/75 shadow-sm transition-[border-color,box-shadow]',
+          'relative rounded-[1.4rem] border bg-white/75 shadow-sm transition-[border-color,box-shadow]',
           'focus-within:ring-4 dark:bg-slate-900/55',
           over
             ? 'border-rose-400 focus-within:ring-rose-500/20'
             : 'border-slate-300/70 focus-within:border-accent-500 focus-within:ring-accent-500/15 dark:border-white/10 dark:focus-within:border-accent-400',
         )}
       >
+        {mentions.open && <MentionSuggestions id={`${id}-mentions`} users={mentions.users} active={mentions.active} onPick={mentions.pick} />}
+        {replyTo && <ReplyPreview reply={replyTo} name={replyName} onCancel={() => clearReply(conversationId, null)} />}
         <Tray uploads={tray} onRemove={(uid) => uploads.remove(uid)} />
         <div className="flex items-end gap-1">
         <input
@@ -120,10 +149,16 @@ export function Composer({ conversationId, title }: { conversationId: string; ti
           ref={ref}
           rows={1}
           value={draft}
-          placeholder={`Message ${title}`}
+          placeholder={replyTo ? `Reply to ${replyName}` : `Message ${title}`}
+          data-composer=""
+          aria-autocomplete={c?.kind === 'group' ? 'list' : undefined}
+          aria-controls={mentions.open ? `${id}-mentions` : undefined}
+          aria-activedescendant={mentions.open ? `${id}-mentions-${mentions.active}` : undefined}
+          onSelect={mentions.track}
           onChange={(e) => {
             const text = e.target.value;
             setDraft(conversationId, text);
+            mentions.track();
             if (text.trim()) gateway.typingActivity(conversationId);
             else gateway.typingStop(conversationId);
           }}

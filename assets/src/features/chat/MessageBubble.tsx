@@ -1,7 +1,15 @@
-import { memo } from 'react';
+import { Ban, Pin } from 'lucide-react';
+import { memo, useMemo, useState } from 'react';
 import { uploadErrorText } from '../../api';
 import type { ChatMessage, TickState } from '../../stores';
 import { ImageGrid } from '../attachments/ImageGrid';
+import { useOptionalConversationActions } from '../actions/context';
+import { InlineEditor } from '../actions/InlineEditor';
+import { MessageToolbar } from '../actions/MessageToolbar';
+import { messageActions, NO_ACTIONS } from '../actions/permissions';
+import { useLongPress } from '../actions/useLongPress';
+import { ReactionChips } from '../reactions/ReactionChips';
+import { QuotedReply } from '../replies/QuotedReply';
 import { Avatar, cn } from '../../ui';
 import { formatTime } from './format';
 import { isEmojiOnly } from './linkify';
@@ -25,6 +33,10 @@ interface BubbleProps {
   onDiscard(message: ChatMessage): void;
   /** Opens the lightbox at one of this message's images (by its key). */
   onOpenImage(key: string): void;
+  /** Being edited in place (own messages). */
+  editing?: boolean;
+  /** Just jumped to: flashes once. */
+  highlighted?: boolean;
 }
 
 const FAILURE: Record<string, string> = {
@@ -56,11 +68,28 @@ export const MessageBubble = memo(function MessageBubble({
   onRetry,
   onDiscard,
   onOpenImage,
+  editing = false,
+  highlighted = false,
 }: BubbleProps) {
+  const actions = useOptionalConversationActions();
+  const allowed = actions ? messageActions(m, actions.conversation, actions.myId) : NO_ACTIONS;
+  const anyAction = Object.values(allowed).some(Boolean);
+  const [toolbarOpen, setToolbarOpen] = useState(false);
+  const longPress = useLongPress(() => {
+    if (anyAction) actions?.openSheet(m);
+  });
+  // The usernames this message mentions, to highlight them.
+  const mentioned = useMemo(() => {
+    if (!actions || m.mentions.length === 0) return undefined;
+    const ids = new Set(m.mentions);
+    return new Map([...actions.usernames].filter(([, id]) => ids.has(id)));
+  }, [actions, m.mentions]);
+  const deleted = m.deleted_at !== null;
+  const busy = m.changing.includes('delete') || m.changing.includes('pin');
   const images = m.attachments;
   const hasImages = images.length > 0;
   const imagesOnly = hasImages && !m.body;
-  const emoji = !hasImages && isEmojiOnly(m.body);
+  const emoji = !hasImages && !editing && !m.reply_to && isEmojiOnly(m.body);
   // A message whose images never reached the server cannot be sent again as it is.
   const canRetry = images.every((a) => a.id !== null);
   const showName = isGroup && !own && first;
@@ -73,19 +102,29 @@ export const MessageBubble = memo(function MessageBubble({
           {last && <Avatar name={senderName} seed={m.sender_id} size="sm" />}
         </div>
       )}
-      <div className={cn('flex min-w-0 max-w-[min(80%,34rem)] flex-col', own ? 'items-end' : 'items-start')}>
+      <div data-testid="message-column" className={cn('flex min-w-0 max-w-[min(80%,34rem)] flex-col', own ? 'items-end' : 'items-start')}>
         {showName && (
           <span className="px-3 pb-0.5 text-xs font-semibold text-accent-700 dark:text-accent-300" aria-hidden="true">
             {senderName}
           </span>
         )}
+        <div className={cn('group/bubble relative flex min-w-0 max-w-full flex-col', own ? 'items-end' : 'items-start')}>
+        {anyAction && actions && !editing && (
+          <MessageToolbar m={m} own={own} allowed={allowed} actions={actions} open={toolbarOpen} onOpenChange={setToolbarOpen} />
+        )}
         <div
           data-testid="message"
           data-seq={m.seq ?? undefined}
           data-status={m.status}
+          data-deleted={deleted || undefined}
+          data-highlighted={highlighted || undefined}
+          {...(anyAction ? longPress : {})}
           className={cn(
             'relative min-w-0 max-w-full',
             fresh && 'bubble-in',
+            highlighted && 'bubble-flash',
+            busy && 'opacity-60',
+            deleted && '!bg-none !bg-transparent !text-slate-500 !shadow-none ring-1 !ring-slate-400/40 dark:!text-slate-400 dark:!ring-white/15',
             emoji
               ? 'px-1 text-4xl leading-tight'
               : own
@@ -103,12 +142,29 @@ export const MessageBubble = memo(function MessageBubble({
             {own ? 'You' : senderName}
             {hasImages ? ` (${images.length === 1 ? 'an image' : `${images.length} images`})` : ''}:{' '}
           </span>
+          {m.reply_to && (
+            <QuotedReply
+              reply={m.reply_to}
+              own={own && !deleted}
+              name={actions?.nameOf(m.reply_to.sender_id) ?? 'Someone'}
+              onJump={actions && m.reply_to.seq > 0 ? actions.jumpTo : undefined}
+            />
+          )}
           {hasImages && <ImageGrid images={images} onOpen={onOpenImage} pending={m.status !== 'stored'} />}
           <div className={cn(hasImages && !imagesOnly && 'px-2.5 pb-1 pt-1')}>
-          {m.body && (
-            <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
-              <MessageText body={m.body} own={own && !emoji} />
+          {deleted ? (
+            <span className="inline-flex items-center gap-1.5 italic">
+              <Ban className="size-3.5" aria-hidden />
+              Message deleted
             </span>
+          ) : editing && actions ? (
+            <InlineEditor body={m.body} own={own} allowEmpty={hasImages} onSave={(body) => actions.saveEdit(m, body)} onCancel={actions.cancelEdit} />
+          ) : (
+            m.body && (
+              <span className="whitespace-pre-wrap [overflow-wrap:anywhere]">
+                <MessageText body={m.body} own={own && !emoji} mentions={mentioned} myId={actions?.myId ?? null} />
+              </span>
+            )
           )}
           <span
             className={cn(
@@ -120,11 +176,39 @@ export const MessageBubble = memo(function MessageBubble({
               imagesOnly ? '' : emoji ? 'text-xs text-slate-500 dark:text-slate-400' : own ? 'text-white/75' : 'text-slate-500 dark:text-slate-400',
             )}
           >
+            {m.pinned_at && !deleted && (
+              <span title="Pinned">
+                <Pin className="size-3" aria-hidden />
+                <span className="sr-only">Pinned. </span>
+              </span>
+            )}
+            {m.edited_at && !deleted && (
+              <button
+                type="button"
+                disabled={!actions || m.changing.includes('edit')}
+                onClick={() => actions?.showVersions(m)}
+                aria-label={m.changing.includes('edit') ? 'Saving the edit' : 'Edited: show the versions'}
+                className="pointer-events-auto rounded px-0.5 italic underline-offset-2 hover:underline disabled:no-underline"
+              >
+                {m.changing.includes('edit') ? 'saving…' : 'edited'}
+              </button>
+            )}
+            {!m.edited_at && m.changing.includes('edit') && <span className="italic">saving…</span>}
             <time dateTime={m.created_at}>{time}</time>
             {tick && <Ticks state={tick} className={emoji ? 'text-accent-500' : undefined} />}
           </span>
           </div>
         </div>
+        </div>
+        {!deleted && m.reactions.length > 0 && (
+          <ReactionChips
+            reactions={m.reactions}
+            myId={actions?.myId ?? null}
+            own={own}
+            nameOf={actions?.nameOf ?? (() => 'Someone')}
+            onToggle={actions && allowed.react ? (e) => actions.react(m, e) : undefined}
+          />
+        )}
         {m.status === 'pending' && !canRetry && (
           <button
             type="button"

@@ -1,9 +1,11 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { ArrowDown } from 'lucide-react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
 import type { Conversation } from '../../api';
 import {
   conversationsSelectors,
+  draftsSelectors,
   messagesSelectors,
   receiptsSelectors,
   seenBy,
@@ -12,7 +14,7 @@ import {
   type ChatMessage,
   type Thread,
 } from '../../stores';
-import { cn, useMediaQuery } from '../../ui';
+import { cn, Spinner, useMediaQuery } from '../../ui';
 import { imagesHeight } from '../attachments/layout';
 import { CallRecord } from './CallRecord';
 import { DaySeparator, TopRow } from './ListTop';
@@ -40,12 +42,20 @@ const BEGINNING_PX = 164 + SEPARATOR_PX;
  * - Away from the end, a "jump to latest" button counts what arrived meanwhile.
  * - While the tab is visible it reports the newest seq on screen as read (the gateway
  *   throttles and only moves forward).
+ * - A jump (a reply's original, a search hit, a pin) scrolls to its message, loading the
+ *   history around it first when it is not loaded, and flashes it; the messages between
+ *   that page and the latest ones load as the hole below it comes into view.
  * - The log itself is not a live region (rows mount and unmount as you scroll); one small
  *   polite region announces messages from others as they arrive.
  */
 export function MessageList({ conversation: c, title, onOpenImage }: { conversation: Conversation; title: string; onOpenImage(key: string): void }) {
-  const { gateway } = useServices();
+  const { gateway, changes, store } = useServices();
   const cid = c.id;
+  const editingId = useAppState((s) => draftsSelectors.editing(s, cid));
+  const jump = useAppState((s) => {
+    const j = messagesSelectors.jump(s);
+    return j?.conversationId === cid ? j : null;
+  });
   const myId = useAppState((s) => s.session.user?.id ?? null);
   const thread = useAppState((s) => messagesSelectors.thread(s, cid));
   const pointers = useAppState((s) => receiptsSelectors.pointers(s, cid));
@@ -55,10 +65,12 @@ export function MessageList({ conversation: c, title, onOpenImage }: { conversat
   const avatarSeed = isGroup ? c.id : (otherMemberId(c, myId) ?? c.id);
   const others = useMemo(() => c.members.map((m) => m.user.id).filter((id) => id !== myId), [c.members, myId]);
   const today = dayKey(Date.now());
+  // Stored messages with the user's own changes in flight laid over them.
+  const shown = messagesSelectors.shown(thread);
   const { rows, firstDay } = useMemo(
-    () => buildRows(thread.items, thread.pending, myId, new Date(`${today}T12:00:00`)),
+    () => buildRows(shown, thread.pending, myId, new Date(`${today}T12:00:00`), thread.holeAfter),
     // `today` is a dependency so the day separators are re-labelled after midnight.
-    [thread.items, thread.pending, myId, today],
+    [shown, thread.pending, myId, today, thread.holeAfter],
   );
   const nameOf = useCallback((id: string) => users[id]?.display_name ?? 'Former member', [users]);
 
@@ -84,7 +96,11 @@ export function MessageList({ conversation: c, title, onOpenImage }: { conversat
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (rows[i]?.dayAfter ? 90 : 46) + imagesHeight(rows[i]?.message.attachments ?? []),
+    estimateSize: (i) => {
+      const m = rows[i]?.message;
+      if (!m) return 46;
+      return (rows[i]!.dayAfter ? 90 : 46) + (rows[i]!.holeAfter ? 52 : 0) + (m.reply_to ? 44 : 0) + (m.reactions.length ? 30 : 0) + imagesHeight(m.attachments);
+    },
     getItemKey: (i) => rows[i]!.key,
     overscan: 8,
     paddingStart: topHeight,
@@ -119,6 +135,39 @@ export function MessageList({ conversation: c, title, onOpenImage }: { conversat
     if (!settled || thread.status !== 'ready' || !thread.hasOlder || thread.loadingOlder) return;
     if (firstIndex <= LOAD_OLDER_WITHIN_ROWS) void gateway.loadOlder(cid);
   }, [settled, firstIndex, thread.status, thread.hasOlder, thread.loadingOlder, gateway, cid]);
+
+  // A jump: scroll to its message once it is loaded (asking for the history around it once).
+  const [highlight, setHighlight] = useState<string | null>(null);
+  const askedAround = useRef<number | null>(null);
+  useEffect(() => {
+    if (!jump || !settled || thread.status !== 'ready') return;
+    const index = rows.findIndex((r) => r.message.seq === jump.seq);
+    if (index >= 0) {
+      virtualizer.scrollToIndex(index, { align: 'center' });
+      setHighlight(rows[index]!.key);
+      store.getState().messagesJumpHandled(jump.nonce);
+      return;
+    }
+    if (askedAround.current === jump.nonce) return;
+    askedAround.current = jump.nonce;
+    void changes.loadAround(cid, jump.seq).then(() => {
+      const t = messagesSelectors.thread(store.getState(), cid);
+      if (t.items.some((m) => m.seq === jump.seq)) return;
+      store.getState().messagesJumpHandled(jump.nonce);
+      toast.error('That message is not available.');
+    });
+  }, [jump, settled, thread.status, rows, virtualizer, store, changes, cid]);
+  useEffect(() => {
+    if (!highlight) return;
+    const t = setTimeout(() => setHighlight(null), 2_000);
+    return () => clearTimeout(t);
+  }, [highlight]);
+
+  // The hole below a page loaded around a jump: fill it as it comes into view.
+  const holeShown = items.some((v) => rows[v.index]?.holeAfter);
+  useEffect(() => {
+    if (settled && holeShown && !thread.loadingHole) void changes.loadHole(cid);
+  }, [settled, holeShown, thread.loadingHole, changes, cid]);
 
   const atEnd = virtualizer.getDistanceFromEnd() <= AT_END_PX;
   const newestSeq = thread.items[thread.items.length - 1]?.seq ?? 0;
@@ -223,7 +272,24 @@ export function MessageList({ conversation: c, title, onOpenImage }: { conversat
                         onRetry={onRetry}
                         onDiscard={onDiscard}
                         onOpenImage={onOpenImage}
+                        editing={row.message.id !== null && row.message.id === editingId}
+                        highlighted={highlight === row.key}
                       />
+                    )}
+                    {row.holeAfter && (
+                      <div className="flex h-[52px] items-center justify-center">
+                        {thread.loadingHole ? (
+                          <Spinner label="Loading more messages" className="size-5 text-slate-500" />
+                        ) : (
+                          <button
+                            type="button"
+                            onClick={() => void changes.loadHole(cid)}
+                            className="glass-subtle rounded-full px-3 py-1.5 text-xs font-semibold text-slate-700 dark:text-slate-200"
+                          >
+                            Load newer messages
+                          </button>
+                        )}
+                      </div>
                     )}
                     {row.dayAfter && <DaySeparator label={row.dayAfter} />}
                   </>

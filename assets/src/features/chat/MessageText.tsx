@@ -1,11 +1,27 @@
 import { memo } from 'react';
+import { cn } from '../../ui';
+import { mentionParts } from '../mentions/mentions';
 import { linkify } from './linkify';
 
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
+
 /**
- * A message body as React text nodes, with http(s) links as <a>. Never HTML: whatever the
- * body holds is shown as the characters it is.
+ * A message body as React text nodes, with http(s) links as <a> and the mentions the server
+ * resolved highlighted (the user's own more strongly). Never HTML: whatever the body holds
+ * is shown as the characters it is.
  */
-export const MessageText = memo(function MessageText({ body, own }: { body: string; own: boolean }) {
+export const MessageText = memo(function MessageText({
+  body,
+  own,
+  mentions = NO_NAMES,
+  myId = null,
+}: {
+  body: string;
+  own: boolean;
+  /** username (lower case) → user id, of the users this message mentions. */
+  mentions?: ReadonlyMap<string, string>;
+  myId?: string | null;
+}) {
   return (
     <>
       {linkify(body).map((part, i) =>
@@ -24,7 +40,28 @@ export const MessageText = memo(function MessageText({ body, own }: { body: stri
             {part.text}
           </a>
         ) : (
-          <span key={i}>{part.text}</span>
+          <span key={i}>
+            {mentionParts(part.text, mentions).map((p, j) =>
+              p.kind === 'mention' ? (
+                <span
+                  key={j}
+                  data-mention={p.userId === myId ? 'me' : 'other'}
+                  className={cn(
+                    'rounded-md px-0.5 font-semibold',
+                    p.userId === myId
+                      ? 'bg-amber-300/70 text-amber-950 dark:bg-amber-400/80 dark:text-amber-950'
+                      : own
+                        ? 'bg-white/20 text-white'
+                        : 'bg-accent-500/12 text-accent-700 dark:bg-accent-400/20 dark:text-accent-200',
+                  )}
+                >
+                  {p.text}
+                </span>
+              ) : (
+                p.text
+              ),
+            )}
+          </span>
         ),
       )}
     </>

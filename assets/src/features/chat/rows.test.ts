@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../stores';
+import { unchanged } from '../../test/fixtures';
 import { buildRows } from './rows';
 
 const at = (d: number, h: number, m: number, s = 0) => new Date(2026, 10, d, h, m, s).toISOString();
@@ -19,6 +20,7 @@ const msg = (sender: string, created_at: string, extra: Partial<ChatMessage> = {
     status: 'stored',
     error: null,
     attachments: [],
+    ...unchanged,
     ...extra,
   };
 };

@@ -23,6 +23,8 @@ export interface Row {
   last: boolean;
   /** The separator below this message when the next one opens a new day ("Today"). */
   dayAfter: string | null;
+  /** Messages not loaded yet follow this one (below a page loaded around a jump). */
+  holeAfter: boolean;
 }
 
 export interface Rows {
@@ -38,6 +40,7 @@ export function buildRows(
   pending: readonly ChatMessage[],
   myId: string | null,
   now: Date = new Date(),
+  holeAfter: number | null = null,
 ): Rows {
   const all = pending.length ? [...items, ...pending] : items;
   const rows: Row[] = [];
@@ -57,12 +60,14 @@ export function buildRows(
     const continues =
       !newDay &&
       prev !== null &&
+      !prev.holeAfter &&
       m.kind !== 'call' &&
       prev.message.kind !== 'call' &&
       prev.message.sender_id === m.sender_id &&
       minuteOf(prev.message.created_at) === minuteOf(m.created_at);
     if (prev && continues) prev.last = false;
-    const row: Row = { key: m.key, message: m, own: m.sender_id === myId, first: !continues, last: true, dayAfter: null };
+    const hole = holeAfter !== null && m.seq === holeAfter;
+    const row: Row = { key: m.key, message: m, own: m.sender_id === myId, first: !continues, last: true, dayAfter: null, holeAfter: hole };
     rows.push(row);
     prev = row;
   }

@@ -27,6 +27,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
   const muted = useAppState((s) => notificationsSelectors.isMuted(s, c.id, Date.now()));
   const typing = typingLabel(typingNames);
   const unread = active ? 0 : c.unread_count;
+  const mentioned = active ? 0 : Math.min(c.mention_count ?? 0, unread);
 
   const last = c.last_message;
   let preview = 'No messages yet';
@@ -35,7 +36,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
   } else if (last) {
     const who = last.sender_id === myId ? 'You' : c.kind === 'group' ? users[last.sender_id]?.display_name.split(' ')[0] : null;
     const n = last.attachments?.length ?? 0;
-    const text = last.body || (n === 1 ? '📷 Photo' : n > 1 ? `📷 ${n} photos` : '');
+    const text = last.deleted_at ? 'Message deleted' : last.body || (n === 1 ? '📷 Photo' : n > 1 ? `📷 ${n} photos` : '');
     preview = who ? `${who}: ${text}` : text;
   }
 
@@ -45,7 +46,7 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
     navigation.open(c.id);
   };
 
-  const label = [title, online ? 'online' : null, muted ? 'muted' : null, inCall > 0 ? 'call in progress' : null, unread > 0 ? `${unread} unread` : null].filter(Boolean).join(', ');
+  const label = [title, online ? 'online' : null, muted ? 'muted' : null, inCall > 0 ? 'call in progress' : null, unread > 0 ? `${unread} unread` : null, mentioned > 0 ? `${mentioned} ${mentioned === 1 ? 'mention' : 'mentions'}` : null].filter(Boolean).join(', ');
 
   return (
     <a
@@ -101,6 +102,16 @@ export const ConversationRow = memo(function ConversationRow({ conversation: c, 
             >
               <Video className="size-3" aria-hidden />
               {inCall}
+            </span>
+          )}
+          {mentioned > 0 && (
+            <span
+              data-testid="row-mention"
+              aria-hidden="true"
+              title={`${mentioned} ${mentioned === 1 ? 'mention' : 'mentions'}`}
+              className="grid size-5 shrink-0 place-items-center rounded-full bg-amber-500 text-[12px] font-bold text-white shadow-sm"
+            >
+              @
             </span>
           )}
           {unread > 0 && (

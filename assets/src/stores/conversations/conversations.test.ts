@@ -129,6 +129,38 @@ describe('conversationsReducer: messages and unread counts', () => {
     expect(conversationsSelectors.ordered(wrap(s))[0]?.id).toBe('a');
   });
 
+  it('a message from someone else that mentions me bumps mention_count beside unread', () => {
+    let s = conversationsReducer(base, { type: 'messageReceived', message: message(3, { mentions: ['me'] }), myId: 'me' });
+    s = conversationsReducer(s, { type: 'messageReceived', message: message(4, { mentions: ['carol'] }), myId: 'me' });
+    s = conversationsReducer(s, { type: 'messageReceived', message: message(5, { sender_id: 'me', mentions: ['me'] }), myId: 'me' });
+    expect(c(s)).toMatchObject({ unread_count: 2, mention_count: 1 });
+    expect(conversationsSelectors.mentions(wrap(s), 'c1')).toBe(1);
+  });
+
+  it('mention_count never exceeds unread and clears when everything is read', () => {
+    let s = run({ type: 'listLoaded', conversations: [conversation({ last_seq: 5, read_seq: 1, unread_count: 4, mention_count: 3 })] });
+    s = conversationsReducer(s, { type: 'receipt', conversationId: 'c1', userId: 'me', deliveredSeq: 4, readSeq: 4, myId: 'me' });
+    expect(c(s)).toMatchObject({ unread_count: 1, mention_count: 1 });
+    s = conversationsReducer(s, { type: 'receipt', conversationId: 'c1', userId: 'me', deliveredSeq: 5, readSeq: 5, myId: 'me' });
+    expect(c(s)).toMatchObject({ unread_count: 0, mention_count: 0 });
+  });
+
+  it('a conversation from a server without the counters reads as 0; last_change_seq never goes back', () => {
+    let s = run({ type: 'listLoaded', conversations: [conversation()] });
+    expect(c(s)).toMatchObject({ mention_count: 0, last_change_seq: 0 });
+    s = conversationsReducer(s, { type: 'upserted', conversation: conversation({ last_change_seq: 9 }) });
+    s = conversationsReducer(s, { type: 'upserted', conversation: conversation({ last_change_seq: 4 }) });
+    expect(c(s).last_change_seq).toBe(9);
+  });
+
+  it('a change of the last message updates the preview; an older state or another message does not', () => {
+    let s = conversationsReducer(base, { type: 'messageReceived', message: message(3), myId: 'me' });
+    s = conversationsReducer(s, { type: 'messageChanged', message: message(3, { body: '', deleted_at: at(9), change_seq: 2 }) });
+    expect(c(s).last_message).toMatchObject({ body: '', change_seq: 2 });
+    expect(conversationsReducer(s, { type: 'messageChanged', message: message(3, { change_seq: 1 }) })).toBe(s);
+    expect(conversationsReducer(s, { type: 'messageChanged', message: message(2, { change_seq: 5 }) })).toBe(s);
+  });
+
   it('totalUnread sums the badges', () => {
     const s = run({ type: 'listLoaded', conversations: [conversation({ unread_count: 2, last_seq: 2 }), { ...group, unread_count: 3, last_seq: 3 }] });
     expect(conversationsSelectors.totalUnread(wrap(s))).toBe(5);

@@ -9,6 +9,8 @@
  *   user's optimistic read and the server's echo of it.
  * - Typing entries carry their expiry (5 s after the last `typing` event); `typingExpired`
  *   drops the stale ones. `now` is passed in, so the reducer stays pure.
+ * - `mention_count` (messages after the read pointer that mention the user) sits beside
+ *   `unread_count`, never above it, and clears with it; `last_change_seq` never goes back.
  * - `users` remembers every member ever seen, so a sender who left a group keeps a name.
  * - `presence` holds the people the user shares a conversation with: once the list is
  *   loaded, a conversation removed or a member gone drops whoever shares nothing more
@@ -47,6 +49,8 @@ export type ConversationsAction =
   | { type: 'removed'; conversationId: string }
   | { type: 'activated'; conversationId: string | null }
   | { type: 'messageReceived'; message: Message; myId: string | null }
+  /** A stored message changed (edited, deleted, …): the list's preview follows if it is the last one. */
+  | { type: 'messageChanged'; message: Message }
   /** Optimistic: the user sent a message here, so it moves to the top of the list now. */
   | { type: 'messageQueued'; conversationId: string; at: string }
   | {
@@ -118,11 +122,22 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
         last_message: m,
         last_activity_at: later(c.last_activity_at, m.created_at),
         unread_count: fromOther && m.seq > c.read_seq ? c.unread_count + 1 : c.unread_count,
+        mention_count:
+          fromOther && m.seq > c.read_seq && action.myId !== null && m.mentions?.includes(action.myId)
+            ? (c.mention_count ?? 0) + 1
+            : (c.mention_count ?? 0),
         // The sender has read their own message.
         read_seq: fromOther ? c.read_seq : Math.max(c.read_seq, m.seq),
         delivered_seq: fromOther ? c.delivered_seq : Math.max(c.delivered_seq, m.seq),
       };
       return { ...state, byId: { ...state.byId, [c.id]: next }, typing };
+    }
+    case 'messageChanged': {
+      const m = action.message;
+      const c = state.byId[m.conversation_id];
+      const last = c?.last_message;
+      if (!c || !last || last.id !== m.id || (m.change_seq ?? 0) <= (last.change_seq ?? 0)) return state;
+      return { ...state, byId: { ...state.byId, [c.id]: { ...c, last_message: m } } };
     }
     case 'messageQueued': {
       const c = state.byId[action.conversationId];
@@ -139,7 +154,8 @@ export function conversationsReducer(state: ConversationsState, action: Conversa
       const delivered_seq = Math.max(c.delivered_seq, action.deliveredSeq, read_seq);
       if (read_seq === c.read_seq && delivered_seq === c.delivered_seq) return state;
       const unread_count = read_seq >= c.last_seq ? 0 : Math.min(c.unread_count, c.last_seq - read_seq);
-      return { ...state, byId: { ...state.byId, [c.id]: { ...c, read_seq, delivered_seq, unread_count } } };
+      const mention_count = Math.min(c.mention_count ?? 0, unread_count);
+      return { ...state, byId: { ...state.byId, [c.id]: { ...c, read_seq, delivered_seq, unread_count, mention_count } } };
     }
     case 'typing': {
       if (action.userId === action.myId) return state;
@@ -185,11 +201,13 @@ function sharedPresence(state: ConversationsState, byId: Record<string, Conversa
  * delivered pointers) never goes back to an older value it may still carry.
  */
 export function mergeConversation(old: Conversation | undefined, incoming: Conversation): Conversation {
-  if (!old) return incoming;
+  if (!old) return { ...incoming, mention_count: incoming.mention_count ?? 0, last_change_seq: incoming.last_change_seq ?? 0 };
   const newer = incoming.last_seq >= old.last_seq;
   const read_seq = Math.max(old.read_seq, incoming.read_seq);
   const last_seq = Math.max(old.last_seq, incoming.last_seq);
   const unread = newer ? incoming.unread_count : old.unread_count;
+  const unread_count = read_seq >= last_seq ? 0 : Math.min(unread, last_seq - read_seq);
+  const mentions = (newer ? incoming.mention_count : old.mention_count) ?? 0;
   return {
     ...incoming,
     last_seq,
@@ -197,7 +215,9 @@ export function mergeConversation(old: Conversation | undefined, incoming: Conve
     last_activity_at: later(old.last_activity_at, incoming.last_activity_at),
     read_seq,
     delivered_seq: Math.max(old.delivered_seq, incoming.delivered_seq),
-    unread_count: read_seq >= last_seq ? 0 : Math.min(unread, last_seq - read_seq),
+    unread_count,
+    mention_count: Math.min(mentions, unread_count),
+    last_change_seq: Math.max(old.last_change_seq ?? 0, incoming.last_change_seq ?? 0),
   };
 }
 

@@ -68,6 +68,8 @@ export const conversationsSelectors = {
   ordered: (s: WithConversations): Conversation[] => byActivity(s.conversations.byId),
   totalUnread: (s: WithConversations): number =>
     Object.values(s.conversations.byId).reduce((n, c) => n + (c.unread_count > 0 ? c.unread_count : 0), 0),
+  /** Unread messages that mention the user (the conversation list's "@" badge). */
+  mentions: (s: WithConversations, id: string): number => s.conversations.byId[id]?.mention_count ?? 0,
   /** Display names of who is typing in a conversation right now (expired ones are pruned by a timer). */
   typingNames: (s: WithConversations, conversationId: string): string[] =>
     typingNamesOf(s.conversations.typing[conversationId], s.conversations.users),

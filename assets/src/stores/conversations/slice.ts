@@ -18,6 +18,7 @@ export interface ConversationsSlice {
   conversationsActivated(conversationId: string | null): void;
   conversationsMessageReceived(message: Message): void;
   conversationsMessageQueued(conversationId: string, at: string): void;
+  conversationsMessageChanged(message: Message): void;
   conversationsReceipt(r: { conversationId: string; userId: string; deliveredSeq: number; readSeq: number }): void;
   conversationsTyping(conversationId: string, userId: string, active: boolean): void;
   conversationsTypingExpired(): void;
@@ -45,6 +46,7 @@ export const createConversationsSlice =
       conversationsActivated: (conversationId) => dispatch({ type: 'activated', conversationId }),
       conversationsMessageReceived: (message) => dispatch({ type: 'messageReceived', message, myId: myId() }),
       conversationsMessageQueued: (conversationId, at) => dispatch({ type: 'messageQueued', conversationId, at }),
+      conversationsMessageChanged: (message) => dispatch({ type: 'messageChanged', message }),
       conversationsReceipt: (r) => dispatch({ type: 'receipt', ...r, myId: myId() }),
       conversationsTyping: (conversationId, userId, active) =>
         dispatch({ type: 'typing', conversationId, userId, active, now: now(), myId: myId() }),

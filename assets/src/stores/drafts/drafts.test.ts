@@ -31,13 +31,26 @@ describe('draftsReducer', () => {
   });
 
   it('restored fills in without overwriting what is typed now', () => {
-    const s = draftsReducer({ byConversation: { a: 'now' } }, { type: 'restored', drafts: { a: 'old', b: 'kept', c: '' } });
+    const s = draftsReducer({ ...initialDraftsState, byConversation: { a: 'now' } }, { type: 'restored', drafts: { a: 'old', b: 'kept', c: '' } });
     expect(s.byConversation).toEqual({ a: 'now', b: 'kept' });
   });
 
   it('reset empties', () => {
-    expect(draftsReducer({ byConversation: { a: 'x' } }, { type: 'reset' })).toEqual(initialDraftsState);
+    expect(draftsReducer({ ...initialDraftsState, byConversation: { a: 'x' } }, { type: 'reset' })).toEqual(initialDraftsState);
     expect(draftsReducer(initialDraftsState, { type: 'reset' })).toBe(initialDraftsState);
+  });
+
+  it('one reply target and one edited message per conversation, beside the text; reset drops them', () => {
+    const reply = { id: 'm1', seq: 1, sender_id: 'bob', snippet: 'hi', deleted: false, attachments: 0 };
+    let s = draftsReducer(initialDraftsState, { type: 'replySet', conversationId: 'a', reply });
+    s = draftsReducer(s, { type: 'editSet', conversationId: 'a', messageId: 'm2' });
+    expect(draftsSelectors.replyTo({ drafts: s }, 'a')).toBe(reply);
+    expect(draftsSelectors.editing({ drafts: s }, 'a')).toBe('m2');
+    expect(draftsSelectors.replyTo({ drafts: s }, 'b')).toBeNull();
+    expect(draftsReducer(s, { type: 'editSet', conversationId: 'a', messageId: 'm2' })).toBe(s);
+    s = draftsReducer(s, { type: 'replySet', conversationId: 'a', reply: null });
+    expect(draftsSelectors.replyTo({ drafts: s }, 'a')).toBeNull();
+    expect(draftsReducer(s, { type: 'reset' })).toEqual(initialDraftsState);
   });
 });
 

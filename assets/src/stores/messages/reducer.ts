@@ -18,8 +18,26 @@
  *   gets its upload id when its upload finishes (`attachmentUploaded`), and the outbox sends
  *   the message only once every image has one. The stored message's images keep the
  *   pending ones' keys, position by position, so the grid does not remount.
+ * - Edits, deletions, reactions and pins of stored messages: see changes.ts. A page that
+ *   carries a loaded message in a newer state (higher `change_seq`) updates it too.
+ * - `base` is the first seq of the run that holds the latest page. A page loaded around a
+ *   jump far back sits apart below it: between the two is a hole (`holeAfter`), filled
+ *   page by page upwards. `syncedSeq` and `gap` count from `base`, so the hole is never
+ *   mistaken for messages missed live.
  */
-import type { Attachment, Message, MessageKind } from '../../api/types';
+import type { Attachment, Message, MessageKind, ReactionView, ReplyView } from '../../api/types';
+import {
+  applyChanged,
+  changeFields,
+  changesLoaded,
+  changeSynced,
+  newerState,
+  opEnded,
+  opStarted,
+  UNCHANGED,
+  type ChangeKind,
+  type ChangeOp,
+} from './changes';
 
 /** pending: waiting for an ack (queued offline or in flight); sent: acked; stored: has a seq. */
 export type MessageStatus = 'pending' | 'sent' | 'failed' | 'stored';
@@ -40,6 +58,21 @@ export interface ChatMessage {
   /** Why a pending message failed (an error code: timeout, rate_limited, …). */
   error: string | null;
   attachments: ChatAttachment[];
+  /** The conversation's change number of this message's last change (0: never changed). */
+  change_seq: number;
+  edited_at: string | null;
+  /** A tombstone ("Message deleted"): no body, images or reactions. */
+  deleted_at: string | null;
+  deleted_by: string | null;
+  /** The message this one answers. */
+  reply_to: ReplyView | null;
+  reactions: ReactionView[];
+  pinned_at: string | null;
+  pinned_by: string | null;
+  /** Who the body mentions (user ids). */
+  mentions: string[];
+  /** The user's own changes of it in flight (shown by `shown`; always empty in `items`). */
+  changing: ChangeKind[];
 }
 
 /** An image of a message, as the UI shows it: stored, or a local copy still uploading. */
@@ -67,13 +100,31 @@ export interface Thread {
   gap: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** First seq of the run holding the latest page (0: nothing loaded). */
+  base: number;
+  /** The newest loaded seq below `base` when a hole separates them, else null. */
+  holeAfter: number | null;
+  loadingHole: boolean;
+  /** See changes.ts. */
+  changeSeq: number;
+  changeGap: boolean;
+  ops: ChangeOp[];
+}
+
+/** A request to show one message (a reply's original, a search hit, a pin). */
+export interface JumpRequest {
+  conversationId: string;
+  seq: number;
+  /** Tells two requests for the same message apart. */
+  nonce: number;
 }
 
 export interface MessagesState {
   threads: Record<string, Thread>;
+  jump: JumpRequest | null;
 }
 
-export const initialMessagesState: MessagesState = { threads: {} };
+export const initialMessagesState: MessagesState = { threads: {}, jump: null };
 
 export const emptyThread: Thread = {
   status: 'idle',
@@ -83,9 +134,16 @@ export const emptyThread: Thread = {
   gap: false,
   hasOlder: false,
   loadingOlder: false,
+  base: 0,
+  holeAfter: null,
+  loadingHole: false,
+  changeSeq: 0,
+  changeGap: false,
+  ops: [],
 };
 
-export type PageKind = 'latest' | 'older' | 'newer';
+/** `around`: the page around a jump's target; `hole`: a page filling the hole above it. */
+export type PageKind = 'latest' | 'older' | 'newer' | 'around' | 'hole';
 
 export type MessagesAction =
   | { type: 'latestRequested'; conversationId: string }
@@ -101,6 +159,7 @@ export type MessagesAction =
       body: string;
       createdAt: string;
       attachments?: ChatAttachment[];
+      replyTo?: ReplyView | null;
     }
   | { type: 'acked'; conversationId: string; clientId: string; id: string; createdAt: string }
   /** One image of a pending message finished uploading: it now has its server id. */
@@ -113,6 +172,18 @@ export type MessagesAction =
   | { type: 'retried'; conversationId: string; clientId: string }
   | { type: 'discarded'; conversationId: string; clientId: string }
   | { type: 'conversationRemoved'; conversationId: string }
+  | { type: 'holeRequested'; conversationId: string }
+  /** `message.updated` / `message.deleted` / `message.reaction` (live), or a change ack. */
+  | { type: 'changed'; conversationId: string; message: Message }
+  | { type: 'changesLoaded'; conversationId: string; messages: Message[]; lastChangeSeq: number; done: boolean }
+  /** The conversation's change number known before its latest page was asked for. */
+  | { type: 'changeSynced'; conversationId: string; changeSeq: number }
+  /** The user edits, deletes, reacts or pins: shown at once (see changes.ts). */
+  | { type: 'opStarted'; conversationId: string; op: ChangeOp }
+  /** Acked (with the message's state) or failed (rolled back). */
+  | { type: 'opEnded'; conversationId: string; clientId: string; message?: Message }
+  | { type: 'jumpRequested'; conversationId: string; seq: number }
+  | { type: 'jumpHandled'; nonce: number }
   | { type: 'reset' };
 
 export function messagesReducer(state: MessagesState, action: MessagesAction): MessagesState {
@@ -129,17 +200,25 @@ export function messagesReducer(state: MessagesState, action: MessagesAction): M
     }
     case 'pageLoaded': {
       const t = threadOf(state, action.conversationId);
-      const merged = mergeStored(t, action.messages);
+      // The latest page is where the run that follows live messages starts.
+      const base = action.kind === 'latest' && action.messages.length ? Math.min(...action.messages.map((m) => m.seq)) : undefined;
+      let merged = mergeStored(t, action.messages, base);
+      // A fresh latest page is current up to the highest change it carries.
+      if (action.kind === 'latest' && t.items.length === 0) {
+        merged = changeSynced(merged, Math.max(0, ...action.messages.map((m) => m.change_seq ?? 0)));
+      }
       return put(state, action.conversationId, {
         ...merged,
         status: 'ready',
         loadingOlder: action.kind === 'older' ? false : merged.loadingOlder,
+        loadingHole: action.kind === 'hole' ? false : merged.loadingHole,
       });
     }
     case 'pageFailed': {
       const t = state.threads[action.conversationId];
       if (!t) return state;
       if (action.kind === 'older') return put(state, action.conversationId, { ...t, loadingOlder: false });
+      if (action.kind === 'hole') return put(state, action.conversationId, { ...t, loadingHole: false });
       if (action.kind === 'latest' && t.status === 'loading') {
         return put(state, action.conversationId, { ...t, status: 'error' });
       }
@@ -161,6 +240,9 @@ export function messagesReducer(state: MessagesState, action: MessagesAction): M
         status: 'pending',
         error: null,
         attachments: action.attachments ?? [],
+        ...UNCHANGED,
+        reply_to: action.replyTo ?? null,
+        changing: [],
       };
       return put(state, action.conversationId, { ...t, pending: [...t.pending, message] });
     }
@@ -210,11 +292,41 @@ export function messagesReducer(state: MessagesState, action: MessagesAction): M
       if (!(action.conversationId in state.threads)) return state;
       const threads = { ...state.threads };
       delete threads[action.conversationId];
-      return { threads };
+      return { ...state, threads, jump: state.jump?.conversationId === action.conversationId ? null : state.jump };
     }
+    case 'holeRequested': {
+      const t = state.threads[action.conversationId];
+      if (!t || t.loadingHole || t.holeAfter === null) return state;
+      return put(state, action.conversationId, { ...t, loadingHole: true });
+    }
+    case 'changed':
+      return update(state, action.conversationId, (t) => applyChanged(t, [action.message], true));
+    case 'changesLoaded':
+      return update(state, action.conversationId, (t) => changesLoaded(t, action.messages, action.lastChangeSeq, action.done));
+    case 'changeSynced':
+      return update(state, action.conversationId, (t) => changeSynced(t, action.changeSeq));
+    case 'opStarted':
+      return update(state, action.conversationId, (t) => opStarted(t, action.op));
+    case 'opEnded':
+      return update(state, action.conversationId, (t) => {
+        const ended = opEnded(t, action.clientId);
+        return action.message ? applyChanged(ended, [action.message], true) : ended;
+      });
+    case 'jumpRequested':
+      return { ...state, jump: { conversationId: action.conversationId, seq: action.seq, nonce: (state.jump?.nonce ?? 0) + 1 } };
+    case 'jumpHandled':
+      return state.jump?.nonce === action.nonce ? { ...state, jump: null } : state;
     case 'reset':
       return initialMessagesState;
   }
+}
+
+/** Changes a loaded thread (an unknown conversation is left alone). */
+function update(state: MessagesState, id: string, change: (t: Thread) => Thread): MessagesState {
+  const t = state.threads[id];
+  if (!t) return state;
+  const next = change(t);
+  return next === t ? state : put(state, id, next);
 }
 
 function threadOf(state: MessagesState, id: string): Thread {
@@ -222,7 +334,7 @@ function threadOf(state: MessagesState, id: string): Thread {
 }
 
 function put(state: MessagesState, id: string, thread: Thread): MessagesState {
-  return { threads: { ...state.threads, [id]: thread } };
+  return { ...state, threads: { ...state.threads, [id]: thread } };
 }
 
 function updatePending(
@@ -248,7 +360,7 @@ function updatePending(
  * it has (by seq or id), keeps `items` sorted, and recomputes `syncedSeq`, `gap` and
  * `hasOlder`.
  */
-export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
+export function mergeStored(t: Thread, incoming: readonly Message[], base?: number): Thread {
   if (incoming.length === 0) return t;
   let pending = t.pending;
   const seqs = new Set<number>();
@@ -259,13 +371,23 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
   }
 
   const fresh: ChatMessage[] = [];
+  let items = t.items;
   for (const m of incoming) {
     // Replace the optimistic bubble: by client_id (the echo), or by id (known since the ack).
     const match = pending.find(
       (p) => (m.client_id && p.client_id === m.client_id && p.sender_id === m.sender_id) || (p.id !== null && p.id === m.id),
     );
     if (match) pending = pending.filter((p) => p !== match);
-    if (seqs.has(m.seq) || ids.has(m.id)) continue;
+    if (seqs.has(m.seq) || ids.has(m.id)) {
+      // Known: a newer state of it (edited, reacted to, deleted since) replaces it.
+      const i = ids.has(m.id) && (m.change_seq ?? 0) > 0 ? items.findIndex((x) => x.id === m.id) : -1;
+      const next = i >= 0 ? newerState(items[i]!, m) : null;
+      if (next && next !== items[i]) {
+        if (items === t.items) items = items.slice();
+        items[i] = next;
+      }
+      continue;
+    }
     seqs.add(m.seq);
     ids.add(m.id);
     fresh.push({
@@ -281,10 +403,11 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
       status: 'stored',
       error: null,
       attachments: (m.attachments ?? []).map((a, i) => chatAttachment(a, match?.attachments[i]?.key)),
+      ...changeFields(m),
+      changing: [],
     });
   }
 
-  let items = t.items;
   if (fresh.length) {
     fresh.sort((a, b) => a.seq! - b.seq!);
     const last = items[items.length - 1]?.seq ?? 0;
@@ -293,9 +416,10 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
     else if (fresh[fresh.length - 1]!.seq! < first) items = [...fresh, ...items];
     else items = [...items, ...fresh].sort((a, b) => a.seq! - b.seq!);
   }
-  if (items === t.items && pending === t.pending) return t;
+  if (items === t.items && pending === t.pending && (base === undefined || base === t.base)) return t;
 
-  const syncedSeq = contiguousEnd(items);
+  const run = runStart(items, base ?? t.base);
+  const syncedSeq = contiguousEnd(items, run.index);
   const newest = items[items.length - 1]?.seq ?? 0;
   return {
     ...t,
@@ -304,14 +428,28 @@ export function mergeStored(t: Thread, incoming: readonly Message[]): Thread {
     syncedSeq,
     gap: newest > syncedSeq,
     hasOlder: (items[0]?.seq ?? 1) > 1,
+    base: run.base,
+    holeAfter: run.index > 0 ? items[run.index - 1]!.seq : null,
   };
 }
 
-/** The last seq of the run that starts at the first loaded message (0 when none). */
-function contiguousEnd(items: readonly ChatMessage[]): number {
+/**
+ * The start of the run holding `base` (the first item when there is no base yet), walked
+ * down over loaded neighbours: a page that closes the hole joins the run.
+ */
+function runStart(items: readonly ChatMessage[], base: number): { base: number; index: number } {
+  if (items.length === 0) return { base: 0, index: 0 };
+  let index = base > 0 ? items.findIndex((m) => m.seq! >= base) : 0;
+  if (index < 0) index = items.length - 1;
+  while (index > 0 && items[index - 1]!.seq === items[index]!.seq! - 1) index--;
+  return { base: items[index]!.seq!, index };
+}
+
+/** The last seq of the run that starts at `items[from]` (0 when none). */
+function contiguousEnd(items: readonly ChatMessage[], from = 0): number {
   if (items.length === 0) return 0;
-  let end = items[0]!.seq!;
-  for (let i = 1; i < items.length; i++) {
+  let end = items[from]!.seq!;
+  for (let i = from + 1; i < items.length; i++) {
     const s = items[i]!.seq!;
     if (s !== end + 1) break;
     end = s;

@@ -1,4 +1,5 @@
-import { emptyThread, type ChatAttachment, type ChatMessage, type MessagesState, type Thread } from './reducer';
+import { shown, type ChangeOp } from './changes';
+import { emptyThread, type ChatAttachment, type ChatMessage, type JumpRequest, type MessagesState, type Thread } from './reducer';
 
 /** One image of a conversation, with the message it belongs to (the lightbox's sequence). */
 export interface ConversationImage {
@@ -39,6 +40,25 @@ export const messagesSelectors = {
     const items = s.messages.threads[conversationId]?.items;
     return items?.[items.length - 1]?.seq ?? 0;
   },
+  /** The stored messages as shown: with the user's changes in flight laid over them. */
+  shown,
+  /** A loaded stored message by id (as shown). */
+  byId: (s: WithMessages, conversationId: string, id: string): ChatMessage | undefined => {
+    const t = s.messages.threads[conversationId];
+    return t ? shown(t).find((m) => m.id === id) : undefined;
+  },
+  /** A change in flight by its client_id, in any conversation. */
+  findOp: (s: WithMessages, clientId: string): { conversationId: string; op: ChangeOp } | undefined => {
+    for (const [conversationId, t] of Object.entries(s.messages.threads)) {
+      const op = t.ops.find((o) => o.clientId === clientId);
+      if (op) return { conversationId, op };
+    }
+    return undefined;
+  },
+  /** Every change in flight, oldest first (to send again after a reconnect). */
+  ops: (s: WithMessages): Array<{ conversationId: string; op: ChangeOp }> =>
+    Object.entries(s.messages.threads).flatMap(([conversationId, t]) => t.ops.map((op) => ({ conversationId, op }))),
+  jump: (s: WithMessages): JumpRequest | null => s.messages.jump,
   /** Every image of the loaded history then the pending messages, in the order shown. */
   images: (t: Thread): ConversationImage[] => {
     const out: ConversationImage[] = [];

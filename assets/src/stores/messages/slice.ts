@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { Message } from '../../api/types';
+import type { Message, ReplyView } from '../../api/types';
+import type { ChangeOp } from './changes';
 import {
   initialMessagesState,
   messagesReducer,
@@ -22,6 +23,7 @@ export interface MessagesSlice {
     body: string;
     createdAt: string;
     attachments?: ChatAttachment[];
+    replyTo?: ReplyView | null;
   }): void;
   messagesAttachmentUploaded(conversationId: string, clientId: string, key: string, id: string): void;
   messagesAcked(conversationId: string, clientId: string, id: string, createdAt: string): void;
@@ -30,6 +32,14 @@ export interface MessagesSlice {
   messagesRetried(conversationId: string, clientId: string): void;
   messagesDiscarded(conversationId: string, clientId: string): void;
   messagesConversationRemoved(conversationId: string): void;
+  messagesHoleRequested(conversationId: string): void;
+  messagesChanged(conversationId: string, message: Message): void;
+  messagesChangesLoaded(conversationId: string, messages: Message[], lastChangeSeq: number, done: boolean): void;
+  messagesChangeSynced(conversationId: string, changeSeq: number): void;
+  messagesOpStarted(conversationId: string, op: ChangeOp): void;
+  messagesOpEnded(conversationId: string, clientId: string, message?: Message): void;
+  messagesJumpRequested(conversationId: string, seq: number): void;
+  messagesJumpHandled(nonce: number): void;
   messagesReset(): void;
 }
 
@@ -58,6 +68,15 @@ export const createMessagesSlice =
       messagesRetried: (conversationId, clientId) => dispatch({ type: 'retried', conversationId, clientId }),
       messagesDiscarded: (conversationId, clientId) => dispatch({ type: 'discarded', conversationId, clientId }),
       messagesConversationRemoved: (conversationId) => dispatch({ type: 'conversationRemoved', conversationId }),
+      messagesHoleRequested: (conversationId) => dispatch({ type: 'holeRequested', conversationId }),
+      messagesChanged: (conversationId, message) => dispatch({ type: 'changed', conversationId, message }),
+      messagesChangesLoaded: (conversationId, messages, lastChangeSeq, done) =>
+        dispatch({ type: 'changesLoaded', conversationId, messages, lastChangeSeq, done }),
+      messagesChangeSynced: (conversationId, changeSeq) => dispatch({ type: 'changeSynced', conversationId, changeSeq }),
+      messagesOpStarted: (conversationId, op) => dispatch({ type: 'opStarted', conversationId, op }),
+      messagesOpEnded: (conversationId, clientId, message) => dispatch({ type: 'opEnded', conversationId, clientId, message }),
+      messagesJumpRequested: (conversationId, seq) => dispatch({ type: 'jumpRequested', conversationId, seq }),
+      messagesJumpHandled: (nonce) => dispatch({ type: 'jumpHandled', nonce }),
       messagesReset: () => dispatch({ type: 'reset' }),
     };
   };
