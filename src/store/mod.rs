@@ -22,7 +22,8 @@
 //! [`UploadStore`] part (uploaded images); `*/retention.rs` the [`RetentionStore`] part
 //! (removing messages past `messages.retention_days`); `*/admin.rs` the [`AdminStore`] part
 //! (invites, account flags); `*/push.rs` the [`PushStore`] part (push subscriptions,
-//! notification choices, mutes); `postgres/partitions.rs` the monthly partitions.
+//! notification choices, mutes); `*/search.rs` the [`SearchStore`] part (full-text search
+//! of messages); `postgres/partitions.rs` the monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -34,6 +35,7 @@ mod batch;
 pub mod postgres;
 mod push;
 mod retention;
+mod search;
 mod sql;
 pub mod sqlite;
 mod uploads;
@@ -46,6 +48,7 @@ pub use self::{
     admin::{AdminStore, AdminUser, FlagChange, InviteRecord, InviteRevoke, NewInvite},
     push::{NotificationPrefs, PrefsChange, PushStore, PushSubscription, PushTarget, muted_always},
     retention::{Expired, RetentionStore},
+    search::{MATCH_END, MATCH_START, MAX_SNIPPET_CHARS, SearchHit, SearchQuery, SearchStore, Term},
     uploads::{Attachment, Upload, UploadStore},
 };
 use crate::config::{Config, DatabaseKind};
@@ -205,7 +208,7 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + Send + Sync + 'static {
+pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + SearchStore + Send + Sync + 'static {
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

@@ -133,8 +133,18 @@ impl From<MemberRow> for (Uuid, Member) {
     }
 }
 
-/// `id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at` of
-/// `messages`; `attachments` is a JSON array of [`Attachment`]s.
+/// Every column of `messages` that [`MessageRow`] reads, in its order.
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, seq, sender_id, client_id, kind, body, attachments, created_at";
+
+/// [`MESSAGE_COLUMNS`], each qualified with `alias` (`m.id, m.conversation_id, …`), for
+/// statements that join `messages` with other tables.
+pub(super) fn message_columns_of(alias: &str) -> String {
+    MESSAGE_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A row of `messages` ([`MESSAGE_COLUMNS`]); `attachments` is a JSON array of
+/// [`Attachment`]s.
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
     id: Uuid,
@@ -162,6 +172,15 @@ impl From<MessageRow> for Message {
             created_at: r.created_at,
         }
     }
+}
+
+/// A message found by a search ([`MessageRow`]'s columns) with its snippet as the
+/// database made it.
+#[derive(sqlx::FromRow)]
+pub(super) struct SearchRow {
+    #[sqlx(flatten)]
+    pub message: MessageRow,
+    pub snippet: String,
 }
 
 /// The `attachments` column as stored: a JSON array.

@@ -11,6 +11,7 @@ mod batch;
 mod partitions;
 mod push;
 mod retention;
+mod search;
 mod uploads;
 
 use std::time::Duration;

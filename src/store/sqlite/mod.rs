@@ -9,6 +9,7 @@ mod batch;
 mod open;
 mod push;
 mod retention;
+mod search;
 mod snapshot;
 mod uploads;
 
