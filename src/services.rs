@@ -33,6 +33,7 @@ use crate::{
         receipts::Receipts,
         retention::Retention,
         rooms::Rooms,
+        search::Search,
         tokens,
     },
     store::{self, Store},
@@ -53,6 +54,7 @@ pub struct Services {
     pub push: Push,
     pub calls: Arc<Calls>,
     pub rooms: Arc<Rooms>,
+    pub search: Search,
     pub health: Health,
     pub media: Media,
     pub retention: Retention,
@@ -185,6 +187,7 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
+        let search = Search::new(store.clone(), links.clone());
         let retention = Retention::new(store.clone(), files.clone(), config.messages.retention_days);
         let media = Media::new(store.clone(), files, config.media.clone(), links, config.server.data_dir.join("tmp"));
         Ok(Arc::new(Services {
@@ -202,6 +205,7 @@ impl Services {
             push,
             calls,
             rooms,
+            search,
             health,
             media,
             retention,

@@ -17,6 +17,7 @@ mod media;
 pub mod origin;
 pub mod problem;
 mod push;
+mod search;
 mod server;
 mod spec;
 pub mod text;
@@ -50,6 +51,7 @@ type Apis = (
     media::MediaApi,
     calls::CallsApi,
     push::PushApi,
+    search::SearchApi,
     server::ServerApi,
     admin::AdminApi,
 );
@@ -63,6 +65,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
             push::PushApi { services: services.clone() },
+            search::SearchApi { services: services.clone() },
             server::ServerApi { services: services.clone() },
             admin::AdminApi { services },
         ),
