@@ -2,7 +2,11 @@
 //! (`migrations/sqlite/0008_search.sql`). One statement: the page of matching rowids,
 //! ranked by `bm25()` and filtered through `messages` and `members`, then the snippets of
 //! just that page (`snippet()` reads each body again; computed for every match it would
-//! cost as much as the search).
+//! cost as much as the search). `CROSS JOIN` fixes the join order (SQLite keeps it as
+//! written): the index answers the query first and `messages` is read by rowid. Left to the
+//! planner, a filter on the conversation made it walk the conversation's messages and run
+//! the full-text query once per message (`nexus-bench search`, 3,000 messages: a median of
+//! 87 ms instead of 7 ms).
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
@@ -24,7 +28,7 @@ impl SearchStore for SqliteStore {
         let markers = Markers::new();
         let mut qb = QueryBuilder::<Sqlite>::new(
             "WITH page AS (SELECT messages_fts.rowid AS rid, bm25(messages_fts) AS score, m.created_at, m.id \
-             FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid WHERE messages_fts MATCH ",
+             FROM messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.rowid WHERE messages_fts MATCH ",
         );
         qb.push_bind(expression.clone());
         qb.push(" AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ");
@@ -51,7 +55,7 @@ impl SearchStore for SqliteStore {
         qb.push_bind(markers.start.clone()).push(", ").push_bind(markers.end.clone());
         qb.push(", '…', ").push(SNIPPET_WORDS.to_string()).push(") AS snippet ");
         qb.push(
-            "FROM page JOIN messages_fts ON messages_fts.rowid = page.rid JOIN messages m ON m.rowid = page.rid \
+            "FROM page CROSS JOIN messages_fts ON messages_fts.rowid = page.rid CROSS JOIN messages m ON m.rowid = page.rid \
              WHERE messages_fts MATCH ",
         );
         qb.push_bind(expression);
