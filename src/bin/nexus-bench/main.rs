@@ -290,6 +290,9 @@ enum Cmd {
         concurrency: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Vacuum PostgreSQL between the load and the queries (`--settle false`: query at once).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        settle: bool,
         #[arg(long)]
         server_pid: Option<u32>,
     },
@@ -399,6 +402,7 @@ fn main() -> anyhow::Result<()> {
                 warmup,
                 concurrency,
                 seed,
+                settle,
                 server_pid,
             } => {
                 search::run(search::SearchPlan {
@@ -413,6 +417,7 @@ fn main() -> anyhow::Result<()> {
                     warmup,
                     concurrency,
                     seed,
+                    settle,
                     server_pid,
                 })
                 .await
