@@ -71,6 +71,9 @@ const VOCABULARY: &str = "the i you to a and it is that of in we for on this be 
     account login signup profile settings notification permission calendar reminder \
     deadline milestone roadmap sprint retro standup interview candidate offer welcome";
 
+/// One query: the user who asks, the query string's parameters, its kind.
+type Query = (usize, Vec<(&'static str, String)>, &'static str);
+
 /// How many of the most frequent words most queries leave out.
 const COMMON: usize = 40;
 
@@ -178,7 +181,7 @@ pub async fn run(plan: SearchPlan) -> anyhow::Result<()> {
     let content = &words[COMMON..];
     let content_cdf = zipf(content.len());
     let total = plan.warmup + plan.queries;
-    let queries: Vec<(usize, Vec<(&str, String)>, &str)> = (0..total)
+    let queries: Vec<Query> = (0..total)
         .map(|_| {
             let u = rng.random_range(0..plan.users);
             let roll = rng.random_range(0..100);
