@@ -34,6 +34,7 @@ use crate::{
         receipts::Receipts,
         retention::Retention,
         rooms::Rooms,
+        search::Search,
         tokens,
     },
     store::{self, Store},
@@ -55,6 +56,7 @@ pub struct Services {
     pub push: Push,
     pub calls: Arc<Calls>,
     pub rooms: Arc<Rooms>,
+    pub search: Search,
     pub health: Health,
     pub media: Media,
     pub retention: Retention,
@@ -187,6 +189,7 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
+        let search = Search::new(store.clone(), links.clone());
         let retention = Retention::new(store.clone(), files.clone(), config.messages.retention_days);
         let changes = Changes::new(
             store.clone(),
@@ -214,6 +217,7 @@ impl Services {
             push,
             calls,
             rooms,
+            search,
             health,
             media,
             retention,

@@ -18,6 +18,7 @@ mod media;
 pub mod origin;
 pub mod problem;
 mod push;
+mod search;
 mod server;
 mod spec;
 pub mod text;
@@ -52,6 +53,7 @@ type Apis = (
     media::MediaApi,
     calls::CallsApi,
     push::PushApi,
+    search::SearchApi,
     server::ServerApi,
     admin::AdminApi,
 );
@@ -66,6 +68,7 @@ pub fn api_service(services: Arc<Services>) -> OpenApiService<Apis, ()> {
             media::MediaApi { services: services.clone() },
             calls::CallsApi { services: services.clone() },
             push::PushApi { services: services.clone() },
+            search::SearchApi { services: services.clone() },
             server::ServerApi { services: services.clone() },
             admin::AdminApi { services },
         ),

@@ -20,6 +20,7 @@ pub mod push;
 pub mod receipts;
 pub mod retention;
 pub mod rooms;
+pub mod search;
 pub mod tokens;
 pub mod validate;
 pub mod views;

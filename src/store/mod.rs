@@ -23,8 +23,9 @@
 //! (removing messages past `messages.retention_days`); `*/admin.rs` the [`AdminStore`] part
 //! (invites, account flags); `*/push.rs` the [`PushStore`] part (push subscriptions,
 //! notification choices, mutes); `*/changes.rs` the [`ChangeStore`] part (edits, deletes,
-//! reactions, pins, mentions, and the change numbers catch-up reads);
-//! `postgres/partitions.rs` the monthly partitions.
+//! reactions, pins, mentions, and the change numbers catch-up reads); `*/search.rs` the
+//! [`SearchStore`] part (full-text search of messages); `postgres/partitions.rs` the
+//! monthly partitions.
 //!
 //! Invariants kept here:
 //! - usernames are unique (lower-case by construction, checked by the service);
@@ -37,6 +38,7 @@ mod changes;
 pub mod postgres;
 mod push;
 mod retention;
+mod search;
 mod sql;
 pub mod sqlite;
 mod uploads;
@@ -50,6 +52,7 @@ pub use self::{
     changes::{Change, ChangeOutcome, ChangeRequest, ChangeStore, Changed, MAX_REACTIONS, Reaction, Reply, Version},
     push::{NotificationPrefs, PrefsChange, PushStore, PushSubscription, PushTarget, muted_always},
     retention::{Expired, RetentionStore},
+    search::{MATCH_END, MATCH_START, MAX_SNIPPET_CHARS, SearchHit, SearchQuery, SearchStore, Term},
     uploads::{Attachment, Upload, UploadStore},
 };
 use crate::config::{Config, DatabaseKind};
@@ -234,7 +237,9 @@ pub enum Page {
 }
 
 #[async_trait]
-pub trait Store: UploadStore + RetentionStore + AdminStore + PushStore + ChangeStore + Send + Sync + 'static {
+pub trait Store:
+    UploadStore + RetentionStore + AdminStore + PushStore + ChangeStore + SearchStore + Send + Sync + 'static
+{
     /// Apply pending migrations (and, on PostgreSQL, ensure message partitions).
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for `/readyz`.

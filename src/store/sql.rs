@@ -140,6 +140,12 @@ impl From<MemberRow> for (Uuid, Member) {
 pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, kind, body, attachments, \
      created_at, reply_to, mentions, change_seq, edited_at, deleted_at, deleted_by, pinned_at, pinned_by, reactions";
 
+/// [`MESSAGE_COLUMNS`], each qualified with `alias` (`m.id, m.conversation_id, …`), for
+/// statements that join `messages` with other tables.
+pub(super) fn message_columns_of(alias: &str) -> String {
+    MESSAGE_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A row of `messages` ([`MESSAGE_COLUMNS`]); `attachments`, `mentions` and `reactions`
 /// are JSON arrays.
 #[derive(sqlx::FromRow)]
@@ -188,6 +194,15 @@ impl From<MessageRow> for Message {
             reactions: json_column(r.id, "reactions", &r.reactions),
         }
     }
+}
+
+/// A message found by a search ([`MessageRow`]'s columns) with its snippet as the
+/// database made it.
+#[derive(sqlx::FromRow)]
+pub(super) struct SearchRow {
+    #[sqlx(flatten)]
+    pub message: MessageRow,
+    pub snippet: String,
 }
 
 /// Any JSON array column written by [`to_json`].

@@ -204,6 +204,11 @@ async fn backup_while_sending_then_restore_into_an_empty_folder(scale: Scale) {
     let r = app.http.get(app.url(url)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap(), original, "the same image");
+    // The search index came back with the messages (rebuilt by pg_restore on the cluster).
+    let found: Value = app.get_auth("/api/v1/search?q=hello+group", &alice).await.json().await.unwrap();
+    assert_eq!(found["results"].as_array().map(Vec::len), Some(5), "{found}");
+    let found: Value = app.get_auth("/api/v1/search?q=look", &alice).await.json().await.unwrap();
+    assert_eq!(found["results"][0]["message"]["client_id"], "pic", "{found}");
     app.finish().await;
 }
 

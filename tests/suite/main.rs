@@ -27,6 +27,7 @@ mod receipts;
 mod retention;
 mod rooms;
 mod schema;
+mod search;
 mod security;
 mod slow_consumer;
 mod store;

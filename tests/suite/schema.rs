@@ -21,7 +21,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 /// Checks that `value` fits `schema` as far as presence and nullability go: a `null` only
 /// where the schema says `nullable`, required properties present, objects and arrays
 /// checked all the way down. Returns the violations, each with its JSON path.
-fn conformance(spec: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+pub(crate) fn conformance(spec: &Value, schema: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
     let schema = resolve(spec, schema);
     if value.is_null() {
         if schema["nullable"] != true {
@@ -54,7 +54,7 @@ fn conformance(spec: &Value, schema: &Value, value: &Value, path: &str, out: &mu
 }
 
 /// The schema of `method path`'s `status` response, as the spec documents it.
-fn response_schema<'a>(spec: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+pub(crate) fn response_schema<'a>(spec: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
     let op = &spec["paths"][path][method];
     let content = &op["responses"][status.to_string()]["content"];
     let schema = &content["application/json; charset=utf-8"]["schema"];

@@ -90,6 +90,16 @@ async fn upgrade_keeps_everything(scale: Scale) {
     assert_eq!(attachments[0]["mime"], "image/png");
     assert_eq!((attachments[0]["width"].as_i64(), attachments[0]["height"].as_i64()), (Some(2), Some(2)));
 
+    // What was stored before the upgrade is found by a search (the migration indexed it).
+    let r =
+        app.http.get(app.url("/api/v1/search")).bearer_auth(&alice).query(&[("q", "Direct 7")]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let found: Value = r.json().await.unwrap();
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{found}");
+    assert_eq!(results[0]["message"]["body"], "direct 7");
+    assert_eq!(results[0]["snippet"], "\u{2}direct\u{3} \u{2}7\u{3}");
+
     // New messages continue the old sequence.
     let resp = app.post_message(&alice, direct_id, "after-upgrade-1", "after the upgrade").await;
     assert!(resp.status().is_success(), "{}", resp.status());

@@ -29,6 +29,8 @@
 //!   recover from each fault.
 //! - `receipts`: drives the receipts service directly against a database and bus and
 //!   counts database statements: one upsert per receipt (naive) versus write-behind.
+//! - `search`: many messages written straight into the server's database, then searches
+//!   over REST as random users: the insert rate and the query latency percentiles.
 //!
 //! The server must allow the load: raise `auth.register_per_ip_per_hour` (all users
 //! register from one address) and, for high rates, `messages.rate_per_sec`; `group`'s single
@@ -45,6 +47,7 @@ mod group;
 mod hostile;
 mod idle;
 mod receipts;
+mod search;
 mod sfu;
 mod uploads;
 
@@ -258,6 +261,41 @@ enum Cmd {
         #[arg(long, default_value_t = 500)]
         users: usize,
     },
+    /// Message search: the insert rate with the index, and query latency.
+    Search {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The server's database, written directly: `postgres://…` or `sqlite:PATH`.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 50)]
+        conversations: usize,
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        /// Members of each conversation.
+        #[arg(long, default_value_t = 10)]
+        members: usize,
+        /// The messages' times spread over this many months up to now.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Queries sent first and not measured.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// Queries in flight at once (each worker waits for its answer).
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Vacuum PostgreSQL between the load and the queries (`--settle false`: query at once).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        settle: bool,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -351,6 +389,38 @@ fn main() -> anyhow::Result<()> {
             }
             Cmd::Receipts { database_url, redis_url, redis_prefix, events, conversations, users } => {
                 receipts::run(&database_url, &redis_url, &redis_prefix, events, conversations, users).await
+            }
+            Cmd::Search {
+                url,
+                database_url,
+                messages,
+                conversations,
+                users,
+                members,
+                months,
+                queries,
+                warmup,
+                concurrency,
+                seed,
+                settle,
+                server_pid,
+            } => {
+                search::run(search::SearchPlan {
+                    url,
+                    database_url,
+                    messages,
+                    conversations,
+                    users,
+                    members,
+                    months,
+                    queries,
+                    warmup,
+                    concurrency,
+                    seed,
+                    settle,
+                    server_pid,
+                })
+                .await
             }
         }
     })

@@ -13,6 +13,7 @@ mod history;
 mod partitions;
 mod push;
 mod retention;
+mod search;
 mod uploads;
 
 use std::time::Duration;

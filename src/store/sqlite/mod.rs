@@ -11,6 +11,7 @@ mod history;
 mod open;
 mod push;
 mod retention;
+mod search;
 mod snapshot;
 mod uploads;
 

@@ -1,7 +1,7 @@
 //! The Store conformance suite: the same behaviour from SQLite and PostgreSQL, through the
 //! `Store` trait only. Every method of the trait is exercised. The files follow the trait's
 //! aggregates (this one: lifecycle and the shared helpers; `accounts.rs`: users and
-//! refresh tokens; `admin.rs`: invites and account flags; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `retention.rs`; `push.rs`; `partitions.rs`), and
+//! refresh tokens; `admin.rs`: invites and account flags; `conversations.rs`; `messages.rs`; `receipts.rs`; `uploads.rs`; `retention.rs`; `push.rs`; `search.rs`; `partitions.rs`), and
 //! this table says which test covers which method.
 //!
 //! | methods | tests |
@@ -27,6 +27,7 @@
 //! | `expire_messages`, `expired_seqs` (the `RetentionStore` part) | `retention::expire_messages_removes_the_old_and_seq_goes_on`, `retention::expire_messages_waits_for_nothing_due` |
 //! | `save_push_subscription`, `delete_push_subscription`, `delete_push_subscription_by_id`, `push_subscriptions`, `users_with_push` (the `PushStore` part) | `push::subscriptions_move_trim_and_delete` |
 //! | `notification_prefs`, `update_notification_prefs`, `set_mute`, `push_targets` | `push::choices_and_mutes_are_per_user_and_membership` |
+//! | `search_messages` (the `SearchStore` part) | `search::search_orders_pages_bounds_and_quotes`, `search::a_message_of_any_month_is_found` (with the index on every partition) |
 //! | `ensure_partitions`, `ensure_partitions_locked` | `messages::persist_batch_stores_a_message_of_any_month` (both scales); PostgreSQL only: `partitions::partitions_cover_this_month_and_the_next_three`, `partitions::concurrent_partition_upkeep_is_safe` |
 //!
 //! Every test runs on both scales (`both_scales!`), except the two of `partitions.rs`:
@@ -41,6 +42,7 @@ mod partitions;
 mod push;
 mod receipts;
 mod retention;
+mod search;
 mod uploads;
 
 use std::sync::Arc;
