@@ -182,7 +182,35 @@ async fn a_removed_member_reads_no_more_changes(scale: Scale) {
     app.finish().await;
 }
 
+/// Search follows changes made through the change events: an edit is found by its new
+/// words and no longer by its old ones, a deleted message not at all.
+async fn search_sees_edits_and_deletes(scale: Scale) {
+    let app = spawn(scale).await;
+    let (alice, _) = user(&app, "alice").await;
+    let (bob, bob_id) = user(&app, "bob").await;
+    let cid = app.conversation_id(&alice, json!({"kind": "direct", "user_id": bob_id})).await;
+    let mut a = Ws::connect(&app.base, &alice).await;
+    let m = stored(&mut a, &cid, "m1", "the pelican arrives").await;
+    let other = stored(&mut a, &cid, "m2", "the heron leaves").await;
+    let found = |q: &'static str| {
+        let (app, bob) = (&app, &bob);
+        async move {
+            let page = crate::search::search(app, bob, &[("q", q)]).await;
+            page["results"].as_array().unwrap().iter().map(|r| r["message"]["id"].clone()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("pelican").await, vec![m["id"].clone()]);
+    change(&mut a, edit(&cid, &id(&m), "e1", "the albatross arrives")).await;
+    assert!(found("pelican").await.is_empty(), "the old words are gone");
+    assert_eq!(found("albatross").await, vec![m["id"].clone()]);
+    change(&mut a, delete(&cid, &id(&other), "d1")).await;
+    assert!(found("heron").await.is_empty(), "a deleted message is not found");
+    assert_eq!(found("arrives").await, vec![m["id"].clone()]);
+    app.finish().await;
+}
+
 both_scales!(
+    search_sees_edits_and_deletes,
     racing_edits_are_numbered_in_commit_order,
     catch_up_after_a_reconnect_delivers_every_missed_change,
     a_removed_member_reads_no_more_changes,
