@@ -117,6 +117,43 @@ async fn the_index_follows_the_stored_body(scale: Scale) {
 
 both_scales!(the_index_follows_the_stored_body);
 
+async fn a_reply_is_found_with_its_quote_as_history_shows_it(scale: Scale) {
+    let app = spawn(scale).await;
+    let (alice, alice_id) = user(&app, "alice").await;
+    let (bob, bob_id) = user(&app, "bob").await;
+    let group = app.conversation_id(&alice, json!({"kind": "group", "name": "g", "member_ids": [bob_id]})).await;
+    let original =
+        put(&app, &group, &alice_id, "lunch at the harbour", Utc::now() - Duration::minutes(5), &[]).await.to_string();
+    let mut ws = crate::common::Ws::connect(&app.base, &bob).await;
+    ws.send(json!({"type": "message.send", "client_id": "r1", "conversation_id": group,
+                   "body": "see you at the harbour", "reply_to": original}))
+        .await;
+    ws.wait_for("stored", |v| v["type"] == "message.new" && v["message"]["client_id"] == "r1").await;
+    // The original edited afterwards: the quote follows it, in search as in history.
+    let r = app
+        .patch_auth(
+            &format!("/api/v1/conversations/{group}/messages/{original}"),
+            &alice,
+            json!({"body": "lunch at the harbour, 12:30"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let page = search(&app, &alice, &[("q", "harbour")]).await;
+    assert_eq!(bodies(&page).len(), 2, "{page}");
+    let history = app.history(&alice, &group, "").await;
+    for hit in page["results"].as_array().unwrap() {
+        let shown = history.iter().find(|m| m["id"] == hit["message"]["id"]).expect("in history");
+        assert_eq!(&hit["message"], shown, "a hit is the message as history shows it");
+    }
+    let reply = page["results"].as_array().unwrap().iter().find(|h| h["message"]["client_id"] == "r1").unwrap();
+    assert_eq!(reply["message"]["reply_to"]["id"], original.as_str(), "{reply}");
+    assert_eq!(reply["message"]["reply_to"]["snippet"], "lunch at the harbour, 12:30", "{reply}");
+    app.finish().await;
+}
+
+both_scales!(a_reply_is_found_with_its_quote_as_history_shows_it);
+
 async fn hostile_queries_are_answered_not_failed(scale: Scale) {
     let app = spawn(scale).await;
     let (alice, alice_id) = user(&app, "alice").await;
