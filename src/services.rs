@@ -189,7 +189,12 @@ impl Services {
             })?),
             MediaBackend::Cloudinary => Arc::new(CloudinaryStore::new(config.media.cloudinary.clone())?),
         };
-        let search = Search::new(store.clone(), links.clone());
+        let search = Search::new(
+            store.clone(),
+            bus.clone(),
+            links.clone(),
+            crate::bus::Quota::per_second(config.messages.search_per_sec, config.messages.search_burst),
+        );
         let retention = Retention::new(store.clone(), files.clone(), config.messages.retention_days);
         let changes = Changes::new(
             store.clone(),

@@ -52,6 +52,10 @@ pub mod keys {
     pub fn message_rate(user: &uuid::Uuid) -> String {
         format!("rl:msg:{user}")
     }
+    /// Rate limit of searches per user: `rl:search:<user>`.
+    pub fn search_rate(user: &uuid::Uuid) -> String {
+        format!("rl:search:{user}")
+    }
     /// Dedupe of a sender's `client_id`: `dedupe:<user>:<client_id>` -> the ack.
     pub fn dedupe(user: &uuid::Uuid, client_id: &str) -> String {
         format!("dedupe:{user}:{client_id}")

@@ -208,6 +208,8 @@ impl Config {
             ("messages.max_body_chars", self.messages.max_body_chars as u64),
             ("messages.rate_per_sec", u64::from(self.messages.rate_per_sec)),
             ("messages.rate_burst", u64::from(self.messages.rate_burst)),
+            ("messages.search_per_sec", u64::from(self.messages.search_per_sec)),
+            ("messages.search_burst", u64::from(self.messages.search_burst)),
             ("messages.batch_size", self.messages.batch_size as u64),
             ("messages.reclaim_idle_secs", self.messages.reclaim_idle_secs),
             ("messages.max_attempts", self.messages.max_attempts),

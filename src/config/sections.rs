@@ -57,6 +57,10 @@ pub struct MessagesConfig {
     /// A message can be deleted by its author for this many seconds after it was sent
     /// (group admins delete any message at any time). 0 = no limit.
     pub delete_window_secs: u64,
+    /// Message searches (`GET /api/v1/search`) per user: sustained rate per second, and
+    /// burst.
+    pub search_per_sec: u32,
+    pub search_burst: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -387,6 +391,8 @@ impl Default for MessagesConfig {
             retention_days: 0,
             edit_window_secs: 0,
             delete_window_secs: 0,
+            search_per_sec: 5,
+            search_burst: 20,
         }
     }
 }

@@ -22,8 +22,9 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::media::MediaLinks;
+use super::{limits, media::MediaLinks};
 use crate::{
+    bus::{Bus, Quota, keys},
     error::{Error, Result},
     protocol::views::MessageView,
     store::{SearchQuery, Store, Term},
@@ -70,13 +71,17 @@ pub struct SearchPage {
 
 pub struct Search {
     store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
     /// Signs the links of the attachments of what is found.
     links: Arc<MediaLinks>,
+    /// Searches per user, over every device and node (`messages.search_per_sec`,
+    /// `search_burst`): a search costs the database far more than a message.
+    quota: Quota,
 }
 
 impl Search {
-    pub fn new(store: Arc<dyn Store>, links: Arc<MediaLinks>) -> Self {
-        Self { store, links }
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, links: Arc<MediaLinks>, quota: Quota) -> Self {
+        Self { store, bus, links, quota }
     }
 
     /// One page of `me`'s search: messages of the conversations `me` is a member of now.
@@ -97,6 +102,7 @@ impl Search {
             Some(c) => Some(Cursor::decode(c, check)?),
             None => None,
         };
+        limits::check(&*self.bus, &keys::search_rate(&me), self.quota).await?;
         if let Some(c) = req.conversation_id
             && self.store.member_role(c, me).await?.is_none()
         {

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{bodies, get, put, search};
 use crate::{
     both_scales,
-    common::{Scale, TestApp, assert_problem, spawn, user},
+    common::{Scale, TestApp, assert_problem, spawn, spawn_with, user},
 };
 
 /// `id`'s row as the database holds it, for raw SQL on either scale.
@@ -155,7 +155,12 @@ async fn a_reply_is_found_with_its_quote_as_history_shows_it(scale: Scale) {
 both_scales!(a_reply_is_found_with_its_quote_as_history_shows_it);
 
 async fn hostile_queries_are_answered_not_failed(scale: Scale) {
-    let app = spawn(scale).await;
+    // Many queries in a row: the per-user search rate is raised (it has its own test).
+    let app = spawn_with(scale, |c| {
+        c.messages.search_per_sec = 1000;
+        c.messages.search_burst = 1000;
+    })
+    .await;
     let (alice, alice_id) = user(&app, "alice").await;
     let group = app.conversation_id(&alice, json!({"kind": "group", "name": "g", "member_ids": []})).await;
     let at = Utc::now() - Duration::minutes(5);
@@ -258,3 +263,26 @@ async fn hostile_queries_are_answered_not_failed(scale: Scale) {
 }
 
 both_scales!(hostile_queries_are_answered_not_failed);
+
+/// A user's searches are rate limited on every device and node together; others are not
+/// held back by it.
+async fn searches_are_rate_limited_per_user(scale: Scale) {
+    let app = spawn_with(scale, |c| {
+        c.messages.search_per_sec = 1;
+        c.messages.search_burst = 3;
+    })
+    .await;
+    let (alice, _) = user(&app, "alice").await;
+    let (bob, _) = user(&app, "bob").await;
+    for _ in 0..3 {
+        search(&app, &alice, &[("q", "anything")]).await;
+    }
+    let problem = assert_problem(get(&app, &alice, &[("q", "anything")]).await, 429, "rate_limited").await;
+    assert!(problem["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0 && ms <= 1000), "{problem}");
+    search(&app, &bob, &[("q", "anything")]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    search(&app, &alice, &[("q", "anything")]).await;
+    app.finish().await;
+}
+
+both_scales!(searches_are_rate_limited_per_user);
