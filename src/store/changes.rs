@@ -138,6 +138,8 @@ pub trait ChangeStore: Send + Sync {
     async fn changes(&self, conversation: Uuid, after: i64, limit: u32) -> StoreResult<Vec<Message>>;
     /// The quotes of the messages `ids` (those that exist), for replies read in a page.
     async fn replies(&self, ids: &[Uuid]) -> StoreResult<Vec<Message>>;
+    /// The members of `conversation` whose usernames are among `usernames` (lower case).
+    async fn members_named(&self, conversation: Uuid, usernames: &[String]) -> StoreResult<Vec<Uuid>>;
     /// Per conversation of `read` (`(conversation, read_seq)`), how many messages after
     /// `read_seq` mention `user`; conversations with none are left out.
     async fn mention_counts(&self, user: Uuid, read: &[(Uuid, i64)]) -> StoreResult<Vec<(Uuid, i64)>>;

@@ -333,15 +333,9 @@ impl Messages {
                 Some(Reply::of(&original))
             }
         };
+        // Only the members named, however large the group: one indexed lookup.
         let names = mentioned_usernames(body);
-        let mut mentions = Vec::new();
-        if !names.is_empty() {
-            for (_, member) in self.store.members_of(&[conversation_id]).await? {
-                if names.contains(&member.user.username) && !mentions.contains(&member.user.id) {
-                    mentions.push(member.user.id);
-                }
-            }
-        }
+        let mentions = self.store.members_named(conversation_id, &names).await?;
         Ok(Extras { reply, mentions })
     }
 

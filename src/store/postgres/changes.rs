@@ -186,6 +186,21 @@ impl ChangeStore for PgStore {
         Ok(Self::originals(&mut conn, ids).await?)
     }
 
+    async fn members_named(&self, conversation: Uuid, usernames: &[String]) -> StoreResult<Vec<Uuid>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = sqlx::query_scalar(
+            "SELECT u.id FROM members m JOIN users u ON u.id = m.user_id \
+             WHERE m.conversation_id = $1 AND u.username = ANY($2)",
+        )
+        .bind(conversation)
+        .bind(usernames)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
     async fn mention_counts(&self, user: Uuid, read: &[(Uuid, i64)]) -> StoreResult<Vec<(Uuid, i64)>> {
         if read.is_empty() {
             return Ok(Vec::new());

@@ -174,6 +174,20 @@ impl ChangeStore for SqliteStore {
         Ok(Self::originals(&mut conn, ids).await?)
     }
 
+    async fn members_named(&self, conversation: Uuid, usernames: &[String]) -> StoreResult<Vec<Uuid>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT u.id FROM members m JOIN users u ON u.id = m.user_id WHERE m.conversation_id = ",
+        );
+        qb.push_bind(conversation).push(" AND u.username IN ");
+        qb.push_tuples(usernames.iter().take(CHUNK), |mut t, name| {
+            t.push_bind(name.clone());
+        });
+        Ok(qb.build_query_scalar::<Uuid>().fetch_all(&self.pool).await?)
+    }
+
     async fn mention_counts(&self, user: Uuid, read: &[(Uuid, i64)]) -> StoreResult<Vec<(Uuid, i64)>> {
         let mut out = Vec::new();
         for chunk in read.chunks(CHUNK / 2) {
