@@ -30,16 +30,9 @@ async fn old_message(
     assert_eq!(attached.len(), uploads.len());
     let m = NewMessage {
         id,
-        conversation_id: conversation,
-        sender_id: sender,
-        client_id: format!("old-{body}"),
-        kind: "text".into(),
         body: body.into(),
         attachments: attached.iter().map(Attachment::from).collect(),
-        created_at: at,
-        reply_to: None,
-        reply: None,
-        mentions: Vec::new(),
+        ..crate::store::new_message(conversation, sender, &format!("old-{body}"), at)
     };
     let out = store.persist_batch(&[m]).await.unwrap();
     assert!(matches!(out.results[0], Persisted::Stored(_)), "{:?}", out.results[0]);

@@ -82,7 +82,7 @@ impl Changes {
     pub async fn delete(&self, me: Uuid, conversation: Uuid, id: Uuid) -> Result<MessageView> {
         let m = self.target(me, conversation, id).await?;
         if m.deleted_at.is_none() {
-            let admin = self.is_group_admin(conversation, me).await?;
+            let admin = self.group_admin(conversation, me).await? == Some(true);
             rules::may_delete(&m, me, admin, &self.config, Utc::now())?;
         }
         self.apply(me, &m, Change::Delete).await
@@ -98,8 +98,7 @@ impl Changes {
     /// Pin or unpin: group admins, or either member of a direct chat.
     pub async fn pin(&self, me: Uuid, conversation: Uuid, id: Uuid, pinned: bool) -> Result<MessageView> {
         let m = self.target(me, conversation, id).await?;
-        let c = self.store.conversation(conversation).await?.ok_or_else(no_conversation)?;
-        if c.kind == "group" && !self.is_group_admin(conversation, me).await? {
+        if self.group_admin(conversation, me).await? == Some(false) {
             return Err(Error::Forbidden("only group admins pin messages".into()));
         }
         self.apply(me, &m, Change::Pin { pinned }).await
@@ -178,9 +177,13 @@ impl Changes {
         }
     }
 
-    async fn is_group_admin(&self, conversation: Uuid, me: Uuid) -> Result<bool> {
+    /// In a group, whether `me` is its admin; `None` in a direct conversation.
+    async fn group_admin(&self, conversation: Uuid, me: Uuid) -> Result<Option<bool>> {
         let c = self.store.conversation(conversation).await?.ok_or_else(no_conversation)?;
-        Ok(c.kind == "group" && self.store.member_role(conversation, me).await?.as_deref() == Some("admin"))
+        if c.kind != "group" {
+            return Ok(None);
+        }
+        Ok(Some(self.store.member_role(conversation, me).await?.as_deref() == Some("admin")))
     }
 
     /// Store the change, then (if it changed anything) tell every member.

@@ -60,16 +60,9 @@ pub async fn put(
     assert_eq!(attached.len(), images.len());
     let m = NewMessage {
         id,
-        conversation_id: conversation,
-        sender_id: sender,
-        client_id: format!("put-{id}"),
-        kind: "text".into(),
         body: body.into(),
         attachments: attached.iter().map(Attachment::from).collect(),
-        created_at: at,
-        reply_to: None,
-        reply: None,
-        mentions: Vec::new(),
+        ..crate::store::new_message(conversation, sender, &format!("put-{id}"), at)
     };
     let out = store.persist_batch(&[m]).await.unwrap();
     assert!(matches!(out.results[0], Persisted::Stored(_)), "{:?}", out.results[0]);

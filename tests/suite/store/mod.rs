@@ -86,7 +86,9 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
 }
 
-fn new_message(conversation: Uuid, sender: Uuid, client_id: &str, at: DateTime<Utc>) -> NewMessage {
+/// A text message to store directly (`persist_batch`), for suites that need stored history
+/// without the pipeline; other fields by struct update.
+pub(crate) fn new_message(conversation: Uuid, sender: Uuid, client_id: &str, at: DateTime<Utc>) -> NewMessage {
     NewMessage {
         id: Uuid::now_v7(),
         conversation_id: conversation,

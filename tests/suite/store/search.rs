@@ -28,19 +28,7 @@ fn query(user: Uuid, terms: Vec<Term>) -> SearchQuery {
 }
 
 fn message(conversation: Uuid, sender: Uuid, body: &str, at: chrono::DateTime<Utc>) -> NewMessage {
-    NewMessage {
-        id: Uuid::now_v7(),
-        conversation_id: conversation,
-        sender_id: sender,
-        client_id: Uuid::now_v7().to_string(),
-        kind: "text".into(),
-        body: body.into(),
-        attachments: Vec::new(),
-        created_at: at,
-        reply_to: None,
-        reply: None,
-        mentions: Vec::new(),
-    }
+    NewMessage { body: body.into(), ..super::new_message(conversation, sender, &Uuid::now_v7().to_string(), at) }
 }
 
 async fn search_orders_pages_bounds_and_quotes(scale: Scale) {
