@@ -280,7 +280,7 @@ impl Config {
             return bad("messages.max_body_chars", "must be at most 100000");
         }
         if self.messages.workers > 256 {
-            return bad("messages.workers", "must be at most 256 (0 = one per core)");
+            return bad("messages.workers", "must be at most 256 (0 = chosen by the database)");
         }
         if !(3..=3600).contains(&self.presence.ttl_secs) {
             return bad("presence.ttl_secs", "must be 3 to 3600");

@@ -45,7 +45,7 @@ pub struct MessagesConfig {
     /// deduplicates, for ever).
     pub dedupe_ttl_secs: u64,
     /// Shards of this node's message worker: conversations are spread over them and their
-    /// batches commit in parallel. 0 = one per core.
+    /// batches commit in parallel. 0 = two per core on PostgreSQL, one on SQLite.
     pub workers: usize,
     /// Messages older than this many days are removed by the retention job
     /// (`jobs.retention_cron`), with the images only they carried. 0 keeps them forever.

@@ -42,7 +42,7 @@ async fn second_node(app: &TestApp) -> Option<TestApp> {
 
 /// Eight conversations, three senders each sending to all eight without waiting for acks:
 /// every conversation's `seq` is gap-free, each sender's messages keep their order, every
-/// acked message is delivered once to a member watching all eight.
+/// acked message is delivered once, in `seq` order, to a member watching all eight.
 async fn many_conversations_at_once_keep_each_order(scale: Scale) {
     let app = spawn_with(scale, fast).await;
     let (tw, w_id) = user(&app, "watcher").await;
@@ -91,10 +91,12 @@ async fn many_conversations_at_once_keep_each_order(scale: Scale) {
     for _ in 0..total {
         let ev = watcher.wait_for("message.new", |v| v["type"] == "message.new").await;
         let m = &ev["message"];
-        let old = got
-            .entry(m["conversation_id"].as_str().unwrap().to_string())
-            .or_default()
-            .insert(m["seq"].as_i64().unwrap(), m["body"].as_str().unwrap().to_string());
+        let by_seq = got.entry(m["conversation_id"].as_str().unwrap().to_string()).or_default();
+        let seq = m["seq"].as_i64().unwrap();
+        // Batches overlap (one stored while the last is fanned out), yet each conversation
+        // arrives in `seq` order.
+        assert!(by_seq.last_key_value().is_none_or(|(last, _)| *last < seq), "out of order: {seq} after {by_seq:?}");
+        let old = by_seq.insert(seq, m["body"].as_str().unwrap().to_string());
         assert!(old.is_none(), "delivered twice: {ev}");
     }
     assert!(watcher.try_next(Duration::from_millis(300)).await.is_none_or(|v| v["type"] != "message.new"));

@@ -2,7 +2,9 @@
 //! routes each entry to one of `messages.workers` shard tasks by its conversation. A shard
 //! stores its entries in batches (one transaction each), in the order read, so the
 //! batches of different conversations commit in parallel while one conversation's
-//! messages keep their order on this node. Across nodes a conversation's batches
+//! messages keep their order on this node. Each shard hands its committed batches to a
+//! finisher task of its own (fan-out, queue ack, the senders' acks, in commit order), so a
+//! shard's next transaction overlaps the last one's bus round trips. Across nodes a conversation's batches
 //! serialise on the row lock of its counter (`Store::persist_batch`), which is what keeps
 //! `seq` gap-free.
 
@@ -17,8 +19,16 @@ use crate::{
     error::{Error, Result},
     protocol::ServerEvent,
     service::fanout::{Effect, Envelope},
-    store::{NewMessage, Persisted},
+    store::{BatchOutcome, NewMessage, Persisted},
 };
+
+/// Shards per core on PostgreSQL. A batch there mostly waits, on the round trips of its
+/// transaction, so more batches in flight than cores keep the database busy; past two per
+/// core they only queue for the same cores (docs/benchmarks.md: 2, 4, 6, 8 and 16 shards
+/// on 2 cores at 10,000 messages/s). SQLite writes one transaction at a time: there a
+/// second shard only waits for the first, and one shard, whose finisher overlaps the
+/// fan-out with the next transaction, does best.
+pub const POSTGRES_SHARDS_PER_CORE: usize = 2;
 
 /// The shard of a conversation among `n`: a conversation always lands on the same one.
 pub fn shard_of(conversation: Uuid, n: usize) -> usize {
@@ -28,10 +38,14 @@ pub fn shard_of(conversation: Uuid, n: usize) -> usize {
 }
 
 impl Messages {
-    /// How many shard tasks this node runs (`messages.workers`, 0 = one per core).
+    /// How many shard tasks this node runs (`messages.workers`; 0 = chosen by the store:
+    /// [`POSTGRES_SHARDS_PER_CORE`] per core on PostgreSQL, one on SQLite).
     pub fn workers(&self) -> usize {
         match self.config.workers {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            0 if self.store.backend() == "postgres" => {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) * POSTGRES_SHARDS_PER_CORE
+            }
+            0 => 1,
             n => n,
         }
     }
@@ -83,13 +97,27 @@ impl Messages {
         tracing::debug!("message worker stopped");
     }
 
-    /// One shard: take what has arrived (up to a batch), store it, repeat.
+    /// One shard: take what has arrived (up to a batch), store it, repeat. What follows a
+    /// commit (fan-out, queue ack, the senders' acks) runs in the shard's finisher, in
+    /// commit order, while the shard already stores its next batch: the two overlap, and
+    /// one conversation's batches still reach the fan-out in the order they were stored.
     async fn run_shard(self: Arc<Self>, mut rx: mpsc::Receiver<Decoded>) {
         let max = self.config.batch_size.max(1);
+        let (done, finishing) = mpsc::channel::<Stored>(FINISH_AHEAD);
+        let finisher = tokio::spawn(self.clone().run_finisher(finishing));
         let mut batch = Vec::with_capacity(max);
         while rx.recv_many(&mut batch, max).await > 0 {
             let (jobs, entries) = std::mem::take(&mut batch).into_iter().unzip();
-            self.store_decoded(jobs, entries).await;
+            self.store_decoded(jobs, entries, Then::Queue(&done)).await;
+        }
+        drop(done);
+        let _ = finisher.await;
+    }
+
+    /// A shard's finisher: the after-commit work of each stored batch, one after another.
+    async fn run_finisher(self: Arc<Self>, mut rx: mpsc::Receiver<Stored>) {
+        while let Some(stored) = rx.recv().await {
+            self.finish(stored).await;
         }
     }
 
@@ -150,7 +178,7 @@ impl Messages {
                 ids.push(entry);
             }
         }
-        self.store_decoded(jobs, ids).await;
+        self.store_decoded(jobs, ids, Then::Inline).await;
     }
 
     /// The message in a queue entry; one that does not decode is dead-lettered at once.
@@ -165,21 +193,25 @@ impl Messages {
         }
     }
 
-    /// Store decoded entries (`jobs[i]` from `ids[i]`), then fan out and ack.
-    async fn store_decoded(&self, jobs: Vec<NewMessage>, ids: Vec<QueueEntry>) {
+    /// Store decoded entries (`jobs[i]` from `ids[i]`), then fan out and ack (`then`: at
+    /// once, or by the shard's finisher).
+    async fn store_decoded(&self, jobs: Vec<NewMessage>, ids: Vec<QueueEntry>, then: Then<'_>) {
         if jobs.is_empty() {
             return;
         }
         // Whole batch first; on failure, entry by entry so one poison message cannot hold
         // the others back.
-        if self.try_store(&jobs, &ids).await.is_ok() {
-            return;
+        if let Ok(outcome) = self.persist(&jobs).await {
+            return self.then(Stored { jobs, entries: ids, outcome }, &then).await;
         }
         for (job, entry) in jobs.into_iter().zip(ids) {
             let mut attempt = entry.deliveries.max(1);
             loop {
-                match self.try_store(std::slice::from_ref(&job), std::slice::from_ref(&entry)).await {
-                    Ok(()) => break,
+                match self.persist(std::slice::from_ref(&job)).await {
+                    Ok(outcome) => {
+                        self.then(Stored { jobs: vec![job], entries: vec![entry], outcome }, &then).await;
+                        break;
+                    }
                     Err(e) if attempt >= self.config.max_attempts => {
                         tracing::error!(error = %e, message_id = %job.id, "message dead-lettered after {attempt} attempts");
                         self.give_up(&job, &entry, &e.to_string()).await;
@@ -194,7 +226,20 @@ impl Messages {
         }
     }
 
-    async fn try_store(&self, jobs: &[NewMessage], entries: &[QueueEntry]) -> Result<()> {
+    async fn then(&self, stored: Stored, then: &Then<'_>) {
+        match then {
+            Then::Inline => self.finish(stored).await,
+            Then::Queue(tx) => {
+                // Only when the finisher died (a panic): finish here instead.
+                if let Err(mpsc::error::SendError(stored)) = tx.send(stored).await {
+                    self.finish(stored).await;
+                }
+            }
+        }
+    }
+
+    /// One transaction: the batch is stored (or found stored, or rejected) once this returns.
+    async fn persist(&self, jobs: &[NewMessage]) -> Result<BatchOutcome> {
         let outcome = match self.store.persist_batch(jobs).await {
             Ok(o) => o,
             Err(e) => {
@@ -202,17 +247,20 @@ impl Messages {
                 return Err(e.into());
             }
         };
-        {
-            use std::sync::atomic::Ordering::Relaxed;
-            self.stats.batches.fetch_add(1, Relaxed);
-            for r in &outcome.results {
-                match r {
-                    Persisted::Stored(_) => self.stats.stored.fetch_add(1, Relaxed),
-                    Persisted::Duplicate(_) => self.stats.duplicates.fetch_add(1, Relaxed),
-                    Persisted::Rejected(_) => 0,
-                };
-            }
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.batches.fetch_add(1, Relaxed);
+        for r in &outcome.results {
+            match r {
+                Persisted::Stored(_) => self.stats.stored.fetch_add(1, Relaxed),
+                Persisted::Duplicate(_) => self.stats.duplicates.fetch_add(1, Relaxed),
+                Persisted::Rejected(_) => 0,
+            };
         }
+        Ok(outcome)
+    }
+
+    /// After the commit of a batch: deliver, ack the queue entries, answer the senders.
+    async fn finish(&self, Stored { jobs, entries, outcome }: Stored) {
         // Stored: now, and only now, deliver.
         let mut envelopes = Vec::with_capacity(outcome.results.len());
         let mut own = Vec::new();
@@ -285,7 +333,6 @@ impl Messages {
             };
             self.resolve(job.id, r);
         }
-        Ok(())
     }
 
     async fn give_up(&self, job: &NewMessage, entry: &QueueEntry, reason: &str) {
@@ -307,3 +354,22 @@ impl Messages {
 
 /// A queue entry and the message in it, as a shard receives it.
 type Decoded = (NewMessage, QueueEntry);
+
+/// Stored batches a shard may have waiting for its finisher: the shard stores the next
+/// while the finisher fans out the last; more would only add latency.
+const FINISH_AHEAD: usize = 2;
+
+/// A committed batch: the messages, their queue entries and what the store did with each.
+struct Stored {
+    jobs: Vec<NewMessage>,
+    entries: Vec<QueueEntry>,
+    outcome: BatchOutcome,
+}
+
+/// Where a committed batch's after-commit work runs.
+enum Then<'a> {
+    /// Now, before `store_decoded` returns (tests drive [`Messages::process`] this way).
+    Inline,
+    /// In the shard's finisher.
+    Queue(&'a mpsc::Sender<Stored>),
+}
