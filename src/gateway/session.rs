@@ -120,15 +120,17 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     // Disabled between the token check and the registration above: no kick reached it.
     if services.caches.disabled.contains(me) {
         close = Some((CLOSE_ACCOUNT_DISABLED, "account disabled"));
-    } else if let Err(e) = services.presence.connected(me, session).await {
+    } else if let Err(e) = Box::pin(services.presence.connected(me, session)).await {
         tracing::warn!(error = %e, "presence update failed; socket closed");
         close = Some((CLOSE_TRY_AGAIN, "unavailable"));
     }
     let (mut sink, mut stream) = socket.split();
 
-    let presence = services.presence.snapshot(me).await.unwrap_or_default();
-    let calls = services.calls.current(me).await.unwrap_or_default();
-    let rooms = services.rooms.current(me).await.unwrap_or_default();
+    // The services' futures are boxed here and below: awaited inline, each would be part of
+    // the session's own future, which lives (and holds its memory) as long as the socket.
+    let presence = Box::pin(services.presence.snapshot(me)).await.unwrap_or_default();
+    let calls = Box::pin(services.calls.current(me)).await.unwrap_or_default();
+    let rooms = Box::pin(services.rooms.current(me)).await.unwrap_or_default();
     let ready = ServerEvent::Ready {
         session_id: session,
         server_time: chrono::Utc::now(),
@@ -181,7 +183,7 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
                             continue;
                         }
                         let reply = match msg {
-                            Message::Text(text) => handle(&services, me, session, &text, &tx, &mut typing_sent).await,
+                            Message::Text(text) => Box::pin(handle(&services, me, session, &text, &tx, &mut typing_sent)).await,
                             _ => Some(ServerEvent::error("invalid_frame", "binary frames are not accepted", None)),
                         };
                         if let Some(reply) = reply {
@@ -251,13 +253,13 @@ pub async fn run(socket: WebSocketStream, services: Arc<Services>, gateway: Gate
     let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;
     gateway.registry.unregister(me, session);
     for (conversation, _) in typing_sent {
-        let _ = services.conversations.typing(me, conversation, false).await;
+        let _ = Box::pin(services.conversations.typing(me, conversation, false)).await;
     }
     services.rooms.socket_closed(me, session);
-    if let Err(e) = services.calls.socket_closed(me, session).await {
+    if let Err(e) = Box::pin(services.calls.socket_closed(me, session)).await {
         tracing::warn!(error = %e, "call update on disconnect failed");
     }
-    if let Err(e) = services.presence.disconnected(me, session).await {
+    if let Err(e) = Box::pin(services.presence.disconnected(me, session)).await {
         tracing::warn!(error = %e, "presence update failed");
     }
 }
