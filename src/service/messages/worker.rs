@@ -4,9 +4,9 @@
 //! batches of different conversations commit in parallel while one conversation's
 //! messages keep their order on this node. Each shard hands its committed batches to a
 //! finisher task of its own (fan-out, queue ack, the senders' acks, in commit order), so a
-//! shard's next transaction overlaps the last one's bus round trips. Across nodes a conversation's batches
-//! serialise on the row lock of its counter (`Store::persist_batch`), which is what keeps
-//! `seq` gap-free.
+//! shard's next transaction overlaps the last one's bus round trips. Across nodes a
+//! conversation's batches serialise on the row lock of its counter
+//! (`Store::persist_batch`), which is what keeps `seq` gap-free.
 
 use std::{sync::Arc, time::Duration};
 
